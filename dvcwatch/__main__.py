@@ -1,0 +1,3 @@
+from dvcwatch.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""One module per `dvcwatch` sub-command; see `dvcwatch.cli.COMMANDS`."""

@@ -1,0 +1,105 @@
+"""`dvcwatch catalog`: the 25 services as the harness understands them."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from dvcwatch.cli import HelpFormatter
+
+EXAMPLES = """examples:
+  dvcwatch catalog                          all 25 services
+  dvcwatch catalog --agency justice --level full
+  dvcwatch catalog --service dang-ky-khai-sinh
+  dvcwatch catalog --json | jq '.[].id'"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "catalog",
+        help="list the 25 essential services (Project 06)",
+        description="List the services dvcwatch tests, from the YAML catalog (a district may correct it).",
+        epilog=EXAMPLES,
+        formatter_class=HelpFormatter,
+    )
+    p.add_argument("--service", metavar="ID", help="show one service in full")
+    p.add_argument("--agency", metavar="ID", help="only this agency (mps, justice, ...)")
+    p.add_argument("--level", choices=["full", "partial"], help="only this level")
+    p.add_argument("--json", action="store_true", help="print JSON for other tools")
+    p.add_argument("--file", metavar="PATH", help="a catalog YAML other than the built-in one")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from dvcwatch.catalog import load_catalog
+    from dvcwatch.errors import ConfigError
+
+    cat = load_catalog(args.file)
+    services = list(cat.services)
+    if args.service:
+        services = [cat.service(args.service)]
+    if args.agency:
+        if args.agency not in {a.id for a in cat.agencies}:
+            raise ConfigError(
+                f"unknown agency {args.agency!r}; one of {', '.join(a.id for a in cat.agencies)}"
+            )
+        services = [s for s in services if s.agency == args.agency]
+    if args.level:
+        services = [s for s in services if s.level == args.level]
+
+    if args.json:
+        if args.service:
+            print(json.dumps(services[0].model_dump(), ensure_ascii=False, indent=2))
+            return 0
+        rows = [
+            {
+                "id": s.id,
+                "name_vi": s.name_vi,
+                "name_en": s.name_en,
+                "agency": s.agency,
+                "level": s.level,
+                "fee": s.fee.amount,
+                "processing_days": s.processing_time.days,
+                "volume_weight": s.volume.weight,
+                "codes": [c.code for c in s.codes],
+            }
+            for s in services
+        ]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+
+    console = Console()
+    if args.service:
+        s = services[0]
+        console.print(f"[bold]{s.name_vi}[/]\n{s.name_en}  ([cyan]{s.id}[/])")
+        console.print(
+            f"agency: {cat.agency(s.agency).name_vi} · level: {s.level} · fee: {s.fee.amount:,} VND · "
+            f"processing: {s.processing_time.days:g} {s.processing_time.unit}"
+        )
+        t = Table("field", "label", "type", "required", "rule")
+        for f in cat.all_fields(s):
+            t.add_row(f.name, f.label_vi, f.type, "yes" if f.required else "no", f.rule() or "")
+        console.print(t)
+        d = Table("document", "name", "types", "required")
+        for doc in s.documents:
+            d.add_row(doc.id, doc.name_vi, ", ".join(doc.types), "yes" if doc.required else "no")
+        console.print(d)
+        return 0
+    t = Table(title=f"{len(services)} services", show_lines=False)
+    for col in ("id", "tên dịch vụ", "agency", "level", "fee (VND)", "weight"):
+        t.add_column(col)
+    for s in services:
+        t.add_row(
+            s.id,
+            s.name_vi if len(s.name_vi) < 60 else s.name_vi[:57] + "…",
+            s.agency,
+            s.level,
+            f"{s.fee.amount:,}",
+            f"{s.volume.weight:g}{'*' if s.volume.source == 'estimate' else ''}",
+        )
+    console.print(t)
+    console.print("* weight is an estimate; others are Hanoi 2022 field figures")
+    return 0

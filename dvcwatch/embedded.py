@@ -1,0 +1,115 @@
+"""Run the sandbox portal as a separate process, the way the harness meets any portal: over HTTP.
+
+Harness code never imports `sandbox_portal` (a real portal must work by configuration alone), so
+`dvcwatch shop`, `probe`, `load`, `stack` and `demo` start the embedded sandbox with
+`python -m sandbox_portal ... --ready-file F` and wait for F to hold `{"url": ..., "pid": ...}`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+
+from dvcwatch.errors import DvcwatchError
+
+
+class SandboxStartError(DvcwatchError):
+    pass
+
+
+class EmbeddedSandbox:
+    """A sandbox portal in a child process; a context manager that always stops it."""
+
+    def __init__(
+        self,
+        *,
+        faults: str | Path | None = None,
+        db: str | Path | None = None,
+        seed: int | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        extra_args: list[str] | None = None,
+        log_path: str | Path | None = None,
+        token: str | None = None,
+    ) -> None:
+        self.faults = faults
+        self.db = db
+        self.seed = seed
+        self.host = host
+        self.port = port
+        self.extra_args = extra_args or []
+        self.log_path = Path(log_path) if log_path else None
+        self.token = token or os.environ.get("DVCWATCH_SANDBOX_TOKEN") or secrets.token_urlsafe(24)
+        self.url: str | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+
+    def command(self, ready_file: Path) -> list[str]:
+        cmd = [sys.executable, "-m", "sandbox_portal", "--host", self.host, "--port", str(self.port)]
+        cmd += ["--ready-file", str(ready_file)]
+        if self.faults:
+            cmd += ["--faults", str(self.faults)]
+        if self.db:
+            cmd += ["--db", str(self.db)]
+        if self.seed is not None:
+            cmd += ["--seed", str(self.seed)]
+        return cmd + list(self.extra_args)
+
+    def start(self, timeout: float = 60.0) -> EmbeddedSandbox:
+        self._tmp = tempfile.TemporaryDirectory(prefix="dvcwatch-sandbox-")
+        ready = Path(self._tmp.name) / "ready.json"
+        if self.db is None:
+            self.db = Path(self._tmp.name) / "sandbox.sqlite3"
+        env = {**os.environ, "DVCWATCH_SANDBOX_TOKEN": self.token}
+        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            self.command(ready), env=env, stdout=log, stderr=log, start_new_session=True
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                where = f"; see {self.log_path}" if self.log_path else ""
+                raise SandboxStartError(f"the sandbox portal exited with code {self.proc.returncode}{where}")
+            if ready.exists():
+                try:
+                    info = json.loads(ready.read_text())
+                except json.JSONDecodeError:
+                    time.sleep(0.05)
+                    continue
+                self.url = info["url"].rstrip("/")
+                return self
+            time.sleep(0.05)
+        self.stop()
+        raise SandboxStartError(f"the sandbox portal did not become ready within {timeout:.0f} s")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+                self.proc.wait(timeout=10)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                self.proc.wait(timeout=5)
+        self.proc = None
+        if self._tmp:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def __enter__(self) -> EmbeddedSandbox:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

@@ -1,0 +1,166 @@
+"""Start and stop the Debian monitoring binaries (Prometheus, Alertmanager, Pushgateway, blackbox)
+on loopback, each with its own data dir, stopped by its own process id.
+
+Used by `dvcwatch stack`, the demo, benchmarks and the tests, so that "a real Prometheus" always means
+the same thing: the packaged binary, started on 127.0.0.1 with a port we chose.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dvcwatch.errors import DvcwatchError
+
+BINARIES = {
+    "prometheus": "prometheus",
+    "promtool": "promtool",
+    "alertmanager": "prometheus-alertmanager",
+    "pushgateway": "prometheus-pushgateway",
+    "blackbox": "prometheus-blackbox-exporter",
+}
+
+
+class MissingBinary(DvcwatchError):
+    pass
+
+
+def binary(name: str) -> str:
+    exe = BINARIES.get(name, name)
+    path = shutil.which(exe) or shutil.which(exe, path="/usr/bin:/usr/sbin")
+    if not path:
+        raise MissingBinary(
+            f"{exe} is not installed; run ./scripts/bootstrap (it installs the Debian package)"
+        )
+    return path
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float = 30.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+    """Wait until `url` answers 200; fail fast if `proc` died."""
+    deadline = time.monotonic() + timeout
+    last = ""
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise DvcwatchError(f"process for {url} exited with code {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except (urllib.error.URLError, OSError) as exc:
+            last = str(exc)
+        time.sleep(0.1)
+    raise DvcwatchError(f"{url} did not answer within {timeout:.0f} s ({last})")
+
+
+@dataclass
+class Managed:
+    """A child process in its own session, stopped with its whole group."""
+
+    name: str
+    args: list[str]
+    ready_url: str
+    log_path: Path
+    proc: subprocess.Popen[bytes] | None = None
+    env: dict[str, str] = field(default_factory=dict)
+
+    def start(self, timeout: float = 30.0) -> Managed:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            self.args,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, **self.env},
+        )
+        try:
+            wait_http(self.ready_url, timeout=timeout, proc=self.proc)
+        except DvcwatchError as exc:
+            self.stop()
+            tail = self.log_path.read_text(errors="replace")[-800:]
+            raise DvcwatchError(f"{self.name} did not start: {exc}\n{tail}") from None
+        return self
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc else None
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if not self.proc or self.proc.poll() is not None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=5)
+        except ProcessLookupError:
+            pass
+
+    def __enter__(self) -> Managed:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def prometheus(
+    config: Path, data_dir: Path, port: int | None = None, extra: list[str] | None = None
+) -> Managed:
+    port = port or free_port()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    args = [
+        binary("prometheus"),
+        f"--config.file={config}",
+        f"--storage.tsdb.path={data_dir / 'tsdb'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--web.enable-lifecycle",
+        "--web.enable-admin-api",
+        *(extra or []),
+    ]
+    return Managed("prometheus", args, f"http://127.0.0.1:{port}/-/ready", data_dir / "prometheus.log")
+
+
+def alertmanager(config: Path, data_dir: Path, port: int | None = None) -> Managed:
+    port = port or free_port()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    args = [
+        binary("alertmanager"),
+        f"--config.file={config}",
+        f"--storage.path={data_dir / 'am'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--cluster.listen-address=",  # no gossip: one Alertmanager on loopback
+    ]
+    return Managed("alertmanager", args, f"http://127.0.0.1:{port}/-/ready", data_dir / "alertmanager.log")
+
+
+def pushgateway(data_dir: Path, port: int | None = None) -> Managed:
+    port = port or free_port()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    args = [binary("pushgateway"), f"--web.listen-address=127.0.0.1:{port}"]
+    return Managed("pushgateway", args, f"http://127.0.0.1:{port}/-/ready", data_dir / "pushgateway.log")
+
+
+def blackbox_exporter(config: Path, data_dir: Path, port: int | None = None) -> Managed:
+    port = port or free_port()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    args = [binary("blackbox"), f"--config.file={config}", f"--web.listen-address=127.0.0.1:{port}"]
+    return Managed("blackbox_exporter", args, f"http://127.0.0.1:{port}/-/healthy", data_dir / "blackbox.log")
+
+
+def url_of(m: Managed) -> str:
+    return m.ready_url.rsplit("/-/", 1)[0]

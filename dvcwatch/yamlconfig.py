@@ -1,0 +1,152 @@
+"""Load YAML into pydantic models with errors that point at a file and line.
+
+PyYAML's safe loader drops positions, so the document is composed once into nodes, positions are
+indexed by their path (("services", 3, "fee")), and pydantic's error location is looked up there.
+Every config file in dvcwatch (catalog, faults, profiles, load profiles, gates, SLOs, probes) goes
+through `load_model` so that all of them fail the same, readable way.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from dvcwatch.errors import ConfigError
+
+M = TypeVar("M", bound=BaseModel)
+PathKey = tuple[Any, ...]
+
+
+def _index_lines(node: yaml.Node, prefix: PathKey, out: dict[PathKey, int]) -> None:
+    out[prefix] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value
+            out[(*prefix, key)] = key_node.start_mark.line + 1
+            _index_lines(value_node, (*prefix, key), out)
+            out[(*prefix, key)] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _index_lines(item, (*prefix, i), out)
+
+
+def parse_yaml(text: str, source: str) -> tuple[Any, dict[PathKey, int]]:
+    """Parse YAML text; return the data and a map from data path to 1-based line number."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        problem = exc.problem or str(exc)
+        raise ConfigError(f"malformed YAML: {problem}", path=source, line=line) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"malformed YAML: {exc}", path=source) from None
+    lines: dict[PathKey, int] = {}
+    if node is not None:
+        _index_lines(node, (), lines)
+    return data, lines
+
+
+def read_yaml(path: str | Path) -> tuple[Any, dict[PathKey, int]]:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("file not found", path=str(p)) from None
+    except IsADirectoryError:
+        raise ConfigError("is a directory, expected a YAML file", path=str(p)) from None
+    except UnicodeDecodeError:
+        raise ConfigError("not UTF-8 text", path=str(p)) from None
+    return parse_yaml(text, str(p))
+
+
+def describe_location(data: Any, loc: PathKey) -> str:
+    """Turn ("services", 3, "fee", "amount") into services[3](id=cap-ho-chieu).fee.amount."""
+    parts: list[str] = []
+    cur = data
+    for item in loc:
+        if isinstance(item, int):
+            label = f"[{item}]"
+            if isinstance(cur, list) and 0 <= item < len(cur):
+                cur = cur[item]
+                if isinstance(cur, dict):
+                    ident = cur.get("id") or cur.get("name")
+                    if isinstance(ident, str):
+                        label = f"[{item}]({ident})"
+            else:
+                cur = None
+            parts.append(label)
+        else:
+            parts.append(("." if parts else "") + str(item))
+            cur = cur.get(item) if isinstance(cur, dict) else None
+    return "".join(parts) or "(top level)"
+
+
+def line_for(lines: dict[PathKey, int], loc: PathKey) -> int | None:
+    loc = tuple(loc)
+    while loc:
+        if loc in lines:
+            return lines[loc]
+        loc = loc[:-1]
+    return lines.get(())
+
+
+def validation_to_config_error(
+    exc: ValidationError, data: Any, lines: dict[PathKey, int], source: str
+) -> ConfigError:
+    first = exc.errors()[0]
+    loc = tuple(x for x in first["loc"] if not (isinstance(x, str) and x.startswith("function-")))
+    # pydantic puts discriminator tags into loc; drop anything not present in the data path
+    clean: list[Any] = []
+    cur = data
+    for item in loc:
+        if (isinstance(cur, dict) and item in cur) or (
+            isinstance(cur, list) and isinstance(item, int) and 0 <= item < len(cur)
+        ):
+            clean.append(item)
+            cur = cur[item]
+        elif isinstance(cur, dict) and isinstance(item, str) and first["type"] == "missing":
+            clean.append(item)
+            break
+    msg = first["msg"]
+    if first["type"] == "missing":
+        msg = "required field is missing"
+    elif first["type"] == "extra_forbidden":
+        msg = "unknown field (check the spelling)"
+    elif (
+        "input" in first
+        and first["type"] not in ("model_type",)
+        and not isinstance(first["input"], (dict, list))
+    ):
+        msg = f"{msg}, got {first['input']!r}"
+    more = len(exc.errors()) - 1
+    if more:
+        msg += f" (and {more} more problem{'s' if more > 1 else ''})"
+    return ConfigError(
+        msg,
+        path=source,
+        line=line_for(lines, tuple(clean)),
+        field=describe_location(data, tuple(clean)),
+    )
+
+
+def validate(model: type[M], data: Any, lines: dict[PathKey, int], source: str) -> M:
+    try:
+        return model.model_validate(data if data is not None else {})
+    except ValidationError as exc:
+        raise validation_to_config_error(exc, data, lines, source) from None
+
+
+def load_model(model: type[M], path: str | Path) -> M:
+    """Read a YAML file and validate it; any problem is a ConfigError naming file, line and field."""
+    data, lines = read_yaml(path)
+    return validate(model, data, lines, str(path))
+
+
+def load_model_text(model: type[M], text: str, source: str = "<text>") -> M:
+    data, lines = parse_yaml(text, source)
+    return validate(model, data, lines, source)

@@ -1,0 +1,48 @@
+"""Fixtures shared by every test folder.
+
+The sandbox runs in-process (tests may import it; harness code may not). Artifacts a person should
+look at (screenshots, reports) go under test-artifacts/, which git ignores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture
+def artifacts_dir(request: pytest.FixtureRequest) -> Path:
+    d = ARTIFACTS / request.node.name.replace("/", "_").replace("[", "_").replace("]", "")
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+@pytest.fixture
+def sandbox_factory(tmp_path: Path) -> Iterator[Callable[..., object]]:
+    """Start a sandbox with given options: `sandbox_factory(faults_path=..., capacity_workers=...)`."""
+    from sandbox_portal.server import SandboxServer
+
+    started: list[SandboxServer] = []
+
+    def make(**kwargs: object) -> SandboxServer:
+        kwargs.setdefault("db_path", tmp_path / f"sandbox{len(started)}.sqlite3")
+        kwargs.setdefault("admin_token", "test-token")
+        server = SandboxServer(**kwargs)
+        server.start()
+        started.append(server)
+        return server
+
+    yield make
+    for s in started:
+        s.stop()
+
+
+@pytest.fixture
+def sandbox(sandbox_factory: Callable[..., object]) -> object:
+    """A healthy sandbox portal; `.url`, `.admin_token`."""
+    return sandbox_factory()

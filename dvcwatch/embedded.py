@@ -70,14 +70,20 @@ class EmbeddedSandbox:
             self.db = Path(self._tmp.name) / "sandbox.sqlite3"
         env = {**os.environ, "DVCWATCH_SANDBOX_TOKEN": self.token}
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            self.command(ready), env=env, stdout=log, stderr=log, start_new_session=True
-        )
+        try:
+            self.proc = subprocess.Popen(
+                self.command(ready), env=env, stdout=log, stderr=log, start_new_session=True
+            )
+        finally:
+            if log is not subprocess.DEVNULL:
+                log.close()  # the child holds its own copy
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 where = f"; see {self.log_path}" if self.log_path else ""
-                raise SandboxStartError(f"the sandbox portal exited with code {self.proc.returncode}{where}")
+                code = self.proc.returncode
+                self.stop()  # removes the temp dir
+                raise SandboxStartError(f"the sandbox portal exited with code {code}{where}")
             if ready.exists():
                 try:
                     info = json.loads(ready.read_text())

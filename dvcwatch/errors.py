@@ -36,3 +36,16 @@ class ConfigError(DvcwatchError):
 
 class UnknownServiceError(ConfigError):
     """A service id that is not in the catalog; the message lists the close matches."""
+
+
+class LocatedValueError(ValueError):
+    """A cross-field check (duplicate id, unknown agency) that knows which item is wrong.
+
+    pydantic reports a model-level validator's error at the model itself, i.e. line 1 of the file;
+    raising this instead lets `dvcwatch.yamlconfig` point at the offending item's line and field.
+    `loc` is relative to the model whose validator raised it, e.g. ("services", 3, "agency").
+    """
+
+    def __init__(self, message: str, loc: tuple[str | int, ...]) -> None:
+        super().__init__(message)
+        self.loc = loc

@@ -8,13 +8,14 @@ through `load_model` so that all of them fail the same, readable way.
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from dvcwatch.errors import ConfigError
+from dvcwatch.errors import ConfigError, LocatedValueError
 
 M = TypeVar("M", bound=BaseModel)
 PathKey = tuple[Any, ...]
@@ -42,6 +43,15 @@ def parse_yaml(text: str, source: str) -> tuple[Any, dict[PathKey, int]]:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         problem = exc.problem or str(exc)
+        # The parser often notices a mistake a line later (an unclosed brace, a stray quote); the
+        # context names where the construct it was reading began, which is where the user looks.
+        if (
+            exc.context
+            and exc.context_mark
+            and exc.problem_mark
+            and exc.context_mark.line != exc.problem_mark.line
+        ):
+            problem += f" ({exc.context} started at line {exc.context_mark.line + 1})"
         raise ConfigError(f"malformed YAML: {problem}", path=source, line=line) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"malformed YAML: {exc}", path=source) from None
@@ -95,11 +105,29 @@ def line_for(lines: dict[PathKey, int], loc: PathKey) -> int | None:
     return lines.get(())
 
 
+def _most_telling(errors: list[Any]) -> Any:
+    """A misspelt key shows up as one unknown field plus one missing field; the unknown one is on
+    the line the user got wrong, so it is reported first."""
+    return next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+
+
+def _spelling_hint(extra: Any, errors: list[Any]) -> str:
+    """'did you mean processing_time?' when a missing sibling field looks like the unknown key."""
+    parent, key = tuple(extra["loc"][:-1]), str(extra["loc"][-1])
+    missing = [str(e["loc"][-1]) for e in errors if e["type"] == "missing" and tuple(e["loc"][:-1]) == parent]
+    close = difflib.get_close_matches(key, missing, n=1)
+    return f"; did you mean {close[0]}?" if close else ""
+
+
 def validation_to_config_error(
     exc: ValidationError, data: Any, lines: dict[PathKey, int], source: str
 ) -> ConfigError:
-    first = exc.errors()[0]
+    errors = exc.errors()
+    first = _most_telling(errors)
     loc = tuple(x for x in first["loc"] if not (isinstance(x, str) and x.startswith("function-")))
+    cause = first.get("ctx", {}).get("error")
+    if isinstance(cause, LocatedValueError):
+        loc = (*loc, *cause.loc)
     # pydantic puts discriminator tags into loc; drop anything not present in the data path
     clean: list[Any] = []
     cur = data
@@ -116,14 +144,14 @@ def validation_to_config_error(
     if first["type"] == "missing":
         msg = "required field is missing"
     elif first["type"] == "extra_forbidden":
-        msg = "unknown field (check the spelling)"
+        msg = "unknown field (check the spelling)" + _spelling_hint(first, errors)
     elif (
         "input" in first
         and first["type"] not in ("model_type",)
         and not isinstance(first["input"], (dict, list))
     ):
         msg = f"{msg}, got {first['input']!r}"
-    more = len(exc.errors()) - 1
+    more = len(errors) - 1
     if more:
         msg += f" (and {more} more problem{'s' if more > 1 else ''})"
     return ConfigError(
@@ -135,8 +163,10 @@ def validation_to_config_error(
 
 
 def validate(model: type[M], data: Any, lines: dict[PathKey, int], source: str) -> M:
+    if data is None:  # an empty file: report its missing fields by name, not "(top level)"
+        data = {}
     try:
-        return model.model_validate(data if data is not None else {})
+        return model.model_validate(data)
     except ValidationError as exc:
         raise validation_to_config_error(exc, data, lines, source) from None
 

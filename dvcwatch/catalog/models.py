@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from dvcwatch.errors import LocatedValueError
+
 Level = Literal["full", "partial"]
 FieldType = Literal["text", "textarea", "cccd", "date", "phone", "email", "number", "select", "checkbox"]
 Delivery = Literal["electronic", "post", "in_person"]
@@ -156,19 +158,24 @@ class Service(Strict):
 
     @model_validator(mode="after")
     def _coherent(self) -> Service:
-        names = [f.name for f in self.fields]
-        dup = {n for n in names if names.count(n) > 1}
-        if dup:
-            raise ValueError(f"duplicate field names: {sorted(dup)}")
-        docs = [d.id for d in self.documents]
-        if len(set(docs)) != len(docs):
-            raise ValueError("duplicate document ids")
+        names: set[str] = set()
+        for k, f in enumerate(self.fields):
+            if f.name in names:
+                raise LocatedValueError(f"duplicate field name {f.name!r}", ("fields", k, "name"))
+            names.add(f.name)
+        docs: set[str] = set()
+        for k, d in enumerate(self.documents):
+            if d.id in docs:
+                raise LocatedValueError(f"duplicate document id {d.id!r}", ("documents", k, "id"))
+            docs.add(d.id)
         if (
             self.level == "full"
             and "electronic" not in self.result_delivery
             and "post" not in self.result_delivery
         ):
-            raise ValueError("a full (toàn trình) service must deliver electronically or by post")
+            raise LocatedValueError(
+                "a full (toàn trình) service must deliver electronically or by post", ("result_delivery",)
+            )
         return self
 
     @property
@@ -190,20 +197,31 @@ class Catalog(Strict):
 
     @model_validator(mode="after")
     def _refs(self) -> Catalog:
-        ids = [s.id for s in self.services]
-        dup = {i for i in ids if ids.count(i) > 1}
-        if dup:
-            raise ValueError(f"duplicate service ids: {sorted(dup)}")
+        seen: set[str] = set()
+        for i, s in enumerate(self.services):
+            if s.id in seen:
+                raise LocatedValueError(f"duplicate service id {s.id!r}", ("services", i, "id"))
+            seen.add(s.id)
         agencies = {a.id for a in self.agencies}
-        for s in self.services:
+        applicant = {f.name for f in self.applicant.fields}
+        for i, s in enumerate(self.services):
             if s.agency not in agencies:
-                raise ValueError(f"service {s.id}: agency {s.agency!r} is not one of {sorted(agencies)}")
-            for sub in s.sub_results:
+                raise LocatedValueError(
+                    f"service {s.id}: agency {s.agency!r} is not one of {sorted(agencies)}",
+                    ("services", i, "agency"),
+                )
+            for j, sub in enumerate(s.sub_results):
                 if sub.agency not in agencies:
-                    raise ValueError(f"service {s.id}: sub-result agency {sub.agency!r} unknown")
-            clash = {f.name for f in s.fields} & {f.name for f in self.applicant.fields}
-            if clash:
-                raise ValueError(f"service {s.id}: fields {sorted(clash)} repeat applicant fields")
+                    raise LocatedValueError(
+                        f"service {s.id}: sub-result agency {sub.agency!r} is not one of {sorted(agencies)}",
+                        ("services", i, "sub_results", j, "agency"),
+                    )
+            for k, f in enumerate(s.fields):
+                if f.name in applicant:
+                    raise LocatedValueError(
+                        f"service {s.id}: field {f.name!r} repeats an applicant field",
+                        ("services", i, "fields", k, "name"),
+                    )
         return self
 
     def service(self, service_id: str) -> Service:

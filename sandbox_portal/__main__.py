@@ -1,0 +1,140 @@
+"""`python -m sandbox_portal` (and `dvcwatch sandbox`, `dvcwatch-sandbox`): serve the sandbox portal."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import signal
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from dvcwatch.errors import DvcwatchError
+from sandbox_portal.options import SandboxOptions
+
+EXAMPLES = """examples:
+  python -m sandbox_portal                                  healthy portal on http://127.0.0.1:8480
+  python -m sandbox_portal --port 0 --ready-file /tmp/sb.json
+  python -m sandbox_portal --faults sandbox_portal/scenarios/bad-day.yaml
+  python -m sandbox_portal --capacity-workers 4 --service-time 0.02   a knee at 200 req/s
+admin API: Authorization: Bearer $DVCWATCH_SANDBOX_TOKEN (random and printed when unset)"""
+
+
+def build_parser(prog: str = "python -m sandbox_portal") -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog=prog,
+        description="A sandbox Cổng dịch vụ công with the 25 services and controllable faults.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_arguments(p)
+    return p
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8480, help="port; 0 picks a free one (default 8480)")
+    p.add_argument("--faults", metavar="FILE", help="faults YAML to start with (docs/sandbox.md)")
+    p.add_argument(
+        "--db", metavar="PATH", help="SQLite file; dossiers survive a restart (default: in memory)"
+    )
+    p.add_argument("--seed", type=int, default=42, help="seed of the pre-registered synthetic citizens")
+    p.add_argument("--citizens", type=int, default=200, help="how many synthetic citizens (default 200)")
+    p.add_argument(
+        "--clock-speed",
+        type=float,
+        metavar="X",
+        help="sandbox seconds per real second (fault windows, back office); default 1",
+    )
+    p.add_argument("--capacity-workers", type=int, metavar="N", help="add a capacity model with N workers")
+    p.add_argument("--service-time", type=float, metavar="S", help="seconds per request per worker")
+    p.add_argument("--queue", type=int, metavar="N", help="capacity queue length before 503")
+    p.add_argument("--ready-file", metavar="F", help='write {"url", "pid"} here once listening')
+
+
+def options_from(args: argparse.Namespace, token: str) -> SandboxOptions:
+    return SandboxOptions(
+        host=args.host,
+        port=args.port,
+        db_path=args.db,
+        faults_path=args.faults,
+        seed=args.seed,
+        citizens=args.citizens,
+        clock_speed=args.clock_speed,
+        capacity_workers=args.capacity_workers,
+        service_time=args.service_time,
+        capacity_queue=args.queue,
+        admin_token=token,
+    )
+
+
+def write_ready(path: str, url: str) -> None:
+    """Atomically: a reader never sees half a file."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".ready-")
+    with os.fdopen(fd, "w") as fh:
+        json.dump({"url": url, "pid": os.getpid()}, fh)
+    os.replace(tmp, target)
+
+
+def _check(args: argparse.Namespace) -> None:
+    if args.port < 0 or args.port > 65535:
+        raise DvcwatchError(f"--port must be 0..65535, got {args.port}")
+    if args.clock_speed is not None and args.clock_speed <= 0:
+        raise DvcwatchError("--clock-speed must be positive")
+    if args.citizens < 1 or args.citizens > 100_000:
+        raise DvcwatchError("--citizens must be 1..100000")
+    if args.capacity_workers is not None and args.capacity_workers < 1:
+        raise DvcwatchError("--capacity-workers must be at least 1")
+    if args.service_time is not None and args.service_time <= 0:
+        raise DvcwatchError("--service-time must be positive")
+
+
+async def serve(opts: SandboxOptions, ready_file: str | None, token_printed: bool) -> None:
+    from sandbox_portal.server import start_site
+    from sandbox_portal.state import PortalState
+
+    state = PortalState(opts)
+    runner, url = await start_site(opts, state)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    print(f"Cổng dịch vụ công (sandbox) đang chạy: {url}", flush=True)
+    print(
+        f"admin token: {opts.admin_token if token_printed else '(from DVCWATCH_SANDBOX_TOKEN)'}", flush=True
+    )
+    if state.faults.faults:
+        print(f"faults active: {len(state.faults.faults)} (GET {url}/_sandbox/faults)", flush=True)
+    if ready_file:
+        write_ready(ready_file, url)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    env_token = os.environ.get("DVCWATCH_SANDBOX_TOKEN")
+    token = env_token or secrets.token_urlsafe(18)
+    try:
+        _check(args)
+        opts = options_from(args, token)
+        asyncio.run(serve(opts, args.ready_file, token_printed=not env_token))
+    except DvcwatchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except OSError as exc:
+        print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""HTTP routes, one module per part of the portal a citizen (or a probe) meets."""

@@ -1,0 +1,148 @@
+"""`dvcwatch probe`: uptime and latency of a portal, from where the prober runs, for Prometheus."""
+
+from __future__ import annotations
+
+import argparse
+
+from dvcwatch.cli import HelpFormatter
+
+EXAMPLES = """examples:
+  dvcwatch probe --from-catalog dvcwatch/profiles/sandbox.yaml --out probes.yaml
+  dvcwatch probe --from-catalog http://127.0.0.1:8480 --vantage phuong-vinh-hung
+  dvcwatch probe --config probes.yaml --once              probe everything once; exit 1 on a failure
+  dvcwatch probe --config probes.yaml --vantage phuong-vinh-hung --listen 127.0.0.1:9477
+  curl '127.0.0.1:9477/probe?target=https://dichvucong.gov.vn&module=http_2xx'
+reload: kill -HUP <pid>, POST /-/reload, or just save the file (an invalid file is rejected)"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "probe",
+        help="probe the portal continuously and export the results to Prometheus",
+        description=(
+            "Probe portal pages, the JSON API and a login→form API flow on a schedule, and export "
+            "success, latency by phase, status, content and TLS expiry on /metrics, labelled with the "
+            "vantage point the prober runs at."
+        ),
+        epilog=EXAMPLES,
+        formatter_class=HelpFormatter,
+    )
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--config", metavar="FILE", help="probe config (YAML); see docs/probes.md")
+    src.add_argument(
+        "--from-catalog",
+        metavar="PROFILE",
+        help="print the standard probe set for a portal (a profile file or a base URL)",
+    )
+    p.add_argument("--listen", metavar="HOST:PORT", default="127.0.0.1:9477", help="default %(default)s")
+    p.add_argument("--vantage", metavar="NAME", help="where this prober runs (overrides the config)")
+    p.add_argument(
+        "--once", action="store_true", help="probe every target once, print a table, exit 1 on failure"
+    )
+    p.add_argument(
+        "--duration", metavar="SECONDS", type=float, help="stop after this long (default: run until stopped)"
+    )
+    p.add_argument(
+        "--out", metavar="FILE", help="with --from-catalog: write the config here instead of printing it"
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="log every failed probe")
+    p.set_defaults(func=run)
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    from dvcwatch.errors import ConfigError
+
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ConfigError(f"--listen {value!r}: expected HOST:PORT such as 127.0.0.1:9477")
+    return host.strip("[]"), int(port)
+
+
+def run(args: argparse.Namespace) -> int:
+    from dvcwatch.errors import ConfigError
+
+    if args.out and not args.from_catalog:
+        raise ConfigError("--out goes with --from-catalog (it writes the generated config)")
+    if args.from_catalog:
+        return _generate(args)
+    if args.once:
+        return _once(args)
+    return _serve(args)
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from dvcwatch.profile import load_profile
+    from probes.config import load_config_text
+    from probes.generate import generate, to_yaml
+
+    profile = load_profile(args.from_catalog)
+    text = to_yaml(generate(profile, vantage=args.vantage or "default"), profile)
+    load_config_text(text, "<generated>", secrets=False)  # what we print must load
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"wrote {args.out}")
+    else:
+        print(text, end="")
+    return 0
+
+
+def _once(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from probes.config import load_config
+    from probes.once import probe_all
+    from probes.reload import with_vantage
+
+    config = with_vantage(load_config(args.config), args.vantage)
+    console = Console()
+    with Progress(console=console, transient=True, disable=len(config.targets) < 10) as progress:
+        task = progress.add_task("probing", total=len(config.targets))
+        results = asyncio.run(probe_all(config, lambda _r: progress.advance(task)))
+    table = Table(title=f"{len(results)} targets from {config.vantage}")
+    for col in ("target", "service", "kind", "result", "status", "seconds"):
+        table.add_column(col)
+    table.add_column("why", overflow="fold")
+    for r in results:
+        obs = r.observation
+        table.add_row(
+            r.target.name,
+            r.target.service,
+            r.target.kind,
+            "[green]ok[/]" if obs.success else "[bold red]FAIL[/]",
+            str(obs.status_code or "-"),
+            f"{r.phases['total']:.3f}",
+            obs.failure,
+        )
+    console.print(table)
+    failed = sum(not r.success for r in results)
+    console.print(f"{len(results) - failed} ok, {failed} failed")
+    return 1 if failed else 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import asyncio
+    import logging
+
+    from probes.prober import Prober
+
+    host, port = parse_listen(args.listen)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("dvcwatch.probes").setLevel(logging.DEBUG if args.verbose else logging.INFO)
+    prober = Prober(args.config, host=host, port=port, vantage=args.vantage)
+    try:
+        asyncio.run(prober.run(duration=args.duration, ready=_announce))
+    except OSError as exc:
+        from dvcwatch.errors import DvcwatchError
+
+        raise DvcwatchError(f"cannot listen on {args.listen}: {exc.strerror or exc}") from None
+    return 0
+
+
+def _announce(url: str) -> None:
+    print(f"dvcwatch prober on {url}/metrics", flush=True)

@@ -1,0 +1,91 @@
+"""One HTTP request: status, content (soft failures included) and the peer certificate."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+
+import aiohttp
+
+from probes.checks import CheckContext, Observation
+from probes.config import HttpTarget
+from probes.phases import ssl_context
+from probes.x509 import not_after
+
+MAX_BODY_BYTES = 10_000_000
+
+
+def content_verdict(
+    text: str, must_contain: list[str], must_not_contain: list[str]
+) -> tuple[bool | None, str]:
+    """(matched, reason). None when nothing is asked of the content.
+
+    A portal that answers 200 with "Hệ thống đang bận" has failed the citizen, so the reason names
+    the text that was (or was not) there."""
+    if not must_contain and not must_not_contain:
+        return None, ""
+    for needle in must_not_contain:
+        if needle in text:
+            return False, f"content: page shows {needle!r}"
+    for needle in must_contain:
+        if needle not in text:
+            return False, f"content: {needle!r} missing"
+    return True, ""
+
+
+def describe_error(exc: BaseException) -> str:
+    """A short, stable reason for a transport failure; never the request's headers or body."""
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        return f"tls: certificate rejected ({exc.certificate_error.__class__.__name__})"
+    if isinstance(exc, aiohttp.ClientConnectorSSLError | ssl.SSLError):
+        return "tls: handshake failed"
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        return "dns: name not resolved"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return f"connect: {exc.os_error.strerror or exc.os_error.__class__.__name__}"
+    if isinstance(exc, aiohttp.ServerDisconnectedError | ConnectionResetError):
+        return "connection reset by the server"
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return "connection reset during the body"
+    if isinstance(exc, aiohttp.ClientOSError):
+        return f"connection error: {exc.strerror or exc.__class__.__name__}"
+    if isinstance(exc, aiohttp.TooManyRedirects):
+        return "too many redirects"
+    return f"{exc.__class__.__name__}: {exc}"[:120]
+
+
+async def check(target: HttpTarget, ctx: CheckContext) -> Observation:
+    obs = ctx.observation
+    try:
+        async with ctx.session.request(
+            target.method,
+            target.url,
+            headers=target.headers,
+            data=target.body.encode() if target.body is not None else None,
+            allow_redirects=target.follow_redirects,
+            ssl=ssl_context(target.insecure_skip_verify, target.ca_file),
+            trace_request_ctx=ctx.timer,
+        ) as resp:
+            obs.status_code = resp.status
+            raw = await resp.content.read(MAX_BODY_BYTES)
+            ctx.timer.body_done()
+            text = raw.decode(resp.get_encoding() if resp.charset else "utf-8", errors="replace")
+    except (aiohttp.ClientError, OSError, ssl.SSLError, asyncio.IncompleteReadError) as exc:
+        return _with_cert(obs, ctx).fail(describe_error(exc))
+    _with_cert(obs, ctx)
+    obs.content_match, reason = content_verdict(text, target.must_contain, target.must_not_contain)
+    if not target.status_ok(resp.status):
+        return obs.fail(f"HTTP {resp.status}")
+    if obs.content_match is False:
+        return obs.fail(reason)
+    obs.success = True
+    return obs
+
+
+def _with_cert(obs: Observation, ctx: CheckContext) -> Observation:
+    if ctx.timer.peer_cert_der:
+        try:
+            obs.tls_expiry = not_after(ctx.timer.peer_cert_der)
+        except ValueError:
+            pass
+    return obs

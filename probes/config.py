@@ -1,0 +1,324 @@
+"""The probe configuration: which targets a prober checks, how often, and what counts as healthy.
+
+A target names a *kind* (http, api_flow, tls: one prober each in `probes.checks`) and its parameters.
+Reusable parameter sets are *modules*, as in blackbox_exporter: a target inherits from its module, a
+module from `defaults`, and a `/probe?module=` request uses a module directly. Inheritance is resolved
+here, once, before validation, so every later stage sees complete targets and every error still names
+the file, line and field the user wrote.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from dvcwatch.errors import ConfigError
+from dvcwatch.yamlconfig import PathKey, line_for, parse_yaml, read_yaml, validate
+
+SOFT_FAILURE_MARKERS = ('data-testid="error-banner"', "Hệ thống đang bận")
+"""What a portal shows when it answers HTTP 200 but cannot serve (contracts §3): a soft failure."""
+
+_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+_STATUS_CLASS_RE = re.compile(r"^[1-5]xx$")
+VANTAGE_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+_ENV_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+
+
+def parse_duration(value: Any) -> Any:
+    """Seconds as a number, or a string such as `500ms`, `30s`, `5m`: people write both."""
+    if isinstance(value, str):
+        m = _DURATION_RE.match(value)
+        if not m:
+            raise ValueError("a duration is a number of seconds or a string like 500ms, 30s, 5m")
+        return float(m.group(1)) * _UNITS[m.group(2)]
+    return value
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration), Field(gt=0)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TargetBase(Strict):
+    name: str = Field(min_length=1, max_length=100, description="unique; the `target` label")
+    service: str = Field("", description="catalog service id, the `service` label; '' when none")
+    module: str | None = Field(None, description="the module it inherits from (resolved on load)")
+    interval: Duration = 30.0
+    timeout: Duration = 10.0
+    jitter: float = Field(0.1, ge=0, le=0.5, description="share of the interval the start may move")
+    latency_budget_seconds: Duration | None = None
+    insecure_skip_verify: bool = Field(False, description="accept any certificate (self-signed test hosts)")
+    ca_file: str | None = None
+
+    @model_validator(mode="after")
+    def _timeout_fits(self) -> TargetBase:
+        # consecutive starts can be as close as interval × (1 − jitter); a hang must end before then
+        room = self.interval * (1 - self.jitter)
+        if self.timeout > room:
+            raise ValueError(
+                f"timeout ({self.timeout:g} s) is longer than interval minus jitter ({room:g} s): "
+                "a hanging target would skip its own runs"
+            )
+        return self
+
+
+class HttpTarget(TargetBase):
+    """One HTTP request; healthy when the status, content and latency are as expected."""
+
+    kind: Literal["http"]
+    url: str
+    method: Literal["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"] = "GET"
+    headers: dict[str, str] = {}
+    body: str | None = None
+    expect_status: list[int | str] = Field(default_factory=lambda: ["2xx"], min_length=1)
+    must_contain: list[str] = []
+    must_not_contain: list[str] = []
+    follow_redirects: bool = True
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("url must start with http:// or https://")
+        return v
+
+    @field_validator("expect_status")
+    @classmethod
+    def _statuses(cls, v: list[int | str]) -> list[int | str]:
+        for s in v:
+            if isinstance(s, int) and not 100 <= s <= 599:
+                raise ValueError(f"HTTP status {s} is not between 100 and 599")
+            if isinstance(s, str) and not _STATUS_CLASS_RE.match(s):
+                raise ValueError(f"status {s!r}: use a code like 200 or a class like 2xx")
+        return v
+
+    def status_ok(self, status: int) -> bool:
+        return any(s == status or (isinstance(s, str) and str(status)[0] == s[0]) for s in self.expect_status)
+
+
+class TlsTarget(TargetBase):
+    """A TLS handshake only: certificate expiry and handshake time, without an HTTP request."""
+
+    kind: Literal["tls"]
+    url: str = Field(description="https://host[:port] or host:port")
+    server_name: str | None = Field(None, description="SNI name when it differs from the host")
+    min_days_left: float = Field(14, ge=0, description="fail when the certificate expires sooner")
+
+    def host_port(self) -> tuple[str, int]:
+        rest = self.url.split("://", 1)[-1].split("/", 1)[0]
+        host, _, port = rest.rpartition(":")
+        if not host or not port.isdigit():
+            return rest, 443
+        return host.strip("[]"), int(port)
+
+
+class Credentials(Strict):
+    """Who logs in. Secrets live in environment variables named here and are never printed.
+
+    `synthetic` picks a deterministic test citizen (dvcwatch.identities) and is only for the sandbox,
+    whose pre-registered citizens are derived from the same seed."""
+
+    cccd: str | None = Field(None, pattern=r"^\d{12}$")
+    cccd_env: str | None = Field(None, pattern=_ENV_RE.pattern)
+    password_env: str | None = Field(None, pattern=_ENV_RE.pattern)
+    synthetic: dict[str, int] | None = Field(None, description="{seed: 42, index: 0}")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Credentials:
+        if self.synthetic is not None:
+            if set(self.synthetic) - {"seed", "index"}:
+                raise ValueError("synthetic takes only seed and index")
+            return self
+        if not (self.cccd or self.cccd_env) or not self.password_env:
+            raise ValueError("give cccd (or cccd_env) and password_env, or synthetic: {seed, index}")
+        return self
+
+    def env_names(self) -> list[str]:
+        return [n for n in (self.cccd_env, self.password_env) if n]
+
+
+class ApiFlowTarget(TargetBase):
+    """A citizen's API path as one probe: log in, OTP, fetch a form schema, check a dossier."""
+
+    kind: Literal["api_flow"]
+    url: str = Field(description="the API base, e.g. https://portal/api/v1")
+    credentials: Credentials
+    otp_url: str = Field(
+        "/_sandbox/otp?cccd={cccd}", description="where the OTP is read; relative to the portal origin"
+    )
+    form_service: str | None = Field(None, description="whose form schema to fetch; default `service`")
+    dossier: str | None = Field(None, description="a dossier code whose status is checked")
+    dossier_env: str | None = Field(None, pattern=_ENV_RE.pattern)
+    headers: dict[str, str] = {}
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("url must start with http:// or https://")
+        return v.rstrip("/")
+
+    @model_validator(mode="after")
+    def _has_form(self) -> ApiFlowTarget:
+        if not (self.form_service or self.service):
+            raise ValueError("an api_flow needs `service` (or `form_service`) to fetch a form schema")
+        return self
+
+    def env_names(self) -> list[str]:
+        return [*self.credentials.env_names(), *([self.dossier_env] if self.dossier_env else [])]
+
+
+Target = Annotated[HttpTarget | TlsTarget | ApiFlowTarget, Field(discriminator="kind")]
+KINDS = ("http", "tls", "api_flow")
+
+
+class ProbeConfig(Strict):
+    version: Literal[1] = 1
+    vantage: str = Field("default", description="where this prober runs: the `vantage` label")
+    concurrency: int = Field(100, ge=1, le=10_000, description="probes in flight at once")
+    late_after: Duration = Field(1.0, description="a start later than this past its slot counts as late")
+    defaults: dict[str, Any] = {}
+    modules: dict[str, dict[str, Any]] = {}
+    targets: list[Target] = []
+
+    @field_validator("vantage")
+    @classmethod
+    def _vantage(cls, v: str) -> str:
+        if not VANTAGE_RE.match(v):
+            raise ValueError("vantage must be a lowercase slug like phuong-vinh-hung")
+        return v
+
+    @model_validator(mode="after")
+    def _unique(self) -> ProbeConfig:
+        names = [t.name for t in self.targets]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"duplicate target names: {dup}")
+        return self
+
+    def target(self, name: str) -> HttpTarget | TlsTarget | ApiFlowTarget:
+        return next(t for t in self.targets if t.name == name)
+
+    def env_names(self) -> list[str]:
+        return [n for t in self.targets if isinstance(t, ApiFlowTarget) for n in t.env_names()]
+
+
+BUILTIN_MODULES: dict[str, dict[str, Any]] = {
+    # blackbox_exporter's stock module, so a Prometheus job written for it works unchanged
+    "http_2xx": {"kind": "http"},
+    # a portal page: an HTTP 200 carrying the error banner is still a failure
+    "portal_page": {"kind": "http", "must_not_contain": list(SOFT_FAILURE_MARKERS)},
+    "tls": {"kind": "tls"},
+}
+
+
+def _merge(data: dict[str, Any], lines: dict[PathKey, int], source: str) -> dict[str, Any]:
+    """defaults < module < target, so that validation sees complete targets."""
+    out = copy.deepcopy(data)
+    defaults = out.get("defaults") or {}
+    modules = {**BUILTIN_MODULES, **(out.get("modules") or {})}
+    if not isinstance(defaults, dict):
+        raise ConfigError(
+            "must be a mapping", path=source, line=line_for(lines, ("defaults",)), field="defaults"
+        )
+    for name, mod in modules.items():
+        if not isinstance(mod, dict):
+            raise ConfigError(
+                "a module is a mapping of target fields",
+                path=source,
+                line=line_for(lines, ("modules", name)),
+                field=f"modules.{name}",
+            )
+    targets = out.get("targets")
+    if targets is None:
+        return out
+    if not isinstance(targets, list):
+        raise ConfigError("must be a list", path=source, line=line_for(lines, ("targets",)), field="targets")
+    merged = []
+    for i, t in enumerate(targets):
+        if not isinstance(t, dict):
+            merged.append(t)
+            continue
+        mod_name = t.get("module")
+        mod: dict[str, Any] = {}
+        if mod_name is not None:
+            if mod_name not in modules:
+                raise ConfigError(
+                    f"unknown module {mod_name!r}; defined: {', '.join(sorted(modules))}",
+                    path=source,
+                    line=line_for(lines, ("targets", i, "module")),
+                    field=f"targets[{i}].module",
+                )
+            mod = modules[mod_name]
+        merged.append({**defaults, **mod, **t})
+    out["targets"] = merged
+    return out
+
+
+def module_target(config: ProbeConfig, module: str, url: str) -> HttpTarget | TlsTarget | ApiFlowTarget:
+    """The ad-hoc target of a `/probe?target=…&module=…` request, as blackbox_exporter builds one."""
+    from pydantic import TypeAdapter
+
+    modules = {**BUILTIN_MODULES, **config.modules}
+    if module not in modules:
+        raise KeyError(module)
+    fields = {**config.defaults, **modules[module], "name": "probe", "url": url}
+    return TypeAdapter(Target).validate_python(fields)
+
+
+def check_secrets(config: ProbeConfig, source: str) -> None:
+    """An api_flow without its secrets cannot run; say so on load, not at 3 a.m. as a portal failure."""
+    missing = [n for n in config.env_names() if not os.environ.get(n)]
+    if missing:
+        raise ConfigError(f"environment variable(s) {', '.join(sorted(set(missing)))} not set", path=source)
+
+
+def check_services(config: ProbeConfig, source: str, lines: dict[PathKey, int] | None = None) -> None:
+    """The `service` label must be a catalog id, so probes line up with journeys and load tests."""
+    from dvcwatch.catalog import load_catalog
+
+    catalog = load_catalog()
+    for i, t in enumerate(config.targets):
+        for key in ("service", "form_service"):
+            sid = getattr(t, key, None)
+            if not sid:
+                continue
+            try:
+                catalog.service(sid)
+            except ConfigError as exc:
+                raise ConfigError(
+                    exc.detail,
+                    path=source,
+                    line=line_for(lines or {}, ("targets", i, key)),
+                    field=f"targets[{i}]({t.name}).{key}",
+                ) from None
+
+
+def _finish(data: Any, lines: dict[PathKey, int], source: str, secrets: bool) -> ProbeConfig:
+    if data is not None and not isinstance(data, dict):
+        raise ConfigError("a probe config is a mapping with `targets:`", path=source, line=1)
+    merged = _merge(data or {}, lines, source)
+    config = validate(ProbeConfig, merged, lines, source)
+    check_services(config, source, lines)
+    if secrets:
+        check_secrets(config, source)
+    return config
+
+
+def load_config(path: str | Path, *, secrets: bool = True) -> ProbeConfig:
+    """Read, merge and validate a probe config; any problem is one ConfigError naming file and line."""
+    data, lines = read_yaml(path)
+    return _finish(data, lines, str(path), secrets)
+
+
+def load_config_text(text: str, source: str = "<text>", *, secrets: bool = True) -> ProbeConfig:
+    data, lines = parse_yaml(text, source)
+    return _finish(data, lines, source, secrets)

@@ -1,0 +1,113 @@
+"""The prober's HTTP face: `/metrics` for Prometheus, `/probe` as blackbox_exporter offers it.
+
+`/probe?target=URL&module=NAME` lets a Prometheus job written for blackbox_exporter (relabelling
+`__param_target`) point at this prober unchanged: it runs one probe now with the named module and
+answers with a fresh registry, honouring Prometheus's scrape-timeout header as blackbox does.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+
+import aiohttp
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST
+from pydantic import ValidationError
+
+from probes.config import BUILTIN_MODULES, ProbeConfig, module_target
+from probes.metrics import ProbeMetrics, probe_exposition
+from probes.runner import run_probe
+
+SCRAPE_TIMEOUT_HEADER = "X-Prometheus-Scrape-Timeout-Seconds"
+SCRAPE_TIMEOUT_MARGIN = 0.5  # leave Prometheus time to receive the answer
+
+
+class Exporter:
+    def __init__(
+        self,
+        metrics: ProbeMetrics,
+        session: aiohttp.ClientSession,
+        config: Callable[[], ProbeConfig],
+        reload: Callable[[str], bool] | None = None,
+        last_error: Callable[[], str | None] | None = None,
+    ) -> None:
+        self.metrics = metrics
+        self.session = session
+        self.config = config
+        self.reload = reload
+        self.last_error = last_error or (lambda: None)
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/metrics", self.handle_metrics)
+        app.router.add_get("/probe", self.handle_probe)
+        app.router.add_get("/-/healthy", self.handle_healthy)
+        app.router.add_post("/-/reload", self.handle_reload)
+        app.router.add_get("/", self.handle_index)
+        return app
+
+    async def handle_metrics(self, _request: web.Request) -> web.Response:
+        body = self.metrics.exposition()
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    async def handle_probe(self, request: web.Request) -> web.Response:
+        url = request.query.get("target")
+        module = request.query.get("module", "http_2xx")
+        if not url:
+            return web.Response(status=400, text="target parameter is missing\n")
+        config = self.config()
+        kind = {**BUILTIN_MODULES, **config.modules}.get(module, {}).get("kind")
+        if "://" not in url and kind == "http":
+            url = f"http://{url}"  # blackbox_exporter accepts a bare host:port for http too
+        try:
+            target = module_target(config, module, url)
+        except KeyError:
+            known = ", ".join(sorted({*BUILTIN_MODULES, *config.modules}))
+            return web.Response(status=400, text=f"unknown module {module!r}; defined: {known}\n")
+        except ValidationError as exc:
+            return web.Response(
+                status=400, text=f"invalid target for module {module!r}: {exc.errors()[0]['msg']}\n"
+            )
+        timeout = target.timeout
+        header = request.headers.get(SCRAPE_TIMEOUT_HEADER)
+        if header:
+            try:
+                timeout = max(0.1, min(timeout, float(header) - SCRAPE_TIMEOUT_MARGIN))
+            except ValueError:
+                pass
+        result = await run_probe(target, self.session, timeout=timeout)
+        obs = result.observation
+        body = probe_exposition(
+            vantage=config.vantage,
+            success=obs.success,
+            phases=result.phases,
+            status_code=obs.status_code,
+            content_match=obs.content_match,
+            tls_expiry=obs.tls_expiry,
+            budget_exceeded=result.budget_exceeded,
+        )
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    async def handle_healthy(self, _request: web.Request) -> web.Response:
+        return web.Response(text="OK\n")
+
+    async def handle_reload(self, _request: web.Request) -> web.Response:
+        if self.reload is None:
+            return web.Response(status=404, text="no config file to reload\n")
+        if self.reload("POST /-/reload"):
+            return web.Response(text="reloaded\n")
+        return web.Response(status=400, text=f"rejected: {self.last_error()}\n")
+
+    async def handle_index(self, _request: web.Request) -> web.Response:
+        c = self.config()
+        rows = "".join(
+            f"<li>{html.escape(t.name)} ({t.kind}, every {t.interval:g} s)</li>" for t in c.targets[:200]
+        )
+        body = (
+            f"<html><head><meta charset='utf-8'><title>dvcwatch prober</title></head><body>"
+            f"<h1>dvcwatch prober · {html.escape(c.vantage)}</h1>"
+            f"<p><a href='/metrics'>/metrics</a> · /probe?target=URL&amp;module=http_2xx</p>"
+            f"<p>{len(c.targets)} targets</p><ul>{rows}</ul></body></html>"
+        )
+        return web.Response(text=body, content_type="text/html")

@@ -1,0 +1,144 @@
+"""Where the time of a request went: DNS, connect, TLS, time to first byte, transfer.
+
+A slow answer at a ward office can be its own DNS or link (dns, connect) or the portal (ttfb), so the
+prober splits every request the way blackbox_exporter does. aiohttp's `TraceConfig` marks DNS,
+connection and response headers; it has no TLS hook, so the SSL context hands out an `SSLObject`
+subclass (the documented `SSLContext.sslobject_class`) that marks the handshake's first and last step
+on the timer of the probe that runs it, found through a context variable (asyncio runs the handshake's
+callbacks in a copy of the probe task's context).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import ssl
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from types import SimpleNamespace
+from typing import Any
+
+import aiohttp
+
+PHASES = ("dns", "connect", "tls", "ttfb", "transfer")
+
+CURRENT: contextvars.ContextVar[PhaseTimer | None] = contextvars.ContextVar("dvc_phase_timer", default=None)
+
+
+@dataclass
+class PhaseTimer:
+    """Marks of one probe; redirects add their hops' phases together."""
+
+    started: float = field(default_factory=time.perf_counter)
+    totals: dict[str, float] = field(default_factory=lambda: dict.fromkeys(PHASES, 0.0))
+    peer_cert_der: bytes | None = None
+    _marks: dict[str, float] = field(default_factory=dict)
+
+    def mark(self, name: str) -> None:
+        self._marks[name] = time.perf_counter()
+
+    def mark_once(self, name: str) -> None:
+        self._marks.setdefault(name, time.perf_counter())
+
+    def _span(self, start: str, end: str) -> float:
+        m = self._marks
+        return max(0.0, m[end] - m[start]) if start in m and end in m else 0.0
+
+    def close_hop(self) -> None:
+        """Response headers are in: book this hop's dns, connect, tls and ttfb, then start the next."""
+        m = self._marks
+        self.totals["dns"] += self._span("dns_start", "dns_end")
+        connect_from = "dns_end" if "dns_end" in m else "conn_start"
+        connect_to = "tls_start" if "tls_start" in m else "conn_end"
+        self.totals["connect"] += self._span(connect_from, connect_to)
+        self.totals["tls"] += self._span("tls_start", "tls_end")
+        sent = "headers_sent" if "headers_sent" in m else ("conn_end" if "conn_end" in m else "req_start")
+        self.totals["ttfb"] += self._span(sent, "response")
+        self._marks = {"response": m["response"]} if "response" in m else {}
+
+    def body_done(self) -> None:
+        """The body is read: what followed the headers is transfer."""
+        if "response" in self._marks:
+            self.totals["transfer"] += time.perf_counter() - self._marks["response"]
+        self._marks.clear()
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+
+class TimedSSLObject(ssl.SSLObject):
+    """Marks the TLS handshake on the current probe's timer and keeps the peer certificate."""
+
+    def do_handshake(self) -> None:
+        timer = CURRENT.get()
+        if timer is not None:
+            timer.mark_once("tls_start")
+        super().do_handshake()  # raises SSLWantReadError until the handshake completes
+        if timer is not None:
+            timer.mark("tls_end")
+            timer.peer_cert_der = self.getpeercert(binary_form=True)
+
+
+@lru_cache(maxsize=16)
+def ssl_context(insecure: bool = False, ca_file: str | None = None) -> ssl.SSLContext:
+    """One context per trust setting, shared by all probes (building one costs milliseconds)."""
+    ctx = ssl.create_default_context(cafile=ca_file)
+    if insecure:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    ctx.sslobject_class = TimedSSLObject
+    return ctx
+
+
+def _timer(ctx: SimpleNamespace) -> PhaseTimer | None:
+    t = ctx.trace_request_ctx
+    return t if isinstance(t, PhaseTimer) else None
+
+
+async def _on_request_start(_s: Any, ctx: SimpleNamespace, _p: Any) -> None:
+    if t := _timer(ctx):
+        t.mark("req_start")
+
+
+async def _on_dns_start(_s: Any, ctx: SimpleNamespace, _p: Any) -> None:
+    if t := _timer(ctx):
+        t.mark("dns_start")
+
+
+async def _on_dns_end(_s: Any, ctx: SimpleNamespace, _p: Any) -> None:
+    if t := _timer(ctx):
+        t.mark("dns_end")
+
+
+async def _on_conn_start(_s: Any, ctx: SimpleNamespace, _p: Any) -> None:
+    if t := _timer(ctx):
+        t.mark("conn_start")
+
+
+async def _on_conn_end(_s: Any, ctx: SimpleNamespace, _p: Any) -> None:
+    if t := _timer(ctx):
+        t.mark("conn_end")
+
+
+async def _on_headers_sent(_s: Any, ctx: SimpleNamespace, _p: Any) -> None:
+    if t := _timer(ctx):
+        t.mark("headers_sent")
+
+
+async def _on_response(_s: Any, ctx: SimpleNamespace, _p: Any) -> None:
+    if t := _timer(ctx):
+        t.mark("response")
+        t.close_hop()
+
+
+def trace_config() -> aiohttp.TraceConfig:
+    tc = aiohttp.TraceConfig()
+    tc.on_request_start.append(_on_request_start)
+    tc.on_dns_resolvehost_start.append(_on_dns_start)
+    tc.on_dns_resolvehost_end.append(_on_dns_end)
+    tc.on_connection_create_start.append(_on_conn_start)
+    tc.on_connection_create_end.append(_on_conn_end)
+    tc.on_request_headers_sent.append(_on_headers_sent)
+    tc.on_request_redirect.append(_on_response)
+    tc.on_request_end.append(_on_response)
+    return tc

@@ -1,0 +1,99 @@
+"""Run one probe under a hard timeout and record what it saw.
+
+The runner, not the check, owns the timeout, the total duration, the latency budget and the metrics
+(as blackbox_exporter's handler owns `probe_success`): a hanging portal costs exactly one timeout,
+and a new kind of check cannot forget to report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+
+import aiohttp
+
+from probes.checks import CheckContext, Observation, registry
+from probes.config import ApiFlowTarget, HttpTarget, TlsTarget
+from probes.metrics import API_FLOW_STEPS, ProbeMetrics
+from probes.phases import CURRENT, PHASES, PhaseTimer, trace_config
+
+AnyTarget = HttpTarget | TlsTarget | ApiFlowTarget
+CHECKS = registry()
+
+
+@dataclass
+class Result:
+    target: AnyTarget
+    observation: Observation
+    phases: dict[str, float] = field(default_factory=dict)
+    """Seconds per phase that happened, plus `total`."""
+    budget_exceeded: bool | None = None
+    finished_at: float = 0.0
+
+    @property
+    def success(self) -> bool:
+        return self.observation.success
+
+
+def new_session(limit: int = 0) -> aiohttp.ClientSession:
+    """One client session per prober: a fresh connection per probe (`force_close`) so connect and TLS
+    are measured every time as a citizen's first request would pay them, and no DNS cache, so a
+    failing resolver at the ward shows up. Timeouts are the runner's, not aiohttp's."""
+    connector = aiohttp.TCPConnector(force_close=True, use_dns_cache=False, limit=limit)
+    return aiohttp.ClientSession(
+        connector=connector,
+        trace_configs=[trace_config()],
+        timeout=aiohttp.ClientTimeout(total=None),
+        headers={"User-Agent": "dvcwatch-prober/0.1"},
+        auto_decompress=True,
+    )
+
+
+async def run_probe(
+    target: AnyTarget, session: aiohttp.ClientSession, timeout: float | None = None
+) -> Result:
+    timer = PhaseTimer()
+    token = CURRENT.set(timer)
+    limit = timeout if timeout is not None else target.timeout
+    ctx = CheckContext(session, timer)
+    try:
+        async with asyncio.timeout(limit):
+            obs = await CHECKS[target.kind](target, ctx)
+    except TimeoutError:
+        obs = ctx.observation
+        obs.status_code = None  # no final answer came, whatever earlier steps answered
+        step = obs.current_step
+        obs.fail(f"{step}: timeout after {limit:g} s" if step else f"timeout after {limit:g} s", step)
+    finally:
+        CURRENT.reset(token)
+    total = timer.elapsed()
+    phases = {p: timer.totals[p] for p in PHASES if timer.totals[p] > 0}
+    phases["total"] = total
+    budget = target.latency_budget_seconds
+    exceeded = None if budget is None else total > budget
+    if exceeded and obs.success:
+        obs.fail(f"slow: {total:.2f} s over the {budget:g} s budget")
+    return Result(target, obs, phases, exceeded, time.time())
+
+
+def record(metrics: ProbeMetrics, result: Result) -> None:
+    t, obs = result.target, result.observation
+    s = metrics.series(t.name, t.service)
+    s.success = float(obs.success)
+    s.status_code = float(obs.status_code or 0)
+    has_content_rule = isinstance(t, ApiFlowTarget) or (
+        isinstance(t, HttpTarget) and bool(t.must_contain or t.must_not_contain)
+    )
+    if has_content_rule:
+        s.content_match = float(bool(obs.content_match))
+    if obs.tls_expiry is not None:
+        s.tls_expiry = obs.tls_expiry
+    if result.budget_exceeded is not None:
+        s.budget_exceeded = float(result.budget_exceeded)
+    if isinstance(t, ApiFlowTarget):
+        s.failed_step = {step: float(step == obs.failed_step) for step in API_FLOW_STEPS}
+    for phase, seconds in result.phases.items():
+        s.observe(phase, seconds)
+    s.last_run = result.finished_at
+    metrics.probes.labels(metrics.vantage, "success" if obs.success else "failure").inc()

@@ -1,0 +1,217 @@
+"""`dvcwatch probe` from the outside: the CLI, /metrics, /probe, and reloads that keep the prober alive."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from prometheus_client.parser import text_string_to_metric_families
+
+from dvcwatch.cli import main
+from dvcwatch.procs import free_port, wait_http
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def metrics(base: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    out = {}
+    for fam in text_string_to_metric_families(get(base + "/metrics")[1]):
+        for s in fam.samples:
+            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return out
+
+
+def lbl(target: str, vantage: str = "phuong-vinh-hung", service: str = "") -> tuple[tuple[str, str], ...]:
+    return (("service", service), ("target", target), ("vantage", vantage))
+
+
+def wait_for(cond: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+def config_text(portal_url: str, *paths: str) -> str:
+    targets = "".join(
+        f"  - {{name: {p.strip('/')}, module: portal_page, url: '{portal_url}{p}'}}\n" for p in paths
+    )
+    return f"vantage: phuong-vinh-hung\ndefaults: {{interval: 0.3, timeout: 0.25}}\ntargets:\n{targets}"
+
+
+@pytest.fixture
+def prober_proc(tmp_path: Path) -> Iterator[Callable[[Path, list[str]], tuple[subprocess.Popen[bytes], str]]]:
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start(cfg: Path, extra: list[str]) -> tuple[subprocess.Popen[bytes], str]:
+        port = free_port()
+        log = open(tmp_path / f"prober{len(procs)}.log", "wb")  # noqa: SIM115
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "dvcwatch",
+                "probe",
+                "--config",
+                str(cfg),
+                "--listen",
+                f"127.0.0.1:{port}",
+                *extra,
+            ],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        procs.append(proc)
+        base = f"http://127.0.0.1:{port}"
+        wait_http(base + "/-/healthy", timeout=20, proc=proc)
+        return proc, base
+
+    yield start
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+            p.wait(10)
+
+
+def test_metrics_reload_and_rejected_config(portal, tmp_path: Path, prober_proc) -> None:
+    cfg = tmp_path / "probes.yaml"
+    cfg.write_text(config_text(portal.url, "/ok", "/soft", "/fail"))
+    proc, base = prober_proc(cfg, [])
+    wait_for(lambda: all(("dvc_probe_success", lbl(t)) in metrics(base) for t in ("ok", "soft", "fail")))
+    m = metrics(base)
+    assert m[("dvc_probe_success", lbl("ok"))] == 1
+    assert m[("dvc_probe_success", lbl("soft"))] == 0
+    assert m[("dvc_probe_content_match", lbl("soft"))] == 0
+    assert m[("dvc_probe_http_status_code", lbl("soft"))] == 200
+    assert m[("dvc_probe_http_status_code", lbl("fail"))] == 503
+    assert m[("dvc_probe_duration_seconds_count", (("phase", "ttfb"), *lbl("ok")))] >= 1
+    assert m[("dvc_prober_targets", (("vantage", "phuong-vinh-hung"),))] == 3
+
+    # an invalid file is rejected; the old targets keep being probed
+    cfg.write_text(
+        config_text(portal.url, "/ok") + "  - {name: x, module: http_2xx, url: 'http://x/', interval: soon}\n"
+    )
+    failure = ("dvc_prober_config_reloads_total", (("result", "failure"), ("vantage", "phuong-vinh-hung")))
+    wait_for(lambda: metrics(base)[failure] == 1)
+    before = len(portal.hits["/fail"])
+    wait_for(lambda: len(portal.hits["/fail"]) > before + 1)
+    assert metrics(base)[("dvc_prober_targets", (("vantage", "phuong-vinh-hung"),))] == 3
+    status, text = get(base + "/")
+    assert status == 200 and "3 targets" in text
+
+    # a valid change applies: /fail goes (with its series), /json comes, /ok keeps its history
+    ok_count = ("dvc_probe_duration_seconds_count", (("phase", "total"), *lbl("ok")))
+    kept = metrics(base)[ok_count]
+    cfg.write_text(config_text(portal.url, "/ok", "/json"))
+    success = ("dvc_prober_config_reloads_total", (("result", "success"), ("vantage", "phuong-vinh-hung")))
+    wait_for(lambda: metrics(base)[success] == 1)
+    wait_for(lambda: ("dvc_probe_success", lbl("json")) in metrics(base))
+    m = metrics(base)
+    assert ("dvc_probe_success", lbl("fail")) not in m
+    assert m[ok_count] >= kept
+
+    # SIGHUP reloads too
+    os.kill(proc.pid, signal.SIGHUP)
+    wait_for(lambda: metrics(base)[success] == 2)
+    assert proc.poll() is None
+    log = (tmp_path / "prober0.log").read_text()
+    assert "rejected" in log and "probes.yaml:5: targets[1](x).interval: " in log
+
+
+def test_probe_endpoint_is_blackbox_compatible(portal, tmp_path: Path, prober_proc) -> None:
+    cfg = tmp_path / "probes.yaml"
+    cfg.write_text("vantage: kiosk-1\ntargets: []\n")
+    _, base = prober_proc(cfg, [])
+    status, text = get(f"{base}/probe?target={portal.url}/ok&module=http_2xx")
+    assert status == 200
+    assert "probe_success 1.0" in text and 'dvc_probe_success{vantage="kiosk-1"} 1.0' in text
+    assert 'dvc_probe_phase_duration_seconds{phase="ttfb",vantage="kiosk-1"}' in text
+    _, text = get(f"{base}/probe?target={portal.url}/soft&module=portal_page")
+    assert "probe_success 0.0" in text and 'dvc_probe_content_match{vantage="kiosk-1"} 0.0' in text
+    req = urllib.request.Request(
+        f"{base}/probe?target={portal.url}/hang&module=http_2xx",
+        headers={"X-Prometheus-Scrape-Timeout-Seconds": "1"},
+    )
+    started = time.monotonic()
+    with urllib.request.urlopen(req, timeout=10) as r:
+        assert "probe_success 0.0" in r.read().decode()
+    assert time.monotonic() - started < 2.5
+    bare = portal.url.removeprefix("http://")
+    assert "probe_success 1.0" in get(f"{base}/probe?target={bare}&module=http_2xx")[1]
+    assert get(f"{base}/probe?module=http_2xx")[0] == 400
+    status, text = get(f"{base}/probe?target={portal.url}/ok&module=icmp")
+    assert status == 400 and "unknown module 'icmp'" in text
+
+
+def test_once_prints_a_table_and_gates(
+    portal, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    cfg = tmp_path / "probes.yaml"
+    cfg.write_text(config_text(portal.url, "/ok", "/json"))
+    assert main(["probe", "--config", str(cfg), "--once"]) == 0
+    out = capsys.readouterr().out
+    assert "2 ok, 0 failed" in out
+    cfg.write_text(config_text(portal.url, "/ok", "/soft"))
+    assert main(["probe", "--config", str(cfg), "--once", "--vantage", "ci"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL" in out and "error-banner" in out and "from ci" in out
+
+
+def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("targets:\n  - {name: x, kind: http, url: ftp://x}\n")
+    assert main(["probe", "--config", str(bad), "--once"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "bad.yaml:2" in err and "url must start with http://" in err
+    assert main(["probe", "--config", str(tmp_path / "none.yaml")]) == 2
+    assert "file not found" in capsys.readouterr().err
+    good = tmp_path / "good.yaml"
+    good.write_text("targets: []\n")
+    assert main(["probe", "--config", str(good), "--listen", "nowhere"]) == 2
+    assert "expected HOST:PORT" in capsys.readouterr().err
+    assert main(["probe", "--config", str(good), "--once", "--vantage", "Phường 1"]) == 2
+    assert "lowercase slug" in capsys.readouterr().err
+
+
+def test_from_catalog_generates_the_standard_set(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["probe", "--from-catalog", "http://127.0.0.1:9", "--vantage", "phuong-vinh-hung"]) == 0
+    data = yaml.safe_load(capsys.readouterr().out)
+    names = [t["name"] for t in data["targets"]]
+    assert data["vantage"] == "phuong-vinh-hung"
+    assert {"home", "login", "payment-gateway", "api-health", "api-services", "api-flow"} <= set(names)
+    assert sum(n.startswith("page-") for n in names) == 25
+    assert sum(n.startswith("api-form-") for n in names) == 25
+    assert all(t["url"].startswith("http://127.0.0.1:9/") for t in data["targets"] if "url" in t)
+    flow = data["targets"][names.index("api-flow")]
+    assert flow["credentials"] == {"synthetic": {"seed": 42, "index": 0}}
+    out = tmp_path / "probes.yaml"
+    prod = tmp_path / "prod.yaml"
+    prod.write_text(
+        "name: hn\nbase_url: https://dichvucong.hanoi.example\nenvironment: production\n"
+        "otp: {source: http, url: 'https://otp.example/{cccd}'}\n"
+    )
+    assert main(["probe", "--from-catalog", str(prod), "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "password_env: DVCWATCH_PROBE_PASSWORD" in text and "synthetic" not in text

@@ -1,0 +1,117 @@
+"""The deploy example in a real Prometheus: two probers at two vantages, scraped centrally."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+
+from dvcwatch import procs
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "probes" / "deploy"
+
+pytestmark = pytest.mark.prometheus
+
+
+def query(base: str, promql: str) -> list[dict]:
+    url = f"{base}/api/v1/query?" + urllib.parse.urlencode({"query": promql})
+    with urllib.request.urlopen(url, timeout=5) as r:
+        return json.load(r)["data"]["result"]
+
+
+def test_example_configs_are_valid() -> None:
+    promtool = procs.binary("promtool")
+    subprocess.run(
+        [promtool, "check", "config", str(DEPLOY / "prometheus-central.yml")], check=True, capture_output=True
+    )
+    subprocess.run(
+        [promtool, "check", "config", "--agent", str(DEPLOY / "prometheus-agent.yml")],
+        check=True,
+        capture_output=True,
+    )
+
+
+def test_central_prometheus_sees_both_vantages(portal, tmp_path: Path) -> None:
+    cfg = tmp_path / "probes.yaml"
+    cfg.write_text(
+        "vantage: default\ndefaults: {interval: 0.5, timeout: 0.4}\n"
+        f"targets:\n  - {{name: home, module: portal_page, url: '{portal.url}/ok'}}\n"
+        f"  - {{name: birth, module: portal_page, service: dang-ky-khai-sinh, url: '{portal.url}/soft'}}\n"
+    )
+    probers = []
+    try:
+        addrs = []
+        for vantage in ("phuong-vinh-hung", "kiosk-hoang-mai"):
+            port = procs.free_port()
+            log = open(tmp_path / f"{vantage}.log", "wb")  # noqa: SIM115
+            p = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "dvcwatch",
+                    "probe",
+                    "--config",
+                    str(cfg),
+                    "--vantage",
+                    vantage,
+                    "--listen",
+                    f"127.0.0.1:{port}",
+                ],
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            probers.append(p)
+            procs.wait_http(f"http://127.0.0.1:{port}/-/healthy", timeout=20, proc=p)
+            addrs.append(f"127.0.0.1:{port}")
+
+        central = yaml.safe_load((DEPLOY / "prometheus-central.yml").read_text())
+        central["global"].update(scrape_interval="1s", scrape_timeout="1s", evaluation_interval="1s")
+        jobs = {j["job_name"]: j for j in central["scrape_configs"]}
+        jobs["dvc-probers"]["scrape_interval"] = "1s"
+        jobs["dvc-probers"]["static_configs"] = [
+            {"targets": [a], "labels": {"district": "hoang-mai"}} for a in addrs
+        ]
+        jobs["dvc-probe-endpoint"]["scrape_interval"] = "1s"
+        jobs["dvc-probe-endpoint"]["static_configs"] = [{"targets": [f"{portal.url}/ok"]}]
+        jobs["dvc-probe-endpoint"]["relabel_configs"][-1]["replacement"] = addrs[0]
+        prom_cfg = tmp_path / "prometheus.yml"
+        prom_cfg.write_text(yaml.safe_dump(central))
+
+        with procs.prometheus(prom_cfg, tmp_path / "prom") as prom:
+            base = procs.url_of(prom)
+            deadline = time.monotonic() + 30
+            series: list[dict] = []
+            while time.monotonic() < deadline:
+                series = query(base, 'dvc_probe_success{job="dvc-probers"}')
+                endpoint = query(base, 'probe_success{job="dvc-probe-endpoint"}')
+                if len(series) == 4 and endpoint:
+                    break
+                time.sleep(0.5)
+            got = {(s["metric"]["vantage"], s["metric"]["target"]): s["value"][1] for s in series}
+            assert got == {
+                ("phuong-vinh-hung", "home"): "1",
+                ("phuong-vinh-hung", "birth"): "0",
+                ("kiosk-hoang-mai", "home"): "1",
+                ("kiosk-hoang-mai", "birth"): "0",
+            }
+            assert {s["metric"]["district"] for s in series} == {"hoang-mai"}
+            birth = query(base, 'dvc_probe_content_match{target="birth"}')
+            assert {s["metric"]["service"] for s in birth} == {"dang-ky-khai-sinh"}
+            assert endpoint and endpoint[0]["value"][1] == "1"
+            assert endpoint[0]["metric"]["instance"] == f"{portal.url}/ok"
+            buckets = query(base, 'dvc_probe_duration_seconds_bucket{phase="ttfb",le="+Inf"}')
+            assert {s["metric"]["vantage"] for s in buckets} == {"phuong-vinh-hung", "kiosk-hoang-mai"}
+    finally:
+        for p in probers:
+            p.terminate()
+            p.wait(10)

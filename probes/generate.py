@@ -98,7 +98,10 @@ def api_flow(profile: Profile, catalog: Catalog) -> dict[str, Any] | None:
     service = FLOW_SERVICE if any(s.id == FLOW_SERVICE for s in catalog.services) else catalog.services[0].id
     if profile.environment == "sandbox":
         # the sandbox pre-registers citizens(seed, n): a synthetic one needs no secret
-        creds: dict[str, Any] = {"synthetic": {"seed": profile.identities.seed, "index": 0}}
+        # the last pre-registered citizen is the probes': journeys count up from 0, so they never share an OTP
+        creds: dict[str, Any] = {
+            "synthetic": {"seed": profile.identities.seed, "index": profile.identities.count - 1}
+        }
     else:
         creds = {"cccd_env": "DVCWATCH_PROBE_CCCD", "password_env": "DVCWATCH_PROBE_PASSWORD"}
     return {

@@ -205,7 +205,9 @@ def test_from_catalog_generates_the_standard_set(tmp_path: Path, capsys: pytest.
     assert sum(n.startswith("api-form-") for n in names) == 25
     assert all(t["url"].startswith("http://127.0.0.1:9/") for t in data["targets"] if "url" in t)
     flow = data["targets"][names.index("api-flow")]
-    assert flow["credentials"] == {"synthetic": {"seed": 42, "index": 0}}
+    assert flow["credentials"] == {
+        "synthetic": {"seed": 42, "index": 199}
+    }  # the last citizen: journeys count up from 0
     out = tmp_path / "probes.yaml"
     prod = tmp_path / "prod.yaml"
     prod.write_text(

@@ -1,0 +1,133 @@
+"""`dvcwatch demo`: a bad day (or a healthy one) on the embedded sandbox, end to end."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from dvcwatch.cli import HelpFormatter
+
+EXAMPLES = """examples:
+  dvcwatch demo                     a bad day: broken services, a downgrade, a freeze, congestion
+  dvcwatch demo --healthy           the same with no faults: every light green, no alert
+  dvcwatch demo --keep-running      leave Prometheus, Alertmanager and the sandbox up to explore
+  dvcwatch demo --out results/demo  where the scorecard, the capacity report and the alerts go
+exit codes: 0 the instruments found exactly what was staged (healthy: all green, no alert),
+            1 they disagreed (the summary says where), 2 usage or configuration error"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "demo",
+        help="the whole story on the embedded sandbox, in a few minutes",
+        description=(
+            "Start the monitoring stack on loopback, stage a bad day in the sandbox portal, sweep all 25 "
+            "services as a citizen, freeze the portal until the on-call is paged, run a capacity ramp into "
+            "a congested back end, and print what was found and where the evidence is."
+        ),
+        epilog=EXAMPLES,
+        formatter_class=HelpFormatter,
+    )
+    p.add_argument("--healthy", action="store_true", help="no faults: every service should be green")
+    p.add_argument("--out", type=Path, help="output folder (default results/demo-<timestamp>)")
+    p.add_argument(
+        "--scenario", type=Path, help="a demo scenario YAML (default dvcwatch/scenarios/demo.yaml)"
+    )
+    p.add_argument("--keep-running", action="store_true", help="leave the stack up at the end")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from dvcwatch.demo import Demo, default_out
+
+    console = Console()
+    demo = Demo(
+        args.out or default_out(),
+        healthy=args.healthy,
+        scenario=args.scenario,
+        keep_running=args.keep_running,
+    )
+    title = "a healthy day" if args.healthy else "a bad day"
+    console.print(f"[bold]dvcwatch demo[/] — {title} on the sandbox portal · evidence in {demo.out}")
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
+        current: dict[str, Any] = {}
+
+        def phase(text: str) -> None:
+            if "id" in current:
+                progress.update(current["id"], completed=1, total=1)
+            current["id"] = progress.add_task(text, total=None)
+
+        findings = demo.run(progress=phase)
+        if "id" in current:
+            progress.update(current["id"], completed=1, total=1)
+    print_summary(console, demo.summary_dict(), demo)
+    return 1 if findings.problems else 0
+
+
+def print_summary(console: Any, s: dict[str, Any], demo: Any) -> None:
+    from dvcwatch.catalog import load_catalog
+
+    cat = load_catalog()
+    names = {svc.id: svc.name_vi for svc in cat.services}
+    results = {r["service"]: r for r in demo.findings.last_sweep.get("results", [])}
+    total = s["services"] or 25
+    ok = s["working_end_to_end"]
+    console.rule(f"What dvcwatch found in {s['seconds']:.0f} s")
+    console.print(f"Works end to end: [bold]{ok} of {total}[/] services ({100 * ok / total:.0f} %)")
+    for svc, step in s["failed_steps"].items():
+        r = results[svc]
+        seen = (r.get("failure") or {}).get("message", "")
+        console.print(
+            f"[red]Broken[/]  {names.get(svc, svc)} ({svc}) — fails at [bold]{step}[/]: {seen[:90]}"
+        )
+    for svc in s["level_shortfall"]:
+        console.print(
+            f"[yellow]Only looks online[/]  {names.get(svc, svc)} ({svc}) — promised toàn trình (full), "
+            "the citizen must go to the office"
+        )
+    other = [
+        svc
+        for svc, v in s["verdicts"].items()
+        if v in ("degraded", "error") and svc not in s["level_shortfall"]
+    ]
+    for svc in other:
+        console.print(f"[yellow]{s['verdicts'][svc]}[/]  {names.get(svc, svc)} ({svc})")
+    if s["freeze_notified_after_seconds"] is not None:
+        console.print(
+            f"Freeze: the portal-down alert reached the on-call {s['freeze_notified_after_seconds']:.0f} s after the portal froze"
+        )
+    knee = s.get("knee") or {}
+    if knee.get("users"):
+        console.print(
+            f"Capacity: knee at about {knee['users']:.0f} citizens / {knee['requests_per_second']:.0f} requests/s"
+        )
+    elif demo.findings.load_report is not None:
+        console.print("Capacity: no knee within the ramp (the portal held every step)")
+    fired = s["alerts_fired"]
+    console.print(
+        "Alerts received: " + (", ".join(f"{k} ×{v}" if v > 1 else k for k, v in fired.items()) or "none")
+    )
+    console.print(f"Scorecard:        {s['scorecard']}")
+    console.print(f"Capacity report:  {s['capacity_report']}")
+    console.print(f"Alerts received:  {s['alerts_received']}")
+    state = "still running" if demo.findings.kept_running else "stopped; --keep-running leaves it up"
+    console.print(f"Prometheus:       {s['prometheus']} ({state})")
+    if demo.findings.kept_running:
+        console.print(f"Stop it with:     dvcwatch stack --run-dir {demo.findings.stack_dir} down")
+    if s["problems"]:
+        console.print("[red]The instruments disagree with what was staged:[/]")
+        for p in s["problems"]:
+            console.print(f"  - {p}")
+    else:
+        staged = "no fault, no alert" if demo.healthy else "every staged fault found at its service and step"
+        console.print(f"[green]Check:[/] {staged}.")

@@ -1,0 +1,228 @@
+"""Requests per CPU-second of three load generators against one static target on loopback.
+
+`wrk`, a bare Locust FastHttpUser and our citizen user (request naming, answer checks, the run's
+hooks and timeline) each make the same GET against the same tiny server, one after the other, for
+the same time and concurrency. Each generator's CPU time comes from the kernel (wait4 rusage for
+wrk; /proc readings around a steady window for Locust, whose start-up is not load generation), so
+the figure is requests per CPU-second (= requests/s per fully-used core) whatever the target or the
+other load on the machine. Target: ours loses < 15 % against the bare FastHttpUser.
+
+    .venv/bin/python benchmarks/load_generator.py [--seconds 8] [--users 20] [--rounds 2]
+
+A readable table, then as the last line one JSON object of the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+PATH = "/dich-vu/dang-ky-khai-sinh"
+BODY = (
+    "<!doctype html><html lang=vi><title>Đăng ký khai sinh</title>"
+    '<h1 data-testid="service-name">Đăng ký khai sinh</h1>' + "x" * 2000 + "</html>"
+).encode()
+RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: %d\r\n\r\n%s" % (
+    len(BODY),
+    BODY,
+)
+
+
+class Static(asyncio.Protocol):
+    """The same 200 answer to every request, keep-alive: a target much faster than a generator."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.buf = b""
+
+    def data_received(self, data: bytes) -> None:
+        self.buf += data
+        while b"\r\n\r\n" in self.buf:
+            _, self.buf = self.buf.split(b"\r\n\r\n", 1)
+            self.transport.write(RESPONSE)  # type: ignore[attr-defined]
+
+
+def serve(port: int) -> None:
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(Static, "127.0.0.1", port, backlog=1024)
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(main())
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_measured(
+    cmd: list[str], timeout: float, env: dict[str, str] | None = None
+) -> tuple[str, float, float]:
+    """Run a generator to the end; return its stdout, CPU seconds (its whole tree) and wall seconds."""
+    started = time.monotonic()
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL, cwd=ROOT, env=env)
+        deadline = started + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > deadline:
+                proc.kill()
+                pid, status, usage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.05)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        text = out.read().decode(errors="replace")
+    return text, usage.ru_utime + usage.ru_stime, time.monotonic() - started
+
+
+def wrk(url: str, seconds: int, users: int) -> tuple[int, float, float]:
+    text, cpu, wall = run_measured(["wrk", "-t1", f"-c{users}", f"-d{seconds}s", url + PATH], seconds + 30)
+    m = re.search(r"(\d+) requests in", text)
+    if not m:
+        raise SystemExit(f"wrk gave no count:\n{text}")
+    return int(m.group(1)), cpu, wall
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def web_stats(port: int) -> dict[str, Any]:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/stats/requests", timeout=5) as r:
+        return json.loads(r.read())
+
+
+def locust(url: str, seconds: int, users: int, locustfile: str, extra: list[str]) -> tuple[int, float, float]:
+    """Locust's start-up (imports, the catalog) is not load generation: count requests and CPU
+    between two readings taken while all users run, through Locust's own web UI."""
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [
+            sys.executable, "-m", "locust", "-f", str(HERE / locustfile), "--autostart", "--autoquit", "0",
+            "--web-host", "127.0.0.1", "--web-port", str(port), "--host", url, "-u", str(users),
+            "-r", str(users * 10), "-t", f"{seconds + 8}s", "--loglevel", "ERROR", "--stop-timeout", "0",
+            *[a.replace("{tmp}", tmp) for a in extra],
+        ]  # fmt: skip
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    if web_stats(port)["user_count"] >= users:
+                        break
+                except OSError:
+                    pass
+                time.sleep(0.2)
+            time.sleep(1.0)  # connections open, greenlets warm
+
+            def reading() -> tuple[int, float, float]:
+                agg = next(r for r in web_stats(port)["stats"] if r["name"] == "Aggregated")
+                return agg["num_requests"], cpu_seconds(proc.pid), time.monotonic()
+
+            n0, c0, t0 = reading()
+            time.sleep(seconds)
+            n1, c1, t1 = reading()
+        finally:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+    return n1 - n0, c1 - c0, t1 - t0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seconds", type=int, default=8, help="each generator runs this long (default 8)")
+    ap.add_argument("--users", type=int, default=20, help="concurrent connections/users (default 20)")
+    ap.add_argument("--rounds", type=int, default=2, help="alternate the generators this many times")
+    args = ap.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed (Debian package wrk)")
+
+    port = free_port()
+    target = subprocess.Popen([sys.executable, __file__, "--serve", str(port)], start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        generators = {
+            "wrk": lambda: wrk(url, args.seconds, args.users),
+            "locust FastHttpUser (bare)": lambda: locust(url, args.seconds, args.users, "locust_bare.py", []),
+            "dvcwatch citizen": lambda: locust(
+                url, args.seconds, args.users, "locust_citizen.py",
+                ["--dvc-profile", str(HERE / "static-profile.yaml"), "--dvc-out", "{tmp}"],
+            ),
+        }  # fmt: skip
+        results: dict[str, list[tuple[int, float, float]]] = {k: [] for k in generators}
+        for _ in range(args.rounds):
+            for name, fn in generators.items():
+                results[name].append(fn())
+    finally:
+        os.killpg(target.pid, signal.SIGTERM)
+        target.wait(timeout=10)
+
+    def per_core(runs: list[tuple[int, float, float]]) -> float:
+        return statistics.median(n / cpu for n, cpu, _ in runs if cpu > 0)
+
+    figures = {name: per_core(runs) for name, runs in results.items()}
+    print(f"target {url}{PATH} · {args.users} connections · {args.seconds} s × {args.rounds} rounds each\n")
+    print(f"{'generator':32} {'requests':>10} {'req/s':>10} {'CPU s':>8} {'req per CPU-second':>20}")
+    for name, runs in results.items():
+        n = sum(r[0] for r in runs)
+        cpu = sum(r[1] for r in runs)
+        wall = sum(r[2] for r in runs)
+        print(f"{name:32} {n:>10,} {n / wall:>10,.0f} {cpu:>8.1f} {figures[name]:>20,.0f}")
+    bare, ours = figures["locust FastHttpUser (bare)"], figures["dvcwatch citizen"]
+    loss = 1 - ours / bare if bare else None
+    if loss is not None:
+        verdict = f"loses {loss * 100:.1f} %" if loss >= 0 else f"gains {-loss * 100:.1f} %"
+        print(f"\nour citizen against the bare FastHttpUser: {verdict} per CPU-second (target: loses < 15 %)")
+    summary = {
+        "benchmark": "load_generator",
+        "users": args.users,
+        "seconds": args.seconds,
+        "rounds": args.rounds,
+        "wrk_requests_per_cpu_second": round(figures["wrk"], 1),
+        "locust_bare_requests_per_cpu_second": round(bare, 1),
+        "citizen_requests_per_cpu_second": round(ours, 1),
+        "citizen_loss_vs_bare": None if loss is None else round(loss, 4),
+        "target_met": loss is not None and loss < 0.15,
+    }
+    print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--serve":
+        serve(int(sys.argv[2]))
+    else:
+        sys.exit(main())

@@ -1,0 +1,106 @@
+"""`dvcwatch load`: run a load profile against a portal and hand back a capacity report."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from dvcwatch.cli import HelpFormatter
+
+EXAMPLES = """examples:
+  dvcwatch load --profile smoke                              one minute on the embedded sandbox
+  dvcwatch load --profile stepped-ramp --host http://127.0.0.1:8480 --out runs/ramp
+  dvcwatch load --profile deadline-surge --host https://staging.example.vn --workers 4
+  dvcwatch load --profile my-profile.yaml --host URL --workers 2 --remote-workers 2 --master-bind 0.0.0.0
+  dvcwatch load --profile my-profile.yaml --master-host 10.0.0.5 --workers 4   (on a worker machine)
+built-in profiles: smoke, stepped-ramp, monday-rush, deadline-surge, spike, soak (loadtests/profiles/)
+exit codes: 0 every gate held, 1 a gate broke (named), 2 usage/configuration error, 130 interrupted
+(the report is still written, marked partial)"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "load",
+        help="load-test a portal with Locust citizens; gates, knee and a capacity report",
+        description=(
+            "Run a YAML load profile with Locust citizens who visit the 25 services in the field's mix, "
+            "check the SLO gates, find the knee and write report.html + report.json. "
+            "Without --host it starts the embedded sandbox portal and stops it afterwards."
+        ),
+        epilog=EXAMPLES,
+        formatter_class=HelpFormatter,
+    )
+    p.add_argument("--profile", required=True, metavar="NAME|FILE", help="load profile name or YAML file")
+    p.add_argument("--host", metavar="URL", help="portal base URL (default: start the embedded sandbox)")
+    p.add_argument("--gates", metavar="NAME|FILE", help="SLO gates (default: the profile's)")
+    p.add_argument("--target", metavar="FILE", help="target profile YAML (paths, OTP source, identities)")
+    p.add_argument(
+        "--out", metavar="DIR", default="load-report", help="report directory (default: %(default)s)"
+    )
+    p.add_argument(
+        "--workers", type=int, default=0, metavar="N", help="local Locust workers (0: one process)"
+    )
+    p.add_argument(
+        "--remote-workers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="workers the master waits for from other machines",
+    )
+    p.add_argument("--master-host", metavar="H", help="run only workers, connecting to the master at H")
+    p.add_argument(
+        "--master-port", type=int, default=0, metavar="P", help="master port (default: 5557 if remote)"
+    )
+    p.add_argument("--master-bind", default="127.0.0.1", metavar="ADDR", help="master listen address")
+    p.add_argument("--max-users", type=int, default=0, metavar="N", help="lower the profile's user cap")
+    p.add_argument(
+        "--max-duration", type=float, default=0, metavar="S", help="lower the profile's duration cap (s)"
+    )
+    p.add_argument(
+        "--metrics-port",
+        type=int,
+        default=0,
+        metavar="P",
+        help="serve the run's Prometheus metrics here (0: off)",
+    )
+    p.add_argument(
+        "--allowlist", metavar="FILE", help="staging hosts YAML (default: loadtests/allowed_hosts.yaml)"
+    )
+    p.add_argument(
+        "--i-have-authorisation",
+        action="store_true",
+        help="the portal's operator authorised this load in writing (needed outside loopback/staging)",
+    )
+    p.add_argument("--sandbox-faults", metavar="FILE", help="faults YAML for the embedded sandbox")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from dvcwatch.errors import ConfigError
+    from loadtests.run_command import LoadRequest, execute
+
+    for name in ("workers", "remote_workers", "max_users", "master_port", "metrics_port"):
+        if getattr(args, name) < 0:
+            raise ConfigError(f"--{name.replace('_', '-')} cannot be negative")
+    if args.max_duration < 0:
+        raise ConfigError("--max-duration cannot be negative")
+    return execute(
+        LoadRequest(
+            profile=args.profile,
+            host=args.host,
+            gates=args.gates,
+            target=args.target,
+            out_dir=Path(args.out),
+            workers=args.workers,
+            remote_workers=args.remote_workers,
+            master_host=args.master_host,
+            master_port=args.master_port,
+            master_bind=args.master_bind,
+            max_users=args.max_users,
+            max_duration=args.max_duration,
+            metrics_port=args.metrics_port,
+            allowlist=args.allowlist,
+            authorised=args.i_have_authorisation,
+            sandbox_faults=args.sandbox_faults,
+        )
+    )

@@ -1,0 +1,267 @@
+"""Citizens as Locust users: each task is one service's real sequence over the portal's HTTP API.
+
+A visit opens the service's page, logs in (CCCD + password, then the OTP), fetches the e-form,
+submits the dossier with the catalog's values and small real files, pays when the service charges
+a fee, then tracks the dossier and asks for its result, pausing like a person between steps. The
+mix of services follows the catalog's volume weights, so residence notices dominate as in the field.
+
+Every request is named `<service>:<step>` with the shared step vocabulary, so Locust's table, the
+gates and the Prometheus labels read as the portal's own steps. A failed step ends the visit (a
+citizen cannot pay for a dossier the portal refused) and the user starts another one.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+import re
+from collections import defaultdict
+from typing import Any, ClassVar
+
+from gevent.lock import Semaphore
+from locust import FastHttpUser, task
+from locust.exception import RescheduleTask
+from requests_toolbelt import MultipartEncoder
+
+from dvcwatch.catalog import load_catalog
+from dvcwatch.catalog.models import Service
+from dvcwatch.formdata import fill, sample_file
+from dvcwatch.identities import Citizen as Identity
+from dvcwatch.identities import citizen
+from dvcwatch.steps import STEPS
+from loadtests.context import run_context
+from loadtests.profile import Range
+
+STEP_NAMES = frozenset(STEPS)
+BANKS = ("vcb", "bidv", "vietinbank", "agribank", "momo")
+ERROR_BANNER = 'data-testid="error-banner"'
+OTP_INBOX = "_harness:otp_inbox"
+# Per-process numbering of users; with the worker index it gives each user its own citizen while
+# there are more citizens than users. Beyond that, users of one citizen take turns to log in, so
+# none of them reads an OTP that was sent to another.
+_user_numbers = itertools.count()
+_login_turns: defaultdict[int, Semaphore] = defaultdict(Semaphore)
+
+
+def banner_marker(target: Any) -> str:
+    """The soft-failure banner as it appears in a page's HTML, from the target profile's selector
+    (`[data-testid="error-banner"]` → `data-testid="error-banner"`): a substring test costs far
+    less per request than parsing the page."""
+    selectors = getattr(target, "selectors", None)
+    sel = (
+        selectors.get("error_banner")
+        if isinstance(selectors, dict)
+        else getattr(selectors, "error_banner", None)
+    )
+    m = re.fullmatch(r'\[([\w-]+)="([^"]+)"\]', sel or "")
+    return f'{m.group(1)}="{m.group(2)}"' if m else ERROR_BANNER
+
+
+def task_weights(services: list[Service]) -> dict[str, int]:
+    """Per-mille of the field's yearly volume, at least 1 so no service is never visited."""
+    total = sum(s.volume.weight for s in services)
+    return {s.id: max(1, round(1000 * s.volume.weight / total)) for s in services}
+
+
+class PortalUser(FastHttpUser):
+    """The HTTP steps of a citizen's visit; subclasses choose which services they visit."""
+
+    abstract = True
+    surge: ClassVar[bool] = False
+    network_timeout = 10.0
+    connection_timeout = 10.0
+
+    def __init__(self, environment: Any) -> None:
+        super().__init__(environment)
+        ctx = run_context(environment)
+        self.catalog = load_catalog()
+        self.think_times = ctx.profile.think
+        self.paths = ctx.target.paths
+        self.otp_url = ctx.target.otp.url or ""
+        runner = environment.runner
+        stride = max(1, ctx.expected_workers)
+        offset = max(0, getattr(runner, "worker_index", 0) or 0)
+        ids = ctx.target.identities
+        self.citizen_index = (next(_user_numbers) * stride + offset) % ids.count
+        self.identity: Identity = citizen(ids.seed, self.citizen_index)
+        self.api = self.paths.api_base.rstrip("/")
+        self.banner = banner_marker(ctx.target).encode()
+
+    def wait_time(self) -> float:
+        return self._draw(self.think_times.between_visits)
+
+    # -- the visit, step by step -------------------------------------------------------------------
+
+    def visit(self, service_id: str) -> None:
+        svc = self.catalog.service(service_id)
+        self.find_service(svc)
+        self.pause(self.think_times.between_steps)
+        token = self.log_in(svc)
+        auth = {"Authorization": f"Bearer {token}"}
+        self.pause(self.think_times.between_steps)
+        self.fetch_form(svc, auth)
+        self.pause(self.think_times.filling_form)
+        dossier = self.submit(svc, auth)
+        payment = dossier.get("payment")
+        if payment:
+            self.pause(self.think_times.between_steps)
+            self.pay(svc, payment["txn"], auth)
+        self.pause(self.think_times.between_steps)
+        self.track(svc, dossier["code"], auth)
+        self.fetch_result(svc, dossier["code"], auth)
+
+    def find_service(self, svc: Service) -> None:
+        path = self.paths.service.format(service=svc.id, code=svc.codes[0].code if svc.codes else svc.id)
+        self.call("GET", path, svc.id, "find_service", expect=(200,), html=True)
+
+    def log_in(self, svc: Service) -> str:
+        who = self.identity
+        body = {"cccd": who.cccd, "password": who.password, "service": svc.id}
+        with _login_turns[self.citizen_index]:
+            challenge = self.call("POST", f"{self.api}/auth/login", svc.id, "login", json_body=body)[
+                "challenge"
+            ]
+            otp = self.call("GET", self.otp_url.format(cccd=who.cccd), "", "", name=OTP_INBOX)["otp"]
+            answer = self.call(
+                "POST", f"{self.api}/auth/otp", svc.id, "otp", json_body={"challenge": challenge, "otp": otp}
+            )
+        return answer["token"]
+
+    def fetch_form(self, svc: Service, auth: dict[str, str]) -> None:
+        self.call("GET", f"{self.api}/services/{svc.id}/form", svc.id, "form", headers=auth)
+
+    def submit(self, svc: Service, auth: dict[str, str]) -> dict[str, Any]:
+        fields = fill(self.catalog, svc, self.identity)
+        parts: dict[str, Any] = {
+            "data": json.dumps({"service": svc.id, "fields": fields}, ensure_ascii=False)
+        }
+        for doc in svc.documents:
+            filename, ctype, content = sample_file(doc.id, list(doc.types))
+            parts[doc.id] = (filename, content, ctype)
+        encoder = MultipartEncoder(fields=parts)
+        headers = {**auth, "Content-Type": encoder.content_type}
+        return self.call(
+            "POST",
+            f"{self.api}/dossiers",
+            svc.id,
+            "submit",
+            data=encoder.to_string(),
+            headers=headers,
+            expect=(201,),
+        )
+
+    def pay(self, svc: Service, txn: str, auth: dict[str, str]) -> None:
+        body = {"bank": random.choice(BANKS)}
+        self.call(
+            "POST", f"{self.api}/payments/{txn}/confirm", svc.id, "payment", json_body=body, headers=auth
+        )
+
+    def track(self, svc: Service, code: str, auth: dict[str, str]) -> None:
+        self.call("GET", f"{self.api}/dossiers/{code}", svc.id, "tracking", headers=auth)
+
+    def fetch_result(self, svc: Service, code: str, auth: dict[str, str]) -> None:
+        """409 is an answer, not a failure: the result is still processing, or collected in person."""
+        self.call(
+            "GET",
+            f"{self.api}/dossiers/{code}/result",
+            svc.id,
+            "result",
+            headers=auth,
+            expect=(200, 409),
+            parse=False,
+        )
+
+    # -- one request -------------------------------------------------------------------------------
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        service: str,
+        step: str,
+        *,
+        name: str | None = None,
+        json_body: Any = None,
+        data: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        expect: tuple[int, ...] = (200,),
+        html: bool = False,
+        parse: bool = True,
+    ) -> Any:
+        """One named request; a wrong status, a soft failure or unreadable JSON fails it and ends
+        the visit (RescheduleTask), so later steps are never counted against a broken one."""
+        if name is None and step not in STEP_NAMES:
+            raise ValueError(f"{step!r} is not in the step vocabulary (dvcwatch.steps)")
+        label = name or f"{service}:{step}"
+        with self.client.request(
+            method, path, name=label, json=json_body, data=data, headers=headers, catch_response=True
+        ) as resp:
+            if resp.status_code not in expect:
+                resp.failure(f"HTTP {resp.status_code or 'no answer'}")
+                raise RescheduleTask()
+            resp.success()  # an expected 409 is an answer, not an error
+            if html:
+                if self.banner in (resp.content or b""):  # bytes: no decoding of every page
+                    resp.failure("soft failure: error banner on a 200 page")
+                    raise RescheduleTask()
+                return None
+            if not parse:
+                return None
+            try:
+                return resp.json()
+            except ValueError:
+                resp.failure("the answer is not JSON")
+                raise RescheduleTask() from None
+
+    def pause(self, r: Range) -> None:
+        seconds = self._draw(r)
+        if seconds > 0:
+            self._sleep(seconds)
+
+    def _sleep(self, seconds: float) -> None:
+        import gevent
+
+        gevent.sleep(seconds)
+
+    @staticmethod
+    def _draw(r: Range) -> float:
+        return random.uniform(r.min, r.max) if r.max > r.min else r.min
+
+
+def _visit_task(service_id: str) -> Any:
+    def visit(user: PortalUser) -> None:
+        user.visit(service_id)
+
+    visit.__name__ = f"visit_{service_id.replace('-', '_')}"
+    visit.__doc__ = f"one citizen's visit to {service_id}"
+    return visit
+
+
+class Citizen(PortalUser):
+    """The field's mix: one task per service, weighted by the catalog's yearly volumes."""
+
+    weight = 1000
+    tasks = {_visit_task(sid): w for sid, w in task_weights(list(load_catalog().services)).items()}
+
+
+class SurgeCitizen(PortalUser):
+    """Citizens of the deadline's service only; the deadline-surge shape adds them during the surge.
+    Which service is set from the profile when the run starts (`configure_surge`)."""
+
+    surge = True
+    weight = 1
+    surge_service: ClassVar[str] = ""
+
+    @task
+    def visit_surging_service(self) -> None:
+        if not self.surge_service:
+            raise RescheduleTask()
+        self.visit(self.surge_service)
+
+
+def configure_surge(service_id: str, surge_users: int, normal_users: int) -> None:
+    """Weights so that Locust splits a surge stage's users exactly as the shape intended."""
+    SurgeCitizen.surge_service = service_id
+    Citizen.weight = max(1, normal_users)
+    SurgeCitizen.weight = max(1, surge_users)

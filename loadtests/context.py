@@ -1,0 +1,139 @@
+"""What one Locust process knows about the run: profile, gates, target, limits, where to write.
+
+Built once per process from the `--dvc-*` options (which `dvcwatch load` passes, and which the plain
+`locust -f loadtests/locustfile.py` web UI shows under "Custom parameters"), so master and workers
+read the same YAML and nothing travels over the wire but Locust's own messages.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dvcwatch.errors import ConfigError
+from dvcwatch.profile import Profile
+from dvcwatch.profile import load_profile as load_target
+from loadtests.gates import GatesConfig, load_gates
+from loadtests.profile import LoadProfile, gates_reference, load_profile
+
+
+def add_options(parser: Any) -> None:
+    """Locust's `init_command_line_parser` hook; each option also reads a DVCWATCH_LOAD_* variable."""
+    group = parser  # Locust's own parser: its argument groups do not take include_in_web_ui
+    group.add_argument(
+        "--dvc-profile",
+        default="stepped-ramp",
+        env_var="DVCWATCH_LOAD_PROFILE",
+        help="load profile: a name in loadtests/profiles/ or a YAML file",
+    )
+    group.add_argument(
+        "--dvc-gates",
+        default="",
+        env_var="DVCWATCH_LOAD_GATES",
+        help="gates name or YAML (default: the profile's)",
+    )
+    group.add_argument(
+        "--dvc-target",
+        default="",
+        env_var="DVCWATCH_LOAD_TARGET",
+        help="target profile YAML (paths, OTP source, identities); default: the sandbox's",
+    )
+    group.add_argument(
+        "--dvc-out", default="load-report", env_var="DVCWATCH_LOAD_OUT", help="report directory"
+    )
+    group.add_argument(
+        "--dvc-max-users",
+        type=int,
+        default=0,
+        env_var="DVCWATCH_LOAD_MAX_USERS",
+        help="cap below the profile's",
+    )
+    group.add_argument(
+        "--dvc-max-duration",
+        type=float,
+        default=0,
+        env_var="DVCWATCH_LOAD_MAX_DURATION",
+        help="seconds; cap below the profile's",
+    )
+    group.add_argument(
+        "--dvc-workers",
+        type=int,
+        default=0,
+        env_var="DVCWATCH_LOAD_WORKERS",
+        help="workers expected; losing one stops the run (partial report)",
+        include_in_web_ui=False,
+    )
+    group.add_argument(
+        "--dvc-metrics-port",
+        type=int,
+        default=0,
+        env_var="DVCWATCH_LOAD_METRICS_PORT",
+        help="serve Prometheus metrics of the run on this port (0: off)",
+    )
+    group.add_argument(
+        "--dvc-metrics-host",
+        default="127.0.0.1",
+        env_var="DVCWATCH_LOAD_METRICS_HOST",
+        include_in_web_ui=False,
+    )
+
+
+@dataclass
+class RunContext:
+    profile: LoadProfile
+    profile_path: Path
+    gates: GatesConfig
+    gates_path: Path
+    target: Profile
+    out_dir: Path
+    max_users: int
+    max_duration: float
+    expected_workers: int
+    metrics_port: int
+    metrics_host: str
+    stop_reason: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)  # more keys for the report
+    state: dict[str, Any] = field(default_factory=dict)  # the master's live objects (timeline, metrics)
+
+    @classmethod
+    def from_options(cls, opts: Any) -> RunContext:
+        profile, profile_path = load_profile(opts.dvc_profile)
+        gates, gates_path = load_gates(gates_reference(profile, profile_path, opts.dvc_gates))
+        target = load_target(opts.dvc_target or None)
+        if target.otp.source not in ("sandbox", "http") or not target.otp.url:
+            raise ConfigError(
+                "load tests read OTPs over HTTP (otp.source sandbox or http with a url); "
+                f"this target uses {target.otp.source!r}",
+                path=opts.dvc_target or None,
+                field="otp",
+            )
+        max_users = profile.limits.max_users
+        if opts.dvc_max_users:
+            max_users = min(max_users, opts.dvc_max_users)
+        max_duration = profile.limits.max_duration_seconds
+        if opts.dvc_max_duration:
+            max_duration = min(max_duration, opts.dvc_max_duration)
+        return cls(
+            profile=profile,
+            profile_path=profile_path,
+            gates=gates,
+            gates_path=gates_path,
+            target=target,
+            out_dir=Path(opts.dvc_out or os.getcwd()),
+            max_users=max_users,
+            max_duration=max_duration,
+            expected_workers=max(0, opts.dvc_workers),
+            metrics_port=opts.dvc_metrics_port,
+            metrics_host=opts.dvc_metrics_host,
+        )
+
+
+def run_context(environment: Any) -> RunContext:
+    ctx = getattr(environment, "dvc_run", None)
+    if ctx is None:
+        raise RuntimeError(
+            "the dvcwatch load hooks are not installed (import loadtests.hooks in the locustfile)"
+        )
+    return ctx

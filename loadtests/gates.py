@@ -1,0 +1,121 @@
+"""SLO gates, like k6 thresholds: declared in YAML, checked once at the end, exit code 0 or 1.
+
+Latency gates are per *step class* (a citizen waits differently for a page than for a submission),
+so a portal that serves pages fast but queues every submission fails the `write` gate by name.
+The same evaluation runs on each stage of a ramp, which is how the report finds the highest load
+held within every SLO.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from dvcwatch.errors import ConfigError
+from dvcwatch.steps import STEPS
+from dvcwatch.yamlconfig import load_model
+from loadtests.counts import Counts
+
+GATES_DIR = Path(__file__).with_name("gates")
+
+
+class LatencyLimit(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    p95: float | None = Field(None, gt=0, description="seconds")
+    p99: float | None = Field(None, gt=0, description="seconds")
+
+
+class GatesConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    version: int = 1
+    step_classes: dict[str, list[str]]
+    latency: dict[str, LatencyLimit] = {}
+    error_ratio: float | None = Field(None, ge=0, le=1, description="failed / all requests")
+    min_throughput_rps: float | None = Field(
+        None, ge=0, description="successful portal requests per second over the run"
+    )
+
+    @model_validator(mode="after")
+    def _coherent(self) -> GatesConfig:
+        seen: dict[str, str] = {}
+        for cls, steps in self.step_classes.items():
+            for step in steps:
+                if step not in STEPS:
+                    raise ValueError(f"step class {cls}: {step!r} is not a step ({', '.join(STEPS)})")
+                if step in seen:
+                    raise ValueError(f"step {step!r} is in both {seen[step]} and {cls}")
+                seen[step] = cls
+        unknown = set(self.latency) - set(self.step_classes)
+        if unknown:
+            raise ValueError(f"latency gates for unknown step classes: {sorted(unknown)}")
+        return self
+
+
+@dataclass(frozen=True)
+class GateResult:
+    name: str
+    limit: float
+    measured: float | None
+    passed: bool
+    unit: str
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+    def sentence(self) -> str:
+        shown = "no requests" if self.measured is None else f"{self.measured:.3g} {self.unit}"
+        verdict = "ok" if self.passed else "BROKEN"
+        return f"{self.name}: {shown} (limit {self.limit:g} {self.unit}) {verdict}"
+
+
+def gates_path(name_or_file: str) -> Path:
+    p = Path(name_or_file)
+    if p.suffix in (".yaml", ".yml") or p.exists():
+        return p
+    candidate = GATES_DIR / f"{name_or_file}.yaml"
+    if candidate.exists():
+        return candidate
+    known = ", ".join(sorted(x.stem for x in GATES_DIR.glob("*.yaml")))
+    raise ConfigError(f"unknown gates {name_or_file!r}; built-in gates: {known}")
+
+
+def load_gates(name_or_file: str) -> tuple[GatesConfig, Path]:
+    path = gates_path(name_or_file)
+    return load_model(GatesConfig, path), path
+
+
+def evaluate(
+    gates: GatesConfig,
+    classes: Mapping[str, Counts],
+    total: Counts,
+    seconds: float,
+    *,
+    with_throughput: bool = True,
+) -> list[GateResult]:
+    """Each gate against one window (a whole run, or one stage): latency is an upper limit,
+    throughput a lower one. A latency gate with no requests to measure does not pass: nothing was
+    certified."""
+    out: list[GateResult] = []
+    for cls, limit in gates.latency.items():
+        counts = classes.get(cls, Counts())
+        for q, bound in (("p95", limit.p95), ("p99", limit.p99)):
+            if bound is None:
+                continue
+            measured = counts.percentile_seconds(0.95 if q == "p95" else 0.99)
+            passed = measured is not None and measured <= bound
+            out.append(GateResult(f"latency.{cls}.{q}", bound, measured, passed, "s"))
+    if gates.error_ratio is not None:
+        measured_ratio = total.error_ratio if total.requests else None
+        passed = measured_ratio is not None and measured_ratio <= gates.error_ratio
+        out.append(GateResult("errors.ratio", gates.error_ratio, measured_ratio, passed, "ratio"))
+    if with_throughput and gates.min_throughput_rps is not None:
+        rps = total.successes / seconds if seconds > 0 else 0.0
+        out.append(
+            GateResult(
+                "throughput.min", gates.min_throughput_rps, rps, rps >= gates.min_throughput_rps, "req/s"
+            )
+        )
+    return out

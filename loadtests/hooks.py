@@ -1,0 +1,212 @@
+"""The run's listeners on Locust's events: options, metrics, the timeline, the gates and the report.
+
+Installed once by the locustfile. On the master (or a single local process) they sample the
+timeline, serve the live metrics and, on `quitting`, judge the gates, write the report and set the
+process exit code (0 every gate held, 1 one broke), the way Locust documents gating a run. Workers
+only read the profile (think times, surge weights) and report their counts promptly.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from locust import events
+from locust.runners import MasterRunner, WorkerRunner
+
+from dvcwatch.errors import DvcwatchError
+from loadtests.context import RunContext, add_options, run_context
+
+log = logging.getLogger("dvcwatch.load")
+
+# How often workers send their counts to the master (Locust's default is 3 s); 1 s keeps the
+# master's timeline as fine-grained in distributed mode as in a local run.
+WORKER_REPORT_SECONDS = 1.0
+
+
+def install() -> None:
+    events.init_command_line_parser.add_listener(add_options)
+    events.init.add_listener(on_init)
+    events.test_start.add_listener(on_test_start)
+    events.test_stop.add_listener(on_test_stop)
+    events.quitting.add_listener(on_quitting)
+
+
+def on_init(environment: Any, **_: Any) -> None:
+    try:
+        ctx = RunContext.from_options(environment.parsed_options)
+    except DvcwatchError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        sys.exit(2)
+    environment.dvc_run = ctx
+    ctx.state["options"] = _option_key(environment.parsed_options)
+    _configure_users(environment, ctx)
+    if isinstance(environment.runner, WorkerRunner):
+        import locust.runners
+
+        locust.runners.WORKER_REPORT_INTERVAL = WORKER_REPORT_SECONDS
+        return
+    ctx.state["workers"] = {}
+    ctx.state["metrics"] = None
+    environment.events.worker_report.add_listener(
+        lambda client_id, data, **_: count_worker_report(ctx, client_id, data)
+    )
+    if ctx.metrics_port:
+        from loadtests.metrics import LoadMetrics
+
+        metrics = LoadMetrics(ctx.profile.name)
+        try:
+            metrics.serve(ctx.metrics_host, ctx.metrics_port)
+            ctx.state["metrics"] = metrics
+        except OSError as exc:
+            log.warning("metrics not served on %s:%s: %s", ctx.metrics_host, ctx.metrics_port, exc)
+
+
+def _configure_users(environment: Any, ctx: RunContext) -> None:
+    from loadtests.citizens import PortalUser, configure_surge
+    from loadtests.shapes.deadline_surge import surge_extra_users
+
+    for cls in environment.user_classes:
+        if issubclass(cls, PortalUser):
+            cls.network_timeout = ctx.profile.request_timeout_seconds
+            cls.connection_timeout = ctx.profile.request_timeout_seconds
+    spec = ctx.profile.shape
+    if spec.kind == "deadline_surge":
+        configure_surge(
+            spec.service, surge_extra_users(spec.users, spec.service, spec.multiplier), spec.users
+        )
+
+
+def refreshed_context(environment: Any) -> RunContext:
+    """The web UI lets a user change the --dvc-* options between runs: follow them."""
+    ctx = run_context(environment)
+    if _option_key(environment.parsed_options) == ctx.state.get("options"):
+        return ctx
+    try:
+        fresh = RunContext.from_options(environment.parsed_options)
+    except DvcwatchError as exc:
+        log.error("keeping the previous profile: %s", exc)
+        return ctx
+    fresh.state = ctx.state
+    fresh.state["options"] = _option_key(environment.parsed_options)
+    environment.dvc_run = fresh
+    _configure_users(environment, fresh)
+    shape = environment.shape_class
+    if shape is not None and hasattr(shape, "plan"):
+        shape.plan = None
+    return fresh
+
+
+def _option_key(opts: Any) -> tuple[Any, ...]:
+    return tuple(getattr(opts, k, None) for k in sorted(vars(opts)) if k.startswith("dvc_"))
+
+
+def on_test_start(environment: Any, **_: Any) -> None:
+    if isinstance(environment.runner, WorkerRunner):
+        return
+    import gevent
+
+    from loadtests.timeline import Timeline
+
+    ctx = refreshed_context(environment)
+    shape = environment.shape_class
+    stage_at = getattr(shape, "stage_index_at", lambda t: None)
+    old = ctx.state.get("sampler")
+    if old is not None:
+        old.kill(block=False)
+    timeline = Timeline(
+        stats=environment.stats,
+        step_classes=ctx.gates.step_classes,
+        users=lambda: environment.runner.user_count,
+        stage_at=stage_at,
+    )
+    metrics = ctx.state.get("metrics")
+    if metrics is not None:
+        timeline.listeners.append(
+            lambda sample, per_name: metrics.observe(
+                sample.users, per_name, timeline.recent_per_name(), timeline.recent_seconds()
+            )
+        )
+    timeline.start()
+    ctx.stop_reason = None
+    ctx.state["reported"] = False
+    ctx.state["timeline"] = timeline
+    ctx.state["started_at"] = datetime.now(UTC)
+    ctx.state["workers"] = {}
+    ctx.state["sampler"] = gevent.spawn(timeline.run, ctx.profile.analysis.sample_seconds)
+
+
+def on_test_stop(environment: Any, **_: Any) -> None:
+    """Workers send their last counts now, before telling the master they stopped, so the master's
+    totals include every request the workers saw. A local run, or a master stopped from the web UI
+    (which waits for its workers to stop), writes the report now; a headless master stops its
+    workers only after this event, and waits for their last counts, so it reports on `quitting`."""
+    runner = environment.runner
+    if isinstance(runner, WorkerRunner):
+        runner._send_stats()  # Locust otherwise sends the remainder only when it quits
+        return
+    if isinstance(runner, MasterRunner) and getattr(environment.parsed_options, "headless", False):
+        return
+    report_once(environment)
+
+
+def count_worker_report(ctx: RunContext, client_id: str, data: dict[str, Any]) -> None:
+    """Each worker's own requests, so the report shows that the workers' counts add up."""
+    row = ctx.state["workers"].setdefault(client_id, {"id": client_id, "requests": 0, "failures": 0})
+    for entry in data.get("stats", []):
+        row["requests"] += entry["num_requests"]
+        row["failures"] += entry["num_failures"]
+
+
+def on_quitting(environment: Any, **_: Any) -> None:
+    """A process stopped before its test stopped (Ctrl-C at the wrong moment) still reports."""
+    if not isinstance(environment.runner, WorkerRunner):
+        report_once(environment)
+
+
+def report_once(environment: Any) -> None:
+    ctx = getattr(environment, "dvc_run", None)
+    timeline = ctx.state.get("timeline") if ctx else None
+    if ctx is None or timeline is None or ctx.state.get("reported"):
+        return
+    ctx.state["reported"] = True
+    sampler = ctx.state.get("sampler")
+    if sampler is not None:
+        sampler.kill(block=False)
+    timeline.sample()
+    environment.process_exit_code = finish(environment, ctx, timeline)
+
+
+def finish(environment: Any, ctx: RunContext, timeline: Any) -> int:
+    from loadtests.report import build, write
+
+    shape = environment.shape_class
+    stages = shape.stages() if hasattr(shape, "stages") else []
+    runner = environment.runner
+    workers = []
+    if isinstance(runner, MasterRunner):
+        workers = [
+            {**row, "index": runner.worker_indexes.get(cid)}
+            for cid, row in sorted(ctx.state["workers"].items())
+        ]
+    reason = ctx.stop_reason or "interrupted before the profile's end"
+    report = build(
+        ctx,
+        host=environment.host or "",
+        stats=environment.stats,
+        stages=stages,
+        samples=timeline.samples,
+        started_at=ctx.state.get("started_at") or datetime.now(UTC),
+        stop_reason=reason,
+        workers=workers,
+    )
+    _json_path, html_path = write(report, ctx.out_dir)
+    verdict = "passed" if report["passed"] else "FAILED: " + ", ".join(report["broken_gates"])
+    partial = f" (PARTIAL: {reason})" if report["partial"] else ""
+    log.warning("gates %s%s; report %s", verdict, partial, html_path)
+    for g in report["gates"]:
+        if not g["passed"]:
+            log.warning("gate broken: %s measured %s, limit %s", g["name"], g["measured"], g["limit"])
+    return 0 if report["passed"] else 1

@@ -1,0 +1,174 @@
+"""Load profiles: the shape of a run, its think times, gates and safety limits, as YAML.
+
+A profile is what a vendor hands over with a capacity report: the exact load that was applied, so
+anyone can replay it. The shape section is a tagged union (`kind:`), one kind per `shapes/` module.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from dvcwatch.errors import ConfigError
+from dvcwatch.yamlconfig import load_model
+
+PROFILES_DIR = Path(__file__).with_name("profiles")
+
+# Hard ceilings no profile or flag can lift: a typo must not turn into a denial of service.
+CEILING_USERS = 20_000
+CEILING_SECONDS = 24 * 3600
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SteppedRamp(Strict):
+    """Add users in equal steps and hold each step long enough to measure it: finds the knee."""
+
+    kind: Literal["stepped_ramp"]
+    start_users: int = Field(ge=1)
+    step_users: int = Field(ge=1)
+    steps: int = Field(ge=2, le=200)
+    step_seconds: float = Field(gt=0)
+    spawn_rate: float = Field(gt=0, description="users started per second when a step begins")
+
+
+class MondayRush(Strict):
+    """The portal opens on Monday 08:00: a quiet start, a steep climb, a long peak, a slow decay."""
+
+    kind: Literal["monday_rush"]
+    baseline_users: int = Field(ge=1)
+    peak_users: int = Field(ge=1)
+    baseline_seconds: float = Field(ge=0)
+    climb_seconds: float = Field(gt=0)
+    peak_seconds: float = Field(gt=0)
+    decay_seconds: float = Field(ge=0)
+    afternoon_users: int = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _peak_is_highest(self) -> MondayRush:
+        if self.peak_users < self.baseline_users:
+            raise ValueError("peak_users must be at least baseline_users")
+        return self
+
+
+class DeadlineSurge(Strict):
+    """The last day of a deadline: one service at `multiplier` times its normal share, the rest as usual."""
+
+    kind: Literal["deadline_surge"]
+    service: str
+    multiplier: float = Field(gt=1, le=1000)
+    users: int = Field(ge=1, description="citizens on the normal mix")
+    before_seconds: float = Field(ge=0)
+    surge_seconds: float = Field(gt=0)
+    after_seconds: float = Field(ge=0)
+    spawn_rate: float = Field(gt=0)
+
+
+class Spike(Strict):
+    """A sudden crowd (a news item, a reopened portal): how deep the fall, how fast the recovery."""
+
+    kind: Literal["spike"]
+    base_users: int = Field(ge=1)
+    spike_users: int = Field(ge=1)
+    before_seconds: float = Field(ge=0)
+    spike_seconds: float = Field(gt=0)
+    recovery_seconds: float = Field(ge=0)
+    spawn_rate: float = Field(gt=0, description="should be high: a spike arrives at once")
+
+
+class Soak(Strict):
+    """Constant load for a long time: leaks, queues that never drain, certificates that expire."""
+
+    kind: Literal["soak"]
+    users: int = Field(ge=1)
+    ramp_seconds: float = Field(ge=0)
+    hold_seconds: float = Field(gt=0)
+    spawn_rate: float = Field(gt=0)
+
+
+ShapeSpec = Annotated[SteppedRamp | MondayRush | DeadlineSurge | Spike | Soak, Field(discriminator="kind")]
+
+
+class Range(Strict):
+    """Seconds, drawn uniformly between min and max."""
+
+    min: float = Field(ge=0)
+    max: float = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        if self.max < self.min:
+            raise ValueError("max must be at least min")
+        return self
+
+
+class Think(Strict):
+    """How long a citizen pauses: reading a page between steps, and between two visits."""
+
+    between_steps: Range = Range(min=2, max=8)
+    filling_form: Range = Range(min=20, max=90)
+    between_visits: Range = Range(min=5, max=30)
+
+
+class Limits(Strict):
+    """Every run is bounded; `dvcwatch load --max-users/--max-duration` can only lower these."""
+
+    max_users: int = Field(1000, ge=1, le=CEILING_USERS)
+    max_duration_seconds: float = Field(3600, gt=0, le=CEILING_SECONDS)
+
+
+class Analysis(Strict):
+    """How stages are read: the first part of each stage is spawn and warm-up, not steady state."""
+
+    warmup_fraction: float = Field(0.3, ge=0, lt=1)
+    sample_seconds: float = Field(1.0, gt=0, le=60)
+
+
+class LoadProfile(Strict):
+    version: Literal[1] = 1
+    name: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
+    description: str = ""
+    shape: ShapeSpec
+    think: Think = Think()
+    gates: str = Field("default", description="a gates name in loadtests/gates/ or a YAML path")
+    limits: Limits = Limits()
+    analysis: Analysis = Analysis()
+    request_timeout_seconds: float = Field(
+        10, gt=0, le=300, description="a hung portal fails the request, never the run"
+    )
+
+
+def profile_path(name_or_file: str) -> Path:
+    """A profile name (`stepped-ramp`) resolves in loadtests/profiles/; anything else is a path."""
+    p = Path(name_or_file)
+    if p.suffix in (".yaml", ".yml") or p.exists():
+        return p
+    candidate = PROFILES_DIR / f"{name_or_file}.yaml"
+    if candidate.exists():
+        return candidate
+    known = ", ".join(sorted(x.stem for x in PROFILES_DIR.glob("*.yaml")))
+    raise ConfigError(f"unknown load profile {name_or_file!r}; built-in profiles: {known}")
+
+
+def load_profile(name_or_file: str) -> tuple[LoadProfile, Path]:
+    path = profile_path(name_or_file)
+    return load_model(LoadProfile, path), path
+
+
+def builtin_profiles() -> list[str]:
+    return sorted(x.stem for x in PROFILES_DIR.glob("*.yaml"))
+
+
+def gates_reference(profile: LoadProfile, profile_path: Path, override: str | None = None) -> str:
+    """The gates to use: the command line's, else the profile's; a relative YAML path in a profile
+    is relative to the profile's own file, so a profile and its gates travel together."""
+    if override:
+        return override
+    ref = Path(profile.gates)
+    if ref.suffix in (".yaml", ".yml") and not ref.is_absolute():
+        return str(profile_path.parent / ref)
+    return profile.gates

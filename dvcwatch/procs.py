@@ -1,17 +1,22 @@
 """Start and stop the Debian monitoring binaries (Prometheus, Alertmanager, Pushgateway, blackbox)
-on loopback, each with its own data dir, stopped by its own process id.
+and dvcwatch's own long-running parts (prober, webhook listener, link proxy) on loopback, each with its
+own data dir, stopped by its own process id.
 
 Used by `dvcwatch stack`, the demo, benchmarks and the tests, so that "a real Prometheus" always means
-the same thing: the packaged binary, started on 127.0.0.1 with a port we chose.
+the same thing: the packaged binary, started on 127.0.0.1 with a port we chose. A process started here
+lives in its own session (process group = its pid), so it can be stopped later, even by another
+`dvcwatch` invocation that only knows the pid, without touching anything else.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -66,6 +71,62 @@ def wait_http(url: str, timeout: float = 30.0, proc: subprocess.Popen[bytes] | N
     raise DvcwatchError(f"{url} did not answer within {timeout:.0f} s ({last})")
 
 
+def wait_tcp(
+    host: str, port: int, timeout: float = 30.0, proc: subprocess.Popen[bytes] | None = None
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise DvcwatchError(f"process for {host}:{port} exited with code {proc.returncode}")
+        try:
+            with socket.create_connection((host, port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise DvcwatchError(f"{host}:{port} did not accept connections within {timeout:.0f} s")
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie has exited; only its parent has not reaped it yet
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def pid_command(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")[:-1]
+    except OSError:
+        return []
+
+
+def stop_pid(pid: int, expect: str, timeout: float = 10.0) -> bool:
+    """Stop the process group led by `pid` if `pid` still runs a command containing `expect`.
+
+    The check guards against a recycled pid: a stack's state file may be days old."""
+    if not pid_alive(pid) or not any(expect in part for part in pid_command(pid)):
+        return False
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(pid, sig)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            os.kill(pid, sig)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if not pid_alive(pid):
+                return True
+            time.sleep(0.05)
+    return not pid_alive(pid)
+
+
 @dataclass
 class Managed:
     """A child process in its own session, stopped with its whole group."""
@@ -88,7 +149,11 @@ class Managed:
             env={**os.environ, **self.env},
         )
         try:
-            wait_http(self.ready_url, timeout=timeout, proc=self.proc)
+            if self.ready_url.startswith("tcp://"):
+                host, _, port = self.ready_url[len("tcp://") :].rpartition(":")
+                wait_tcp(host, int(port), timeout=timeout, proc=self.proc)
+            else:
+                wait_http(self.ready_url, timeout=timeout, proc=self.proc)
         except DvcwatchError as exc:
             self.stop()
             tail = self.log_path.read_text(errors="replace")[-800:]
@@ -98,6 +163,16 @@ class Managed:
     @property
     def pid(self) -> int | None:
         return self.proc.pid if self.proc else None
+
+    def describe(self) -> dict[str, object]:
+        """What a state file needs to find and stop it later."""
+        return {
+            "name": self.name,
+            "pid": self.pid,
+            "url": url_of(self),
+            "log": str(self.log_path),
+            "command": self.args[0],
+        }
 
     def stop(self, timeout: float = 10.0) -> None:
         if not self.proc or self.proc.poll() is not None:
@@ -163,4 +238,51 @@ def blackbox_exporter(config: Path, data_dir: Path, port: int | None = None) -> 
 
 
 def url_of(m: Managed) -> str:
+    if m.ready_url.startswith("tcp://"):
+        return m.ready_url
     return m.ready_url.rsplit("/-/", 1)[0]
+
+
+def _python_module(module: str, *args: str) -> list[str]:
+    return [sys.executable, "-m", module, *args]
+
+
+def prober(config: Path, data_dir: Path, vantage: str, port: int | None = None) -> Managed:
+    """`dvcwatch probe --config` (probes/ by another team): one prober, one vantage."""
+    port = port or free_port()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    args = _python_module(
+        "dvcwatch", "probe", "--config", str(config), "--vantage", vantage, "--listen", f"127.0.0.1:{port}"
+    )
+    return Managed(f"prober-{vantage}", args, f"http://127.0.0.1:{port}/-/healthy", data_dir / "prober.log")
+
+
+def webhook_listener(out: Path, data_dir: Path, port: int | None = None) -> Managed:
+    """`dvcwatch alerts listen`: what Alertmanager sends, printed to its log and stored as JSONL."""
+    port = port or free_port()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    args = _python_module("dvcwatch", "alerts", "listen", "--port", str(port), "--out", str(out))
+    return Managed("listener", args, f"http://127.0.0.1:{port}/-/ready", data_dir / "listener.log")
+
+
+def link_proxy(upstream: str, data_dir: Path, name: str, port: int | None = None) -> Managed:
+    """A cuttable loopback link (dvcwatch.linkproxy) between one ward's prober and the portal."""
+    port = port or free_port()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    args = _python_module(
+        "dvcwatch.linkproxy",
+        "--listen",
+        f"127.0.0.1:{port}",
+        "--upstream",
+        upstream,
+        "--state-file",
+        str(data_dir / "link-state"),
+    )
+    return Managed(f"link-{name}", args, f"tcp://127.0.0.1:{port}", data_dir / "link.log")
+
+
+def read_json(path: Path) -> dict[str, object] | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None

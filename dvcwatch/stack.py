@@ -1,0 +1,410 @@
+"""A complete local monitoring stack on loopback: the sandbox portal, probers, Prometheus with the
+generated rules, Alertmanager, Pushgateway and the webhook listener.
+
+It is what `dvcwatch stack up` runs and what the end-to-end test and the detection benchmark measure,
+so the three cannot drift apart. Each part has its own data dir under one run folder and is recorded in
+`state.json` (pid, URL, log) as soon as it is up, so `dvcwatch stack down` - a different process - stops
+exactly those processes by pid, and a start that fails half-way can still be cleaned up.
+
+Wards: a ward's prober reaches the portal through its own cuttable loopback link (dvcwatch.linkproxy),
+so a one-vantage outage can be staged next to a real portal outage.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dvcwatch import procs
+from dvcwatch.errors import DvcwatchError
+
+DEFAULT_RUN_DIR = Path("runs/stack")
+CENTRAL_VANTAGE = "trung-tam"
+PROBER_JOB = "dvc-probe"
+PUSHGATEWAY_JOB = "dvc-pushgateway"
+LOAD_JOB = "dvc-load"
+
+# Sub-folders a new `up` clears: yesterday's TSDB would otherwise answer today's queries.
+DATA_DIRS = ("rules", "sandbox", "pushgateway", "listener", "alertmanager", "probers", "links", "prometheus")
+
+# What each component's command line contains: `down` checks it before signalling a recorded pid.
+EXPECT = {
+    "sandbox": "sandbox_portal",
+    "pushgateway": "pushgateway",
+    "listener": "dvcwatch",
+    "alertmanager": "alertmanager",
+    "prometheus": "prometheus",
+}
+
+
+class StackError(DvcwatchError):
+    pass
+
+
+@dataclass
+class StackSettings:
+    """Intervals default to what a real deployment would use; tests shorten them."""
+
+    run_dir: Path = DEFAULT_RUN_DIR
+    scrape_interval: str = "10s"
+    evaluation_interval: str = "10s"
+    probe_interval: float = 10.0
+    probe_timeout: float = 5.0
+    slo: Path | None = None
+    alertmanager_timings: dict[str, str] = field(default_factory=dict)
+    wards: list[str] = field(default_factory=list)
+    vantage: str = CENTRAL_VANTAGE
+    sandbox_args: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.run_dir = Path(self.run_dir)
+        if self.probe_timeout > self.probe_interval:
+            raise StackError(
+                f"probe timeout ({self.probe_timeout:g} s) is longer than the interval ({self.probe_interval:g} s)"
+            )
+
+
+# Demo/test timing: alerts within seconds instead of a minute. Never for a real portal: a 4-second
+# `for:` pages on every hiccup.
+FAST_FOR = "4s"
+FAST_ALERTMANAGER = {"group_wait": "1s", "group_interval": "2s", "repeat_interval": "1h"}
+
+
+def fast_settings(run_dir: Path, **overrides: Any) -> StackSettings:
+    """Settings for demos and tests: 1 s scrapes and evaluations, 2 s probes, 4 s `for:`.
+
+    The rules come from a copy of the SLO file with only the `for:` durations shortened, so what is
+    tested is the committed logic, not a look-alike."""
+    from alerts import SLO_PATH
+
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    data = yaml.safe_load(Path(overrides.get("slo") or SLO_PATH).read_text(encoding="utf-8"))
+    for key in ("portal_down", "vantage_down", "service_probe_failing", "soft_failure", "prober"):
+        data[key]["for"] = FAST_FOR
+    data["prober"]["stale_after"] = "30s"
+    slo = run_dir / "fast-slo.yaml"
+    slo.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    base: dict[str, Any] = {
+        "run_dir": run_dir,
+        "scrape_interval": "1s",
+        "evaluation_interval": "1s",
+        "probe_interval": 2.0,
+        "probe_timeout": 1.0,
+        "alertmanager_timings": dict(FAST_ALERTMANAGER),
+    }
+    return StackSettings(**{**base, **overrides, "slo": slo})
+
+
+def _http_json(method: str, url: str, body: Any = None, token: str | None = None, timeout: float = 10) -> Any:
+    data = None
+    headers = {"Accept": "application/json"}
+    if body is not None:
+        data = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    req = urllib.request.Request(url, data=data, headers=headers, method=method)
+    with urllib.request.urlopen(req, timeout=timeout) as r:
+        text = r.read()
+    return json.loads(text) if text else None
+
+
+class Stack:
+    """Start with `up()`, stop with `down()`; `Stack.load(run_dir)` re-attaches from state.json."""
+
+    def __init__(self, settings: StackSettings | None = None) -> None:
+        self.settings = settings or StackSettings()
+        self.run_dir = self.settings.run_dir.resolve()
+        self.state_path = self.run_dir / "state.json"
+        self.components: list[dict[str, Any]] = []
+        self.urls: dict[str, str] = {}
+        self.sandbox_token: str | None = None
+        self._managed: dict[str, Any] = {}  # name -> Managed or EmbeddedSandbox, in-process only
+        self._probe_set: tuple[str, str] | None = None  # (base URL, generated config text)
+
+    # ------------------------------------------------------------------ state
+
+    @classmethod
+    def load(cls, run_dir: Path = DEFAULT_RUN_DIR) -> Stack:
+        state_path = Path(run_dir).resolve() / "state.json"
+        state = procs.read_json(state_path)
+        if state is None:
+            raise StackError(f"no stack state at {state_path}; start one with `dvcwatch stack up`")
+        settings = StackSettings(**{**state["settings"], "run_dir": Path(state["settings"]["run_dir"])})
+        stack = cls(settings)
+        stack.components = list(state["components"])
+        stack.urls = dict(state["urls"])
+        token_file = stack.run_dir / "sandbox" / "admin-token"
+        stack.sandbox_token = token_file.read_text().strip() if token_file.exists() else None
+        return stack
+
+    def _save(self) -> None:
+        settings = asdict(self.settings)
+        settings["run_dir"] = str(self.run_dir)
+        settings["slo"] = str(self.settings.slo) if self.settings.slo else None
+        state = {
+            "started_at": time.time(),
+            "settings": settings,
+            "components": self.components,
+            "urls": self.urls,
+        }
+        tmp = self.state_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state, indent=2, ensure_ascii=False))
+        tmp.rename(self.state_path)
+
+    def _record(self, name: str, managed: Any, url: str, expect: str, log: Path) -> None:
+        pid = managed.pid if hasattr(managed, "pid") and managed.pid else managed.proc.pid
+        self.components.append({"name": name, "pid": pid, "url": url, "expect": expect, "log": str(log)})
+        self.urls[name] = url
+        self._managed[name] = managed
+        self._save()
+
+    def running(self) -> list[dict[str, Any]]:
+        return [c for c in self.components if procs.pid_alive(c["pid"])]
+
+    # ------------------------------------------------------------------ up
+
+    def up(self, progress: Any = None) -> Stack:
+        """Start everything; on any failure stop what was started and re-raise."""
+        previous = procs.read_json(self.state_path)
+        if previous and any(procs.pid_alive(c["pid"]) for c in previous.get("components", [])):
+            raise StackError(f"a stack is already running from {self.run_dir}; `dvcwatch stack down` first")
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        for sub in DATA_DIRS:
+            shutil.rmtree(self.run_dir / sub, ignore_errors=True)
+        self.state_path.unlink(missing_ok=True)
+        steps = [
+            ("rules", self._rules),
+            ("sandbox", self._sandbox),
+            ("pushgateway", self._pushgateway),
+            ("listener", self._listener),
+            ("alertmanager", self._alertmanager),
+            (f"prober {self.settings.vantage}", lambda: self._prober(self.settings.vantage, None)),
+            *[(f"ward {w}", lambda w=w: self.add_ward(w, reload=False)) for w in self.settings.wards],
+            ("prometheus", self._prometheus),
+        ]
+        # a port for `dvcwatch load --metrics-port`: scraped whenever a load test runs
+        self.urls["load-metrics"] = f"http://127.0.0.1:{procs.free_port()}"
+        try:
+            for label, step in steps:
+                if progress:
+                    progress(label)
+                step()
+        except BaseException:
+            self.down()
+            raise
+        return self
+
+    def _rules(self) -> None:
+        from alerts.rulegen import generate_default, write
+
+        write(self.run_dir / "rules", generate_default(self.settings.slo))
+
+    def _sandbox(self) -> None:
+        from dvcwatch.embedded import EmbeddedSandbox
+
+        d = self.run_dir / "sandbox"
+        d.mkdir(parents=True, exist_ok=True)
+        db = d / "sandbox.sqlite3"
+        db.unlink(missing_ok=True)
+        sandbox = EmbeddedSandbox(db=db, log_path=d / "sandbox.log", extra_args=self.settings.sandbox_args)
+        sandbox.start()
+        token_file = d / "admin-token"
+        token_file.write_text(sandbox.token + "\n")
+        os.chmod(token_file, 0o600)
+        self.sandbox_token = sandbox.token
+        self._record("sandbox", sandbox, sandbox.url or "", EXPECT["sandbox"], d / "sandbox.log")
+
+    def _pushgateway(self) -> None:
+        m = procs.pushgateway(self.run_dir / "pushgateway").start()
+        self._record("pushgateway", m, procs.url_of(m), EXPECT["pushgateway"], m.log_path)
+
+    def _listener(self) -> None:
+        d = self.run_dir / "listener"
+        m = procs.webhook_listener(d / "alerts.jsonl", d).start()
+        self._record("listener", m, procs.url_of(m), EXPECT["listener"], m.log_path)
+
+    def _alertmanager(self) -> None:
+        from alerts.amconfig import render
+
+        d = self.run_dir / "alertmanager"
+        d.mkdir(parents=True, exist_ok=True)
+        config = d / "alertmanager.yml"
+        config.write_text(render(self.urls["listener"], timings=self.settings.alertmanager_timings))
+        m = procs.alertmanager(config, d).start()
+        self._record("alertmanager", m, procs.url_of(m), EXPECT["alertmanager"], m.log_path)
+
+    def _probe_config(self, vantage: str, base_url: str, out: Path) -> None:
+        """The standard probe set (`dvcwatch probe --from-catalog`), at the stack's interval.
+
+        Generated once for the portal's own address; a ward gets the same set aimed at its link."""
+        if self._probe_set is None:
+            portal = self.urls["sandbox"]
+            gen = subprocess.run(
+                [sys.executable, "-m", "dvcwatch", "probe", "--from-catalog", portal],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if gen.returncode != 0:
+                raise StackError(f"`dvcwatch probe --from-catalog` failed: {gen.stderr.strip()[-400:]}")
+            self._probe_set = (portal, gen.stdout)
+        portal, text = self._probe_set
+        config = yaml.safe_load(text.replace(portal, base_url))
+        config["vantage"] = vantage
+        timing = {"interval": self.settings.probe_interval, "timeout": self.settings.probe_timeout}
+        config["defaults"] = {**config.get("defaults", {}), **timing}
+        config["concurrency"] = max(int(config.get("concurrency", 32)), 100)
+        for target in config.get("targets", []):
+            target.update(timing)
+        out.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+
+    def _prober(self, vantage: str, via: str | None) -> None:
+        d = self.run_dir / "probers" / vantage
+        d.mkdir(parents=True, exist_ok=True)
+        config = d / "probes.yaml"
+        self._probe_config(vantage, via or self.urls["sandbox"], config)
+        m = procs.prober(config, d, vantage).start(timeout=60)
+        self._record(f"prober-{vantage}", m, procs.url_of(m), "dvcwatch", m.log_path)
+        self._write_prober_targets()
+
+    def add_ward(self, ward: str, reload: bool = True) -> None:
+        """A prober at `ward` that reaches the portal through its own cuttable link."""
+        if f"prober-{ward}" in self.urls:
+            raise StackError(f"vantage {ward!r} already has a prober")
+        upstream = urllib.parse.urlsplit(self.urls["sandbox"]).netloc
+        link = procs.link_proxy(upstream, self.run_dir / "links" / ward, ward).start()
+        self._record(f"link-{ward}", link, procs.url_of(link), "linkproxy", link.log_path)
+        via = "http://" + procs.url_of(link)[len("tcp://") :]
+        self._prober(ward, via)
+        if ward not in self.settings.wards:
+            self.settings.wards.append(ward)
+            self._save()
+
+    def _write_prober_targets(self) -> None:
+        """File-based discovery: Prometheus picks up a new ward's prober without a restart."""
+        targets = [
+            {"targets": [urllib.parse.urlsplit(url).netloc], "labels": {}}
+            for name, url in self.urls.items()
+            if name.startswith("prober-")
+        ]
+        path = self.run_dir / "prometheus" / "probers.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(targets, indent=2))
+        tmp.rename(path)
+
+    def prometheus_config(self) -> dict[str, Any]:
+        s = self.settings
+        am = urllib.parse.urlsplit(self.urls["alertmanager"]).netloc
+        pgw = urllib.parse.urlsplit(self.urls["pushgateway"]).netloc
+        load = urllib.parse.urlsplit(self.urls["load-metrics"]).netloc
+        return {
+            "global": {"scrape_interval": s.scrape_interval, "evaluation_interval": s.evaluation_interval},
+            "rule_files": [str(self.run_dir / "rules" / "*.yaml")],
+            "alerting": {"alertmanagers": [{"static_configs": [{"targets": [am]}]}]},
+            "scrape_configs": [
+                {
+                    "job_name": PROBER_JOB,
+                    "file_sd_configs": [
+                        {
+                            "files": [str(self.run_dir / "prometheus" / "probers.json")],
+                            "refresh_interval": "5s",
+                        }
+                    ],
+                },
+                {"job_name": PUSHGATEWAY_JOB, "honor_labels": True, "static_configs": [{"targets": [pgw]}]},
+                {"job_name": LOAD_JOB, "static_configs": [{"targets": [load]}]},
+            ],
+        }
+
+    def _prometheus(self) -> None:
+        d = self.run_dir / "prometheus"
+        d.mkdir(parents=True, exist_ok=True)
+        config = d / "prometheus.yml"
+        config.write_text(yaml.safe_dump(self.prometheus_config(), sort_keys=False))
+        m = procs.prometheus(config, d).start(timeout=60)
+        self._record("prometheus", m, procs.url_of(m), EXPECT["prometheus"], m.log_path)
+
+    # ------------------------------------------------------------------ down
+
+    def down(self) -> list[str]:
+        """Stop every recorded component, last started first; returns the names stopped."""
+        stopped = []
+        for comp in reversed(self.components):
+            managed = self._managed.get(comp["name"])
+            if managed is not None:
+                was_alive = procs.pid_alive(comp["pid"])
+                managed.stop()
+                if was_alive:
+                    stopped.append(comp["name"])
+            elif procs.stop_pid(comp["pid"], comp["expect"]):
+                stopped.append(comp["name"])
+        self._managed.clear()
+        if self.state_path.exists():
+            self._save()
+        return stopped
+
+    # ------------------------------------------------------------------ use
+
+    def status(self) -> list[dict[str, Any]]:
+        rows = []
+        for comp in self.components:
+            alive = procs.pid_alive(comp["pid"])
+            healthy = None
+            if alive and comp["url"].startswith("http"):
+                health = {"sandbox": "/api/v1/health", "listener": "/-/ready"}.get(comp["name"], "/-/ready")
+                if comp["name"].startswith("prober-"):
+                    health = "/-/healthy"
+                try:
+                    with urllib.request.urlopen(comp["url"] + health, timeout=3) as r:
+                        healthy = r.status == 200
+                except (urllib.error.URLError, OSError):
+                    healthy = False
+            rows.append({**comp, "alive": alive, "healthy": healthy})
+        return rows
+
+    @property
+    def load_metrics_port(self) -> int:
+        """Give this to `dvcwatch load --metrics-port`: Prometheus already scrapes it."""
+        return int(urllib.parse.urlsplit(self.urls["load-metrics"]).port or 0)
+
+    def set_faults(self, faults: list[dict[str, Any]]) -> Any:
+        """Replace the sandbox's active faults (contracts §5); [] clears them."""
+        return _http_json(
+            "PUT", f"{self.urls['sandbox']}/_sandbox/faults", {"faults": faults}, self.sandbox_token
+        )
+
+    def cut_link(self, ward: str, cut: bool = True) -> None:
+        comp = next((c for c in self.components if c["name"] == f"link-{ward}"), None)
+        if comp is None or not procs.pid_alive(comp["pid"]):
+            raise StackError(f"no running link for ward {ward!r}")
+        os.kill(comp["pid"], signal.SIGUSR1 if cut else signal.SIGUSR2)
+
+    def query(self, promql: str) -> list[dict[str, Any]]:
+        url = f"{self.urls['prometheus']}/api/v1/query?" + urllib.parse.urlencode({"query": promql})
+        answer = _http_json("GET", url)
+        return answer["data"]["result"]
+
+    def alerts(self) -> list[dict[str, Any]]:
+        """Alerts as Alertmanager holds them, inhibited ones included."""
+        return _http_json("GET", f"{self.urls['alertmanager']}/api/v2/alerts?inhibited=true&silenced=true")
+
+    def notifications(self) -> list[dict[str, Any]]:
+        from alerts.webhook import read_jsonl
+
+        return read_jsonl(self.run_dir / "listener" / "alerts.jsonl")

@@ -1,0 +1,164 @@
+"""The committed Alertmanager config, run by the real `prometheus-alertmanager`: routing by owner and
+severity, the portal-down inhibition, and delivery to the webhook listener (amtool is not packaged)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from alerts.amconfig import render
+from alerts.webhook import WebhookServer, read_jsonl
+from dvcwatch import procs
+
+pytestmark = pytest.mark.prometheus
+
+FAST = {"group_wait": "1s", "group_interval": "1s", "repeat_interval": "1h"}
+
+
+@pytest.fixture
+def listener(tmp_path: Path) -> Iterator[WebhookServer]:
+    server = WebhookServer("127.0.0.1", 0, tmp_path / "alerts.jsonl")
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def alertmanager(tmp_path: Path, listener: WebhookServer) -> Iterator[str]:
+    config = tmp_path / "alertmanager.yml"
+    config.write_text(render(listener.url, timings=FAST))
+    with procs.alertmanager(config, tmp_path / "am") as am:
+        yield procs.url_of(am)
+
+
+def _alert(name: str, ends_in: float = 600, **labels: str) -> dict:
+    now = dt.datetime.now(dt.UTC)
+    return {
+        "labels": {"alertname": name, **labels},
+        "annotations": {"summary_vi": f"{name} (vi)", "summary_en": name},
+        "startsAt": (now - dt.timedelta(seconds=5)).isoformat(),
+        "endsAt": (now + dt.timedelta(seconds=ends_in)).isoformat(),
+    }
+
+
+def _post(am: str, alerts: list[dict]) -> None:
+    req = urllib.request.Request(
+        f"{am}/api/v2/alerts",
+        data=json.dumps(alerts).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(req, timeout=5) as r:
+        assert r.status == 200
+
+
+def _wait_for(listener: WebhookServer, predicate, timeout: float = 15.0) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = [(rec, a) for rec in listener.records() for a in rec["alerts"] if predicate(rec, a)]
+        if got:
+            return got
+        time.sleep(0.1)
+    raise AssertionError(f"nothing matching arrived in {timeout:.0f} s; got {listener.records()}")
+
+
+def _am_alerts(am: str) -> list[dict]:
+    with urllib.request.urlopen(f"{am}/api/v2/alerts?inhibited=true&active=true", timeout=5) as r:
+        return json.loads(r.read())
+
+
+PAGE_SERVICE = {"severity": "page", "owner": "vendor", "scope": "service"}
+
+
+def test_portal_down_inhibits_per_service_alerts_and_reaches_sre(
+    alertmanager: str, listener: WebhookServer, tmp_path: Path
+) -> None:
+    portal_down = _alert("DvcPortalDown", severity="page", owner="sre", scope="portal")
+    _post(alertmanager, [portal_down])
+    _wait_for(listener, lambda r, a: a["labels"]["alertname"] == "DvcPortalDown")
+    caused = [
+        _alert("DvcServiceProbeFailing", service=s, target=f"dich-vu-{s}", **PAGE_SERVICE)
+        for s in ("dang-ky-khai-sinh", "cap-ho-chieu", "dang-ky-ket-hon")
+    ]
+    caused.append(
+        _alert(
+            "DvcJourneyFailing", service="dang-ky-khai-sinh", severity="page", owner="vendor", scope="journey"
+        )
+    )
+    _post(alertmanager, caused)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        inhibited = [a for a in _am_alerts(alertmanager) if a["status"]["inhibitedBy"]]
+        if len(inhibited) == len(caused):
+            break
+        time.sleep(0.2)
+    assert len(inhibited) == len(caused)
+    time.sleep(3)  # several group intervals: an inhibited alert would have been sent by now
+    received = {a["labels"]["alertname"] for rec in listener.records() for a in rec["alerts"]}
+    assert received == {"DvcPortalDown"}
+    first = listener.records()[0]
+    assert first["receiver"] == "sre-page" and first["path"] == "/hooks/sre-page"
+    stored = read_jsonl(tmp_path / "alerts.jsonl")
+    assert stored and stored[0]["alerts"][0]["labels"]["alertname"] == "DvcPortalDown"
+
+
+def test_routing_by_owner_and_severity(alertmanager: str, listener: WebhookServer) -> None:
+    cases = {
+        "DvcVantageLinkDown": (
+            {"severity": "page", "owner": "district", "scope": "vantage"},
+            "district-office",
+        ),
+        "DvcServiceProbeFailing": (PAGE_SERVICE, "vendor-page"),
+        "DvcSoftFailure": ({"severity": "ticket", "owner": "vendor", "scope": "service"}, "vendor-ticket"),
+        "DvcTlsCertificateExpiring": (
+            {"severity": "ticket", "owner": "sre", "scope": "portal"},
+            "sre-ticket",
+        ),
+        "DvcProberNotReporting": ({"severity": "page", "owner": "sre", "scope": "harness"}, "sre-page"),
+    }
+    # one service each: a paging service would (rightly) silence another's ticket about the same service
+    _post(
+        alertmanager,
+        [_alert(name, service=f"s{i}", **labels) for i, (name, (labels, _)) in enumerate(cases.items())],
+    )
+    for name, (_, receiver) in cases.items():
+        got = _wait_for(listener, lambda r, a, n=name: a["labels"]["alertname"] == n)
+        assert {rec["receiver"] for rec, _ in got} == {receiver}, name
+
+
+def test_a_paging_service_gets_no_tickets_about_itself(alertmanager: str, listener: WebhookServer) -> None:
+    sre = {"owner": "sre", "scope": "service"}
+    fast = _alert("DvcAvailabilityFastBurn", service="cap-ho-chieu", severity="page", window="1h", **sre)
+    slow = _alert("DvcAvailabilitySlowBurn", service="cap-ho-chieu", severity="ticket", window="1d", **sre)
+    other = _alert(
+        "DvcAvailabilitySlowBurn", service="dang-ky-ket-hon", severity="ticket", window="1d", **sre
+    )
+    tls = _alert("DvcTlsCertificateExpiring", severity="ticket", owner="sre", scope="portal", target="tls")
+    _post(alertmanager, [fast, slow, other, tls])
+    _wait_for(listener, lambda r, a: a["labels"].get("service") == "dang-ky-ket-hon")
+    _wait_for(listener, lambda r, a: a["labels"]["alertname"] == "DvcTlsCertificateExpiring")
+    _wait_for(listener, lambda r, a: a["labels"]["alertname"] == "DvcAvailabilityFastBurn")
+    time.sleep(2)
+    sent = {
+        (a["labels"]["alertname"], a["labels"].get("service"))
+        for rec in listener.records()
+        for a in rec["alerts"]
+    }
+    assert ("DvcAvailabilitySlowBurn", "cap-ho-chieu") not in sent
+
+
+def test_resolution_is_delivered(alertmanager: str, listener: WebhookServer) -> None:
+    _post(alertmanager, [_alert("DvcPortalDown", severity="page", owner="sre", scope="portal")])
+    _wait_for(listener, lambda r, a: a["status"] == "firing")
+    _post(alertmanager, [_alert("DvcPortalDown", ends_in=-1, severity="page", owner="sre", scope="portal")])
+    got = _wait_for(listener, lambda r, a: a["status"] == "resolved")
+    assert got[0][0]["receiver"] == "sre-page"

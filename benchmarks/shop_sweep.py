@@ -1,0 +1,159 @@
+"""Wall time and peak memory of a 25-service `dvcwatch shop` sweep at parallel 1, 4 and 8.
+
+Each sweep runs as its own `python -m dvcwatch shop` process against one sandbox process started
+beside it; memory is sampled every 100 ms over the whole process tree of the sweep (Python, the
+Playwright driver, chromium and its renderers). PSS (proportional set size, from smaps_rollup)
+counts shared pages once, so it is the honest figure; the RSS sum over-counts chromium's shared
+libraries and is shown for comparison. Targets (issue #4): < 60 s and < 1.5 GB for the desktop sweep.
+
+    .venv/bin/python benchmarks/shop_sweep.py                  # parallel 1, 4, 8; desktop
+    .venv/bin/python benchmarks/shop_sweep.py --parallel 4 --persona phone
+
+Prints a table, then as the last line one JSON object with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from dvcwatch.embedded import EmbeddedSandbox  # noqa: E402
+
+RUN_TIMEOUT = 600
+SAMPLE_SECONDS = 0.1
+TARGET_SECONDS = 60
+TARGET_BYTES = 1.5 * 1024**3
+
+
+def _children_map() -> dict[int, list[int]]:
+    kids: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            kids.setdefault(ppid, []).append(int(entry))
+    return kids
+
+
+def _tree(root: int) -> list[int]:
+    kids, out, todo = _children_map(), [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo.extend(kids.get(pid, []))
+    return out
+
+
+def _memory(pid: int) -> tuple[int, int]:
+    """(pss, rss) in bytes for one process; zeros if it is gone."""
+    pss = rss = 0
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    pss = int(line.split()[1]) * 1024
+                elif line.startswith("Rss:"):
+                    rss = int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return pss, rss
+
+
+class Sampler(threading.Thread):
+    def __init__(self, root: int) -> None:
+        super().__init__(daemon=True)
+        self.root = root
+        self.peak_pss = self.peak_rss = self.peak_procs = 0
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.is_set():
+            pids = _tree(self.root)
+            pss = rss = 0
+            for pid in pids:
+                p, r = _memory(pid)
+                pss, rss = pss + p, rss + r
+            self.peak_pss = max(self.peak_pss, pss)
+            self.peak_rss = max(self.peak_rss, rss)
+            self.peak_procs = max(self.peak_procs, len(pids))
+            self._done.wait(SAMPLE_SECONDS)
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join(timeout=5)
+
+
+def sweep(url: str, parallel: int, persona: str, out: Path) -> dict[str, object]:
+    cmd = [sys.executable, "-m", "dvcwatch", "shop", "--target", url, "--parallel", str(parallel)]
+    cmd += ["--persona", persona, "--out", str(out), "--fail-on", "fail"]
+    started = time.monotonic()
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sampler = Sampler(proc.pid)
+    sampler.start()
+    try:
+        code = proc.wait(timeout=RUN_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        code = proc.wait()
+    wall = time.monotonic() - started
+    sampler.stop()
+    results = json.loads((out / "results.json").read_text()) if (out / "results.json").exists() else {}
+    summary = results.get("summary", {})
+    return {
+        "parallel": parallel,
+        "persona": persona,
+        "exit_code": code,
+        "wall_seconds": round(wall, 1),
+        "peak_pss_bytes": sampler.peak_pss,
+        "peak_rss_sum_bytes": sampler.peak_rss,
+        "peak_processes": sampler.peak_procs,
+        "journeys": summary.get("total", 0),
+        "passed": summary.get("pass", 0),
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--parallel", type=int, action="append", help="repeatable; default 1, 4, 8")
+    ap.add_argument("--persona", default="desktop")
+    args = ap.parse_args()
+    levels = args.parallel or [1, 4, 8]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="dvcwatch-shop-bench-") as tmp, EmbeddedSandbox() as sandbox:
+        assert sandbox.url
+        for p in levels:
+            rows.append(sweep(sandbox.url, p, args.persona, Path(tmp) / f"p{p}"))
+            print(f"parallel {p}: {rows[-1]['wall_seconds']} s", file=sys.stderr, flush=True)
+        load = os.getloadavg()
+    gib = 1024**3
+    print(
+        f"{'parallel':>8} {'wall s':>7} {'peak PSS':>9} {'RSS sum':>8} {'procs':>5} {'passed':>8} {'target':>7}"
+    )
+    for r in rows:
+        ok = r["wall_seconds"] < TARGET_SECONDS and r["peak_pss_bytes"] < TARGET_BYTES  # type: ignore[operator]
+        print(
+            f"{r['parallel']:>8} {r['wall_seconds']:>7} {r['peak_pss_bytes'] / gib:>8.2f}G "  # type: ignore[operator]
+            f"{r['peak_rss_sum_bytes'] / gib:>7.2f}G {r['peak_processes']:>5} "  # type: ignore[operator]
+            f"{r['passed']:>3}/{r['journeys']:<4} {'met' if ok else 'MISSED':>7}"
+        )
+    print(f"persona {args.persona}; machine load average at the end {load[0]:.1f} on {os.cpu_count()} cores")
+    print(json.dumps({"benchmark": "shop_sweep", "persona": args.persona, "cores": os.cpu_count(),
+                      "load_average_1m": round(load[0], 2), "runs": rows}))  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""One chromium for the whole sweep, many isolated contexts, and a new chromium if it dies.
+
+A crashed browser must not end the run (a leader still wants the other 24 answers), so contexts are
+opened through `BrowserHost`, which relaunches under a lock when the browser is gone and counts it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from playwright_journeys.personas import Persona
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser, BrowserContext, Page, Playwright
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-dev-shm-usage",
+]
+
+
+class BrowserHost:
+    def __init__(self, playwright: Playwright, executable: str = CHROMIUM) -> None:
+        self.playwright = playwright
+        self.executable = executable
+        self.browser: Browser | None = None
+        self.launches = 0
+        self._lock = asyncio.Lock()
+
+    async def ensure(self) -> Browser:
+        async with self._lock:
+            if self.browser is None or not self.browser.is_connected():
+                if self.browser is not None:
+                    try:
+                        await self.browser.close()
+                    except Exception:
+                        pass
+                self.browser = await self.playwright.chromium.launch(
+                    executable_path=self.executable, headless=True, args=CHROMIUM_ARGS
+                )
+                self.launches += 1
+            return self.browser
+
+    def alive(self) -> bool:
+        return self.browser is not None and self.browser.is_connected()
+
+    async def new_context(self, persona: Persona) -> tuple[BrowserContext, Page]:
+        browser = await self.ensure()
+        options: dict[str, Any] = {"locale": "vi-VN", "timezone_id": "Asia/Ho_Chi_Minh"}
+        if persona.device:
+            options.update(self.playwright.devices[persona.device])
+            options.pop("default_browser_type", None)
+        if persona.viewport:
+            options["viewport"] = persona.viewport.model_dump()
+        context = await browser.new_context(**options)
+        page = await context.new_page()
+        if persona.network:
+            cdp = await context.new_cdp_session(page)
+            await cdp.send("Network.enable")
+            await cdp.send("Network.emulateNetworkConditions", persona.network.cdp())
+        return context, page
+
+    async def close(self) -> None:
+        if self.browser is not None:
+            try:
+                await self.browser.close()
+            except Exception:
+                pass
+            self.browser = None

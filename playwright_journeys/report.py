@@ -1,0 +1,36 @@
+"""Write a sweep's files (results.json, scorecard.html) and its short terminal summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from dvcwatch.catalog.models import Catalog
+from playwright_journeys.personas import Personas
+from playwright_journeys.results import RunResults, write_results
+from playwright_journeys.scorecard import write_scorecard
+
+
+def write_report(run: RunResults, catalog: Catalog, personas: Personas, out_dir: Path) -> None:
+    write_results(run, out_dir)
+    write_scorecard(run, catalog, personas, out_dir)
+
+
+def print_summary(run: RunResults, out_dir: Path, console: Console) -> None:
+    s = run.summary
+    bad = [r for r in run.results if r.verdict != "pass"]
+    if bad:
+        t = Table("service", "persona", "verdict", "step", "what the citizen met")
+        for r in bad:
+            what = r.failure.message if r.failure else ", ".join(r.degraded_reasons)
+            if r.failure and r.failure.seen:
+                what += f" — “{r.failure.seen[:80]}”"
+            t.add_row(r.service, r.persona, r.verdict, r.failed_step or "", what)
+        console.print(t)
+    console.print(
+        f"[bold]{s.passed}/{s.total}[/] journeys work end to end ({100 * s.share_end_to_end:.0f} %) · "
+        f"{s.degraded} degraded · {s.failed} failed · {s.error} not checked · {run.duration_seconds:.1f} s"
+    )
+    console.print(f"scorecard: {out_dir / 'scorecard.html'}   data: {out_dir / 'results.json'}")

@@ -1,0 +1,194 @@
+"""The `results.json` schema (docs/journeys.md) and how shards of one sweep are merged.
+
+Other tools (dashboards, the demo, a district's own scripts) read this file, so it is versioned:
+`schema_version` changes only when a reader must change. Artifact paths are relative to the file.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from dvcwatch.errors import ConfigError
+
+SCHEMA_VERSION = 1
+
+Verdict = Literal["pass", "degraded", "fail", "error"]
+StepStatus = Literal["passed", "failed", "skipped", "not_run"]
+Level = Literal["full", "partial"]
+VERDICTS: tuple[str, ...] = ("pass", "degraded", "fail", "error")
+
+
+class StepResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    status: StepStatus
+    duration_seconds: float = 0.0
+    started_seconds: float = Field(0.0, description="offset from the journey's start, for the waterfall")
+    detail: str = ""
+    http_status: int | None = None
+    url: str | None = None
+
+
+class FailureInfo(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    message: str
+    seen: str = Field("", description="the text the citizen saw (error banner, error page, form errors)")
+    http_status: int | None = None
+    url: str | None = None
+
+
+class Artifacts(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    screenshot: str | None = None
+    trace: str | None = None
+
+
+class ServiceResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    service: str
+    name_vi: str
+    name_en: str
+    agency: str
+    persona: str
+    verdict: Verdict
+    failed_step: str | None = None
+    failure: FailureInfo | None = None
+    level_promised: Level
+    level_advertised: Level | None = Field(None, description="what the service page says")
+    level_delivered: Level | None = Field(None, description="what the citizen really got; null if unknown")
+    degraded_reasons: list[str] = []
+    steps: list[StepResult]
+    dossier_code: str | None = None
+    expected_date: str | None = None
+    fee_promised: int = 0
+    fee_charged: int | None = None
+    duration_seconds: float = 0.0
+    submit_seconds: float | None = Field(None, description="login → dossier code, the budgeted span")
+    budget_seconds: float | None = None
+    citizen_index: int
+    attempts: int = 1
+    flaky: bool = False
+    harness_restarts: int = 0
+    artifacts: Artifacts = Artifacts()
+
+
+class Summary(BaseModel):
+    total: int
+    passed: int = Field(alias="pass")
+    degraded: int
+    failed: int = Field(alias="fail")
+    error: int
+    share_end_to_end: float = Field(description="share of journeys that passed: truly online end to end")
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Target(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    base_url: str
+    environment: str
+
+
+class RunResults(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    schema_version: Literal[1] = SCHEMA_VERSION
+    tool: str = "dvcwatch shop"
+    started_at: str
+    finished_at: str
+    duration_seconds: float
+    target: Target
+    vantage: str
+    personas: list[str]
+    shard: str = "1/1"
+    summary: Summary
+    results: list[ServiceResult]
+
+
+def summarize(results: list[ServiceResult]) -> Summary:
+    counts = {v: sum(1 for r in results if r.verdict == v) for v in VERDICTS}
+    total = len(results)
+    return Summary(
+        total=total,
+        passed=counts["pass"],
+        degraded=counts["degraded"],
+        failed=counts["fail"],
+        error=counts["error"],
+        share_end_to_end=round(counts["pass"] / total, 4) if total else 0.0,
+    )
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def write_results(run: RunResults, out_dir: Path) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "results.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(
+        json.dumps(run.model_dump(mode="json", by_alias=True), ensure_ascii=False, indent=2), encoding="utf-8"
+    )
+    tmp.replace(path)
+    return path
+
+
+def read_results(path: str | Path) -> RunResults:
+    p = Path(path)
+    if p.is_dir():
+        p = p / "results.json"
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError("no results.json here", path=str(p)) from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"not JSON: {exc.msg}", path=str(p), line=exc.lineno) from None
+    if isinstance(data, dict) and data.get("schema_version") != SCHEMA_VERSION:
+        raise ConfigError(
+            f"schema_version {data.get('schema_version')!r}, this dvcwatch reads {SCHEMA_VERSION}",
+            path=str(p),
+        )
+    try:
+        return RunResults.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(x) for x in first["loc"])
+        raise ConfigError(first["msg"], path=str(p), field=where) from None
+
+
+def merge(parts: list[tuple[RunResults, Path]], out_dir: Path) -> RunResults:
+    """Join the shards of one sweep; artifact paths are rewritten to stay valid from `out_dir`."""
+    if not parts:
+        raise ConfigError("nothing to merge")
+    import os
+
+    results: list[ServiceResult] = []
+    seen: set[tuple[str, str]] = set()
+    for run, src_dir in parts:
+        for r in run.results:
+            key = (r.service, r.persona)
+            if key in seen:
+                raise ConfigError(f"{r.service} / {r.persona} appears in two shards", path=str(src_dir))
+            seen.add(key)
+            arts = {}
+            for kind, rel in r.artifacts.model_dump().items():
+                arts[kind] = os.path.relpath(src_dir / rel, out_dir) if rel else None
+            results.append(r.model_copy(update={"artifacts": Artifacts(**arts)}))
+    first = parts[0][0]
+    personas = sorted({p for run, _ in parts for p in run.personas})
+    return RunResults(
+        started_at=min(run.started_at for run, _ in parts),
+        finished_at=max(run.finished_at for run, _ in parts),
+        duration_seconds=max(run.duration_seconds for run, _ in parts),
+        target=first.target,
+        vantage=first.vantage,
+        personas=personas,
+        shard=f"merged from {len(parts)}",
+        summary=summarize(results),
+        results=results,
+    )

@@ -1,0 +1,417 @@
+"""Run journeys for services × personas on one browser with N contexts in parallel.
+
+The runner, not the steps, owns timing, per-step timeouts, screenshots, traces and verdicts (like
+blackbox_exporter's handler owns probe_success), so every step is measured and reported the same way.
+Nothing here stops the sweep early: a hung step ends after its timeout, a crashed browser is
+relaunched and the journey it took down is run again once (recorded as `harness_restarts`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from dvcwatch.catalog.models import Catalog, Service
+from dvcwatch.errors import DvcwatchError
+from dvcwatch.identities import citizen
+from dvcwatch.profile import Profile
+from playwright_journeys import steps as registry
+from playwright_journeys.browser import CHROMIUM, BrowserHost
+from playwright_journeys.journeys import journey_for
+from playwright_journeys.outcome import HarnessError, StepFailure
+from playwright_journeys.personas import Persona
+from playwright_journeys.results import (
+    Artifacts,
+    FailureInfo,
+    RunResults,
+    ServiceResult,
+    StepResult,
+    Target,
+    now_iso,
+    summarize,
+)
+from playwright_journeys.session import Journey, StepSkipped
+from playwright_journeys.verdicts import judge
+
+CLOSE_TIMEOUT = 10.0
+MAX_HARNESS_RESTARTS = 2
+STEP_GRACE = 5.0  # the step's own waits end first; this only catches a stuck call
+
+
+@dataclass
+class Job:
+    index: int  # position in the whole (unsharded) sweep: picks the citizen, stable across shards
+    service: Service
+    persona: Persona
+
+
+@dataclass
+class SweepConfig:
+    profile: Profile
+    catalog: Catalog
+    services: list[Service]
+    personas: list[Persona]
+    out_dir: Path
+    parallel: int = 4
+    retries: int = 0
+    vantage: str = "local"
+    step_timeout: float | None = None
+    shard: tuple[int, int] = (1, 1)
+    trace: Literal["on-failure", "off"] = "on-failure"
+    executable: str = CHROMIUM
+    on_result: Callable[[ServiceResult], None] | None = None
+    on_start: Callable[[Job], None] | None = None
+
+
+def plan(cfg: SweepConfig) -> list[Job]:
+    jobs = [Job(i, s, p) for i, (p, s) in enumerate((p, s) for p in cfg.personas for s in cfg.services)]
+    k, n = cfg.shard
+    return [j for j in jobs if j.index % n == k - 1]
+
+
+@dataclass
+class _Attempt:
+    result: ServiceResult
+    crashed: bool = False
+
+
+class Sweep:
+    def __init__(self, cfg: SweepConfig) -> None:
+        self.cfg = cfg
+        self.host: BrowserHost | None = None
+
+    async def run(self) -> RunResults:
+        from playwright.async_api import async_playwright
+
+        cfg = self.cfg
+        jobs = plan(cfg)
+        started, t0 = now_iso(), time.monotonic()
+        results: list[ServiceResult] = []
+        async with async_playwright() as pw:
+            for p in cfg.personas:
+                if p.device and p.device not in pw.devices:
+                    raise DvcwatchError(f"persona {p.name}: unknown Playwright device {p.device!r}")
+            self.host = BrowserHost(pw, cfg.executable)
+            try:
+                await self.host.ensure()
+            except Exception as exc:
+                raise DvcwatchError(f"could not start chromium ({cfg.executable}): {exc}") from None
+            queue: asyncio.Queue[Job] = asyncio.Queue()
+            for j in jobs:
+                queue.put_nowait(j)
+
+            async def worker() -> None:
+                while not queue.empty():
+                    job = queue.get_nowait()
+                    if cfg.on_start:
+                        cfg.on_start(job)
+                    res = await self.run_job(job)
+                    results.append(res)
+                    if cfg.on_result:
+                        cfg.on_result(res)
+
+            try:
+                await asyncio.gather(*(worker() for _ in range(max(1, min(cfg.parallel, len(jobs))))))
+            finally:
+                await self.host.close()
+        order = {
+            (p.name, s.id): i for i, (p, s) in enumerate((p, s) for p in cfg.personas for s in cfg.services)
+        }
+        results.sort(key=lambda r: order[(r.persona, r.service)])
+        k, n = cfg.shard
+        return RunResults(
+            started_at=started,
+            finished_at=now_iso(),
+            duration_seconds=round(time.monotonic() - t0, 3),
+            target=Target(
+                name=cfg.profile.name, base_url=cfg.profile.base_url, environment=cfg.profile.environment
+            ),
+            vantage=cfg.vantage,
+            personas=[p.name for p in cfg.personas],
+            shard=f"{k}/{n}",
+            summary=summarize(results),
+            results=results,
+        )
+
+    async def run_job(self, job: Job) -> ServiceResult:
+        """Attempts per `--retries` (portal failures) plus restarts after a browser crash (ours)."""
+        restarts = 0
+        attempts: list[ServiceResult] = []
+        while True:
+            attempt = await self._attempt(job, len(attempts) + 1)
+            if attempt.crashed and restarts < MAX_HARNESS_RESTARTS:
+                restarts += 1
+                continue
+            attempts.append(attempt.result)
+            if attempt.result.verdict not in ("fail", "error") or len(attempts) > self.cfg.retries:
+                break
+        final = attempts[-1]
+        first_bad = next((a for a in attempts if a.verdict in ("fail", "error")), None)
+        update: dict[str, object] = {"attempts": len(attempts), "harness_restarts": restarts}
+        if len(attempts) > 1 and final.verdict in ("pass", "degraded"):
+            update["flaky"] = True
+            if first_bad is not None:
+                update["artifacts"] = first_bad.artifacts
+        return final.model_copy(update=update)
+
+    async def _attempt(self, job: Job, number: int) -> _Attempt:
+        cfg, host = self.cfg, self.host
+        assert host is not None
+        service, persona = job.service, job.persona
+        who = citizen(cfg.profile.identities.seed, job.index % cfg.profile.identities.count)
+        base_timeout = cfg.step_timeout or cfg.profile.journey.step_timeout_seconds
+        step_timeout = base_timeout * persona.timeout_factor
+        names = journey_for(service)
+        steps: list[StepResult] = []
+        failure: StepFailure | None = None
+        failed_step: str | None = None
+        harness: str | None = None
+        crashed = False
+        t0 = time.monotonic()
+        try:
+            context, page = await host.new_context(persona)
+        except Exception as exc:
+            crashed = not host.alive()
+            return _Attempt(
+                self._finish(
+                    job, who.index, names, [], None, None, f"could not open a browser: {exc}", None, t0
+                ),
+                crashed=crashed,
+            )
+        tracing = cfg.trace == "on-failure"
+        j = Journey(page, context, cfg.profile, cfg.catalog, service, who, persona, step_timeout)
+        j.watch_navigation()
+        page.set_default_timeout(step_timeout * 1000)
+        page.set_default_navigation_timeout(step_timeout * 1000)
+        try:
+            if tracing:
+                await context.tracing.start(
+                    screenshots=False, snapshots=True
+                )  # DOM snapshots: cheap, enough to replay
+            names_done: set[str] = set()
+            for name in names:
+                if name in names_done:
+                    continue
+                if failure or harness:
+                    steps.append(StepResult(name=name, status="not_run"))
+                    continue
+                j.begin_step()
+                s0 = time.monotonic()
+                status, detail = "passed", ""
+                try:
+                    await asyncio.wait_for(registry.get(name)(j), timeout=step_timeout + STEP_GRACE)
+                    detail = j.detail
+                except StepSkipped as exc:
+                    status, detail = "skipped", str(exc)
+                except StepFailure as exc:
+                    failure, status, detail = exc, "failed", exc.message
+                except TimeoutError:
+                    await j.stop_loading()
+                    failure = j.no_answer()
+                    status, detail = "failed", failure.message
+                except HarnessError as exc:
+                    harness, status, detail = str(exc), "failed", str(exc)
+                except Exception as exc:
+                    if self._is_crash(exc, page):
+                        crashed = True
+                        harness = f"browser crashed: {_first_line(exc)}"
+                    elif _is_playwright_timeout(exc):  # the step's time ran out inside an action
+                        await j.stop_loading()
+                        failure = j.no_answer()
+                    elif _is_playwright(exc):
+                        failure = StepFailure(f"the page broke: {_first_line(exc)}", seen=await j.seen_text())
+                    else:
+                        harness = f"{type(exc).__name__}: {_first_line(exc)}"
+                    status, detail = "failed", (failure.message if failure else harness or "")
+                if failure is not None and status == "failed":
+                    owner = _arrival_owner(cfg.profile, names, name, j.nav_url)
+                    if owner:
+                        # the click was accepted; the page it led to (the next step's own) failed
+                        handed_over = min(max(j.nav_started, s0), time.monotonic())
+                        steps.append(
+                            StepResult(
+                                name=name,
+                                status="passed",
+                                duration_seconds=round(handed_over - s0, 3),
+                                started_seconds=round(s0 - t0, 3),
+                                detail=f"done; then the {owner} page failed",
+                            )
+                        )
+                        name, s0 = owner, handed_over
+                        names_done.add(owner)
+                if status == "failed":
+                    failed_step = name
+                steps.append(
+                    StepResult(
+                        name=name,
+                        status=status,  # type: ignore[arg-type]
+                        duration_seconds=round(time.monotonic() - s0, 3),
+                        started_seconds=round(s0 - t0, 3),
+                        detail=detail,
+                        http_status=failure.http_status if failure and status == "failed" else j.last_status,
+                        url=j.nav_url or _safe_url(page),
+                    )
+                )
+            artifacts = Artifacts()
+            if failure and not crashed:
+                artifacts = await self._keep_evidence(job, number, page, context, tracing)
+            elif tracing and not crashed:
+                await _quietly(context.tracing.stop())
+        finally:
+            await _quietly(context.close())
+        res = self._finish(job, who.index, names, steps, failure, failed_step, harness, j, t0)
+        return _Attempt(res.model_copy(update={"artifacts": artifacts}), crashed=crashed)
+
+    def _finish(
+        self,
+        job: Job,
+        citizen_index: int,
+        names: list[str],
+        steps: list[StepResult],
+        failure: StepFailure | None,
+        failed_step: str | None,
+        harness: str | None,
+        j: Journey | None,
+        t0: float,
+    ) -> ServiceResult:
+        service, persona = job.service, job.persona
+        if not steps:
+            steps = [StepResult(name=n, status="not_run") for n in names]
+        submit_seconds = None
+        if j is not None and j.login_started is not None and j.submitted_at is not None:
+            submit_seconds = round(j.submitted_at - j.login_started, 3)
+        budget = min(service.latency_budget_seconds, persona.budget_seconds)
+        verdict = judge(
+            failed=failure is not None,
+            harness_error=harness is not None,
+            level_promised=service.level,
+            level_delivered=j.level_delivered if j else None,
+            submit_seconds=submit_seconds,
+            service_budget_seconds=service.latency_budget_seconds,
+            persona_budget_seconds=persona.budget_seconds,
+        )
+        info = None
+        if harness is not None:
+            info = FailureInfo(message=harness)
+        elif failure is not None:
+            url = next((s.url for s in steps if s.name == failed_step), None)
+            info = FailureInfo(
+                message=failure.message, seen=failure.seen, http_status=failure.http_status, url=url
+            )
+        level_delivered = j.level_delivered if j else None
+        return ServiceResult(
+            service=service.id,
+            name_vi=service.name_vi,
+            name_en=service.name_en,
+            agency=service.agency,
+            persona=persona.name,
+            verdict=verdict.verdict,  # type: ignore[arg-type]
+            failed_step=failed_step if verdict.verdict in ("fail", "error") else None,
+            failure=info,
+            level_promised=service.level,
+            level_advertised=j.level_advertised if j else None,  # type: ignore[arg-type]
+            level_delivered=level_delivered,  # type: ignore[arg-type]
+            degraded_reasons=verdict.reasons,
+            steps=steps,
+            dossier_code=j.dossier_code if j else None,
+            expected_date=j.expected_date if j else None,
+            fee_promised=service.fee.amount,
+            fee_charged=j.fee_charged if j else None,
+            duration_seconds=round(time.monotonic() - t0, 3),
+            submit_seconds=submit_seconds,
+            budget_seconds=budget,
+            citizen_index=citizen_index,
+        )
+
+    async def _keep_evidence(self, job: Job, number: int, page, context, tracing: bool) -> Artifacts:  # type: ignore[no-untyped-def]
+        rel_dir = Path("artifacts") / job.persona.name
+        (self.cfg.out_dir / rel_dir).mkdir(parents=True, exist_ok=True)
+        stem = f"{job.service.id}-attempt{number}"
+        shot, trace = rel_dir / f"{stem}.png", rel_dir / f"{stem}-trace.zip"
+        await _quietly(_show_the_problem(page, self.cfg.profile))
+        got_shot = await _quietly(page.screenshot(path=str(self.cfg.out_dir / shot), timeout=5000))
+        got_trace = tracing and await _quietly(context.tracing.stop(path=str(self.cfg.out_dir / trace)))
+        return Artifacts(
+            screenshot=str(shot) if got_shot else None,
+            trace=str(trace) if got_trace else None,
+        )
+
+    def _is_crash(self, exc: BaseException, page) -> bool:  # type: ignore[no-untyped-def]
+        assert self.host is not None
+        if not self.host.alive():
+            return True
+        text = str(exc).lower()
+        return page.is_closed() or "target crashed" in text or "has been closed" in text
+
+
+PROBLEM_SELECTORS = (
+    "error_page",
+    "error_banner",
+    "form_errors",
+    "login_error",
+    "otp_error",
+    "payment_status",
+)
+
+
+async def _show_the_problem(page, profile: Profile) -> None:  # type: ignore[no-untyped-def]
+    """Scroll the message the citizen met into view, so the screenshot shows it, not the page header."""
+    for name in PROBLEM_SELECTORS:
+        loc = page.locator(profile.selectors.get(name))
+        if await loc.count():
+            await loc.first.scroll_into_view_if_needed(timeout=1000)
+            return
+
+
+def _arrival_owner(profile: Profile, names: list[str], current: str, url: str | None) -> str | None:
+    """The next step, if the failure happened on that step's own page rather than on this one's."""
+    if not url:
+        return None
+    from urllib.parse import urlsplit
+
+    serving = profile.journey.steps_serving(urlsplit(url).path)
+    i = names.index(current)
+    if current in serving or i + 1 >= len(names):
+        return None
+    return names[i + 1] if names[i + 1] in serving else None
+
+
+def _is_playwright_timeout(exc: BaseException) -> bool:
+    from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+    return isinstance(exc, PlaywrightTimeout)
+
+
+def _is_playwright(exc: BaseException) -> bool:
+    from playwright.async_api import Error
+
+    return isinstance(exc, Error)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else type(exc).__name__
+
+
+def _safe_url(page) -> str | None:  # type: ignore[no-untyped-def]
+    try:
+        return page.url
+    except Exception:
+        return None
+
+
+async def _quietly(aw) -> bool:  # type: ignore[no-untyped-def]
+    """Best-effort cleanup with a bound: a hung page must not hold the sweep."""
+    try:
+        await asyncio.wait_for(aw, timeout=CLOSE_TIMEOUT)
+        return True
+    except Exception:
+        return False
+
+
+def run_sweep(cfg: SweepConfig) -> RunResults:
+    return asyncio.run(Sweep(cfg).run())

@@ -1,0 +1,226 @@
+"""One citizen's journey through one service: the page, the data it needs, what it has learnt so far.
+
+Steps talk to the portal only through these helpers, so that every step sees hangs, error pages and
+"the system is busy" banners the same way and reports them in the citizen's words.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+from dvcwatch.catalog.models import Catalog, Service
+from dvcwatch.identities import Citizen
+from dvcwatch.profile import Profile
+from playwright_journeys.outcome import StepFailure
+from playwright_journeys.personas import Persona
+
+if TYPE_CHECKING:
+    from playwright.async_api import BrowserContext, Locator, Page, Response
+
+SEEN_CHARS = 400
+
+
+class StepSkipped(Exception):
+    """The step did not apply on this visit (e.g. payment moved offline); the reason is kept."""
+
+
+@dataclass
+class Journey:
+    page: Page
+    context: BrowserContext
+    profile: Profile
+    catalog: Catalog
+    service: Service
+    citizen: Citizen
+    persona: Persona
+    step_timeout: float
+    # learnt on the way
+    level_advertised: str | None = None
+    level_delivered: str | None = None
+    payment_offline: bool = False
+    dossier_code: str | None = None
+    expected_date: str | None = None
+    fee_charged: int | None = None
+    login_started: float | None = None
+    submitted_at: float | None = None
+    last_status: int | None = None
+    nav_url: str | None = None  # the page being loaded or last loaded: where a failure happened
+    nav_started: float = 0.0
+    detail: str = ""
+    _deadline: float = field(default=0.0, repr=False)
+
+    def watch_navigation(self) -> None:
+        def on_request(request) -> None:  # type: ignore[no-untyped-def]
+            if request.is_navigation_request() and request.frame == self.page.main_frame:
+                if request.redirected_from is None:
+                    self.nav_started = time.monotonic()
+                self.nav_url = request.url
+
+        self.page.on("request", on_request)
+
+    # --- timing -------------------------------------------------------------------------------
+    def begin_step(self) -> None:
+        self.detail = ""
+        self.last_status = None
+        self._deadline = time.monotonic() + self.step_timeout
+
+    def remaining_ms(self) -> float:
+        return max(1.0, (self._deadline - time.monotonic()) * 1000)
+
+    def no_answer(self) -> StepFailure:
+        return StepFailure(f"no answer in {self.step_timeout:g} s", seen="", http_status=None)
+
+    # --- selectors ----------------------------------------------------------------------------
+    def sel(self, name: str, **params: str) -> str:
+        return self.profile.selectors.get(name, **params)
+
+    def loc(self, name: str, **params: str) -> Locator:
+        return self.page.locator(self.sel(name, **params)).first
+
+    async def element_kinds(self, selectors: list[str]) -> list[str | None]:
+        """For each selector, "tag:type" of its first element on the page, or None if absent.
+
+        One round trip for plain CSS selectors: the e-form checks every catalog field on every page,
+        and one call each is slow on a busy machine. Others (text=, :has-text) ask Playwright."""
+        found = await self.page.evaluate(
+            """sels => sels.map(s => {
+                 try { const e = document.querySelector(s);
+                       return e ? e.tagName.toLowerCase() + ':' + (e.type || '') : ''; }
+                 catch (err) { return null; } })""",
+            selectors,
+        )
+        out: list[str | None] = []
+        for sel, kind in zip(selectors, found, strict=True):
+            if kind is None:  # not CSS: ask Playwright
+                loc = self.page.locator(sel).first
+                kind = (
+                    await loc.evaluate("e => e.tagName.toLowerCase() + ':' + (e.type || '')")
+                    if await self.page.locator(sel).count()
+                    else ""
+                )
+            out.append(kind or None)
+        return out
+
+    async def present(self, name: str, **params: str) -> bool:
+        try:
+            return await self.page.locator(self.sel(name, **params)).count() > 0
+        except PlaywrightError:
+            return False
+
+    # --- what the citizen sees ----------------------------------------------------------------
+    async def seen_text(self, name: str | None = None, **params: str) -> str:
+        try:
+            if name:
+                target = self.loc(name, **params)
+            elif await self.present("content"):
+                target = self.loc("content")
+            else:
+                target = self.page.locator("body")
+            text = await target.inner_text(timeout=1000)
+        except PlaywrightError:
+            return ""
+        return " ".join(text.split())[:SEEN_CHARS]
+
+    async def check_page(self, response: Response | None = None) -> None:
+        """Fail the step if the portal shows an error page, a 'busy' banner or an HTTP error."""
+        if response is not None:
+            self.last_status = response.status
+        trouble = self.page.locator(self.sel("error_page")).or_(self.page.locator(self.sel("error_banner")))
+        try:
+            seen_trouble = await trouble.count() > 0
+        except PlaywrightError:
+            seen_trouble = True  # let the precise checks below decide
+        if not seen_trouble:
+            if self.last_status is not None and self.last_status >= 400:
+                raise StepFailure(
+                    f"the portal answered HTTP {self.last_status}",
+                    seen=await self.seen_text(),
+                    http_status=self.last_status,
+                )
+            return
+        if await self.present("error_page"):
+            raise StepFailure(
+                "the portal showed an error page",
+                seen=await self.seen_text("error_page"),
+                http_status=self.last_status,
+            )
+        if await self.present("error_banner"):
+            raise StepFailure(
+                "the portal said it is busy (soft failure)",
+                seen=await self.seen_text("error_banner"),
+                http_status=self.last_status,
+            )
+        if self.last_status is not None and self.last_status >= 400:
+            raise StepFailure(
+                f"the portal answered HTTP {self.last_status}",
+                seen=await self.seen_text(),
+                http_status=self.last_status,
+            )
+
+    # --- actions ------------------------------------------------------------------------------
+    async def stop_loading(self) -> None:
+        """Give up on a page that never answers, as a citizen presses Stop: until then chromium
+        blocks every look at the page (screenshot, text), so evidence could not be taken."""
+        try:
+            cdp = await self.context.new_cdp_session(self.page)
+            await asyncio.wait_for(cdp.send("Page.stopLoading"), timeout=2)
+            await cdp.detach()
+        except Exception:
+            pass
+
+    async def goto(self, url: str) -> None:
+        try:
+            response = await self.page.goto(url, wait_until="domcontentloaded", timeout=self.remaining_ms())
+        except PlaywrightTimeout:
+            await self.stop_loading()
+            raise self.no_answer() from None
+        await self.check_page(response)
+
+    async def click_and_wait(self, name: str, **params: str) -> None:
+        """Click something that loads a new page (a form POST, a link) and wait for that page."""
+        clicked_at = time.monotonic()
+        try:
+            async with self.page.expect_navigation(
+                wait_until="domcontentloaded", timeout=self.remaining_ms()
+            ) as nav:
+                await self.loc(name, **params).click(timeout=self.remaining_ms())
+            response = await nav.value
+        except PlaywrightTimeout:
+            if self.nav_started >= clicked_at:  # the portal was asked and never answered
+                await self.stop_loading()
+                raise self.no_answer() from None
+            raise await self.missing(name) from None
+        await self.check_page(response)
+
+    async def expect(self, name: str, what: str, **params: str) -> Locator:
+        """Wait for an element the citizen needs; if it never comes, say what was on screen instead."""
+        target = self.loc(name, **params)
+        try:
+            await target.wait_for(state="attached", timeout=self.remaining_ms())
+        except PlaywrightTimeout:
+            await self.check_page()
+            raise StepFailure(f"the page did not show {what}", seen=await self.seen_text()) from None
+        return target
+
+    async def expect_any(self, names: list[str], what: str) -> str:
+        """Wait for the first of several elements; returns the name of the one that appeared."""
+        union = ", ".join(self.sel(n) for n in names)
+        try:
+            await self.page.locator(union).first.wait_for(state="attached", timeout=self.remaining_ms())
+        except PlaywrightTimeout:
+            await self.check_page()
+            raise StepFailure(f"the page did not show {what}", seen=await self.seen_text()) from None
+        for n in names:
+            if await self.present(n):
+                return n
+        return names[0]
+
+    async def missing(self, name: str) -> StepFailure:
+        await self.check_page()
+        return StepFailure(f"the page has no {name.replace('_', ' ')}", seen=await self.seen_text())

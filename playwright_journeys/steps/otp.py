@@ -1,0 +1,56 @@
+"""Type the one-time code sent to the citizen's phone; a code that never comes fails here.
+
+The code comes from the profile's OTP source (`dvcwatch.otp_sources`: the sandbox's test endpoint,
+an SMS forwarder, a command, TOTP or a person), bounded by the step's own time.
+"""
+
+from __future__ import annotations
+
+import shlex
+
+from pydantic import TypeAdapter
+
+from dvcwatch.otp_sources import OtpConfig, OtpRequest, OtpUnavailable, make_source
+from playwright_journeys.outcome import StepFailure
+from playwright_journeys.session import Journey
+from playwright_journeys.steps import step
+
+
+def _source_config(j: Journey, wait: float):  # type: ignore[no-untyped-def]
+    """The profile's `otp:` block as an `otp_sources` config, bounded by this step's wait."""
+    raw = j.profile.otp.model_dump(exclude_none=True)
+    if isinstance(raw.get("command"), str):
+        raw["command"] = shlex.split(raw["command"])
+    if raw.get("source") != "sandbox" and raw.get("source") != "http":
+        raw.pop("url", None)
+    raw = {k: v for k, v in raw.items() if k in _allowed(raw.get("source", "sandbox"))}
+    raw["timeout"] = min(float(raw.get("timeout", wait)), wait)
+    return TypeAdapter(OtpConfig).validate_python(raw)
+
+
+def _allowed(source: str) -> set[str]:
+    return {
+        "sandbox": {"source", "url", "timeout", "poll_interval", "regex"},
+        "http": {"source", "url", "timeout", "poll_interval", "regex", "json_field", "token_env"},
+        "command": {"source", "command", "timeout", "regex"},
+        "totp": {"source", "totp_secret_env", "timeout", "digits", "period", "algorithm"},
+        "prompt": {"source", "timeout"},
+    }.get(source, {"source"})
+
+
+@step("otp")
+async def otp(j: Journey) -> None:
+    box = await j.expect("otp_input", "the one-time code box")
+    wait = max(0.5, min(j.profile.journey.otp_wait_seconds, j.remaining_ms() / 1000 - 1))
+    source = make_source(_source_config(j, wait), base_url=j.profile.base_url)
+    try:
+        code = await source.fetch(OtpRequest(cccd=j.citizen.cccd, phone=j.citizen.phone))
+    except OtpUnavailable:
+        raise StepFailure(f"no one-time code arrived in {wait:.0f} s", seen=await j.seen_text()) from None
+    await box.fill(code.reveal())
+    await j.click_and_wait("otp_submit")
+    if await j.present("otp_error"):
+        raise StepFailure("the one-time code was refused", seen=await j.seen_text("otp_error"))
+    if await j.present("otp_input"):
+        raise StepFailure("still asked for the one-time code after typing it", seen=await j.seen_text())
+    j.detail = f"code from the {j.profile.otp.source} source"

@@ -1,0 +1,65 @@
+"""`dvcwatch shop` refuses bad input with one line and exit 2 before starting anything, and merges shards."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from journey_samples import sample_run
+
+from dvcwatch.cli import main
+from playwright_journeys.results import write_results
+
+BAD = [
+    (["--shard", "3/2"], "--shard '3/2': give K/N with 1 <= K <= N"),
+    (["--shard", "half"], "--shard 'half'"),
+    (["--every", "5x"], "--every '5x': give a duration like 30s, 15m or 1h"),
+    (["--listen", "127.0.0.1:9465"], "--listen serves metrics between scheduled sweeps: give --every too"),
+    (["--every", "1m", "--listen", "nowhere"], "--listen 'nowhere': give host:port"),
+    (["--parallel", "0"], "--parallel must be at least 1"),
+    (["--retries", "-1"], "--retries cannot be negative"),
+    (
+        ["--service", "dang-ky-khai-sinhh"],
+        "unknown service id 'dang-ky-khai-sinhh'; did you mean dang-ky-khai-sinh",
+    ),
+    (["--persona", "tablet"], "unknown persona 'tablet'; one of desktop, phone, slow-3g"),
+    (["--target", "khong-co.yaml"], "khong-co.yaml: profile file not found"),
+    (["--target", "http://127.0.0.1:1", "--every", "1s", "--max-runs", "0"], "--max-runs must be at least 1"),
+]
+
+
+@pytest.mark.parametrize(("argv", "message"), BAD, ids=[" ".join(a) for a, _ in BAD])
+def test_bad_input_is_one_line_and_exit_2(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["shop", *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in " ".join(err.split())
+    assert "Traceback" not in err
+
+
+def test_a_broken_profile_names_file_line_and_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    prof = tmp_path / "ward.yaml"
+    prof.write_text("name: ward\nbase_url: http://127.0.0.1:1\njourney:\n  step_timeout_seconds: soon\n")
+    assert main(["shop", "--target", str(prof)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"{prof}:4: journey.step_timeout_seconds" in err
+
+
+def test_merge_joins_shards_into_one_results_file_and_scorecard(tmp_path: Path) -> None:
+    a, b, out = tmp_path / "a", tmp_path / "b", tmp_path / "all"
+    full = sample_run(a)
+    sample_run(b)
+    half = len(full.results) // 2
+    write_results(full.model_copy(update={"results": full.results[:half], "shard": "1/2"}), a)
+    write_results(full.model_copy(update={"results": full.results[half:], "shard": "2/2"}), b)
+    code = main(["shop", "--merge", str(a), "--merge", str(b), "--out", str(out)])
+    assert code == 1, "the sample sweep has failures"
+    merged = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert merged["summary"]["total"] == 25 and merged["shard"] == "merged from 2"
+    html = (out / "scorecard.html").read_text(encoding="utf-8")
+    assert 'data-testid="tile-dang-ky-khai-sinh" data-verdict="fail"' in html
+    assert main(["shop", "--merge", str(a), "--merge", str(b), "--out", str(out), "--fail-on", "fail"]) == 1

@@ -7,7 +7,6 @@ loopback and the staging hosts listed in `allowed_hosts.yaml` can be targeted; a
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -15,6 +14,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict
 
 from dvcwatch.errors import ConfigError
+from dvcwatch.politeness import is_loopback
 from dvcwatch.yamlconfig import load_model
 
 DEFAULT_ALLOWLIST = Path(__file__).with_name("allowed_hosts.yaml")
@@ -39,16 +39,6 @@ class AllowList(BaseModel):
 def load_allowlist(path: str | Path | None = None) -> tuple[AllowList, Path]:
     chosen = Path(path or os.environ.get("DVCWATCH_LOAD_ALLOWLIST") or DEFAULT_ALLOWLIST)
     return load_model(AllowList, chosen), chosen
-
-
-def is_loopback(host: str) -> bool:
-    h = host.strip("[]").lower()
-    if h == "localhost" or h.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(h).is_loopback
-    except ValueError:
-        return False
 
 
 def check_target(url: str, allow: AllowList, allow_path: Path, authorised: bool) -> str:

@@ -11,16 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from playwright_journeys.browser import CHROMIUM_ARGS
+
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 
 async def _render(pages: dict[str, Path], out: Path) -> dict[str, dict[str, float]]:

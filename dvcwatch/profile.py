@@ -3,18 +3,146 @@
 A profile names the portal's base URL, its paths, how to get an OTP, which test identities to use,
 and (for journeys) the selectors of each step. The sandbox's profile ships in `dvcwatch/profiles/`;
 a real portal needs only a new profile, never code. Journeys, probes and load tests all read it.
+
+Version 2 (docs/real-portals.md) adds what real portals need: selectors written the way a citizen finds
+things (`{label: "Ngày sinh"}`, `{role: button, name: "Nộp hồ sơ"}`, `{text: …}`) or `null` where the
+portal has no such thing, other origins, procedure codes, a confirmation modal, payment after submission,
+test accounts with secrets kept elsewhere, the environment (production is look-don't-touch) and
+politeness. Version 1 files still load; a v2-only key in a v1 file is refused with a hint.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from dvcwatch.errors import ConfigError
+from dvcwatch.credentials import AccountSpec
+from dvcwatch.errors import ConfigError, LocatedValueError
+from dvcwatch.politeness import PolitenessConfig
 from dvcwatch.yamlconfig import load_model
+
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+ROLES = frozenset(
+    [
+        "alert",
+        "button",
+        "checkbox",
+        "combobox",
+        "dialog",
+        "heading",
+        "link",
+        "list",
+        "listitem",
+        "option",
+        "radio",
+        "region",
+        "row",
+        "searchbox",
+        "spinbutton",
+        "status",
+        "tab",
+        "table",
+        "textbox",
+    ]
+)
+
+
+def fill_in(template: str, params: dict[str, str], *, regex: bool = False) -> str:
+    """Replace the `{name}`s a profile may use and leave every other brace alone (`\\d{3}` in a
+    regex stays a quantifier); in a regex, the values are escaped so a dot in a code stays a dot."""
+
+    def sub(m: re.Match[str]) -> str:
+        if m.group(1) not in params:
+            return m.group(0)
+        value = str(params[m.group(1)])
+        return re.escape(value) if regex else value
+
+    return PLACEHOLDER.sub(sub, template)
+
+
+class By(BaseModel):
+    """Something found the way a citizen finds it: by its visible label, its role and name, its text
+    or placeholder, or (when nothing visible names it) a CSS selector. Text matches exactly unless
+    `exact: false` (then: contains, case-insensitive); `regex: true` makes it a regular expression.
+    Playwright's own waits apply: a click waits for a button to be enabled, a look for the element
+    to be rendered, so script-rendered lists and buttons armed by a check need no extra settings."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    label: str | None = None
+    role: str | None = None
+    name: str | None = Field(None, description="with role: the accessible name")
+    text: str | None = None
+    placeholder: str | None = None
+    css: str | None = None
+    exact: bool = True
+    regex: bool = False
+
+    @model_validator(mode="after")
+    def _one_way(self) -> By:
+        if self.name is not None and self.role is None:
+            raise ValueError("name goes with role (e.g. {role: button, name: Nộp hồ sơ})")
+        ways = [k for k in ("label", "role", "text", "placeholder", "css") if getattr(self, k) is not None]
+        if len(ways) != 1:
+            raise ValueError(
+                "give exactly one of label, role (with name), text, placeholder or css"
+                + (f"; got {', '.join(ways)}" if ways else "")
+            )
+        if self.role is not None and self.role not in ROLES:
+            raise ValueError(f"unknown role {self.role!r}; one of {', '.join(sorted(ROLES))}")
+        if self.regex:
+            source = self.label or self.name or self.text or self.placeholder or ""
+            try:
+                re.compile(fill_in(source, {}, regex=True))
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from None
+        return self
+
+    def describe(self) -> str:
+        """How a person would say it: `label "Ngày sinh"`, `button "Nộp hồ sơ"`."""
+        if self.role:
+            return f'{self.role} "{self.name}"' if self.name else f"any {self.role}"
+        for k in ("label", "text", "placeholder", "css"):
+            if getattr(self, k) is not None:
+                return f'{k} "{getattr(self, k)}"'
+        return "?"
+
+
+def _by_if_mapping(v: Any) -> Any:
+    """A mapping is a `By`; validating it here gives its own error ("give exactly one of …") rather
+    than the union's "input should be a valid string"."""
+    if isinstance(v, dict):
+        try:
+            return By.model_validate(v)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(x) for x in first["loc"])
+            raise ValueError(
+                (f"{where}: " if where else "") + first["msg"].removeprefix("Value error, ")
+            ) from None
+    return v
+
+
+# A selector in a profile: a Playwright selector string, a `By`, or null (this portal has none).
+Sel = Annotated[str | By | None, BeforeValidator(_by_if_mapping)]
+
+
+def describe_selector(spec: Sel) -> str:
+    if spec is None:
+        return "(none on this portal)"
+    return spec.describe() if isinstance(spec, By) else spec
+
 
 PROFILES_DIR = Path(__file__).with_name("profiles")
 SANDBOX_PROFILE = PROFILES_DIR / "sandbox.yaml"
@@ -35,11 +163,21 @@ class Paths(BaseModel):
 
 
 class OtpSource(BaseModel):
+    """Where the one-time code comes from; the keys of `dvcwatch.otp_sources` (checked there per source)."""
+
     model_config = ConfigDict(extra="forbid")
     source: Literal["sandbox", "http", "command", "totp", "prompt"] = "sandbox"
     url: str | None = "/_sandbox/otp?cccd={cccd}"
-    command: str | None = None
+    command: str | list[str] | None = None
     totp_secret_env: str | None = None
+    timeout: float | None = Field(None, gt=0, le=900)
+    poll_interval: float | None = Field(None, gt=0, le=60)
+    regex: str | None = None
+    json_field: str | None = None
+    token_env: str | None = None
+    digits: int | None = Field(None, ge=6, le=8)
+    period: int | None = Field(None, ge=10, le=300)
+    algorithm: Literal["sha1", "sha256", "sha512"] | None = None
 
 
 class Identities(BaseModel):
@@ -51,68 +189,118 @@ class Identities(BaseModel):
 
 
 class Selectors(BaseModel):
-    """Where each thing a citizen looks at or touches is on the page (Playwright selectors).
+    """Where each thing a citizen looks at or touches is on the page.
 
-    Placeholders: {service}, {field}, {document}, {agency}, {bank}. The defaults are the sandbox's
-    data-testids (docs/contracts.md §3); a real portal's profile overrides only what differs.
+    Placeholders: {service} (catalog id), {code} (the portal's procedure code), {name_vi}, {field},
+    {label} (the field's label), {document}, {document_name}, {filename}, {agency}, {bank}. The
+    defaults are the sandbox's data-testids (docs/contracts.md §3); a real portal's profile overrides
+    only what differs, and sets `null` what the portal does not have (no "next" button on a one-page
+    form, no upload button when documents go up as soon as they are chosen).
     """
 
     model_config = ConfigDict(extra="forbid")
-    # pages that can appear at any step; `content` is what a citizen reads (not the portal's header)
+    # pages that can appear at any step; `content` is what a citizen reads (not the portal's header).
+    # These stay plain selector strings: load tests read them too ('text=…' and 'css=…' work).
     content: str = "main"
     error_page: str = '[data-testid="error-page"]'
     error_banner: str = '[data-testid="error-banner"]'
     # login, otp
-    login_cccd: str = '[data-testid="login-cccd"]'
-    login_password: str = '[data-testid="login-password"]'
-    login_submit: str = '[data-testid="login-submit"]'
-    login_error: str = '[data-testid="login-error"]'
-    otp_input: str = '[data-testid="otp-input"]'
-    otp_submit: str = '[data-testid="otp-submit"]'
-    otp_error: str = '[data-testid="otp-error"]'
+    login_cccd: Sel = '[data-testid="login-cccd"]'
+    login_password: Sel = '[data-testid="login-password"]'
+    login_submit: Sel = '[data-testid="login-submit"]'
+    login_error: Sel = '[data-testid="login-error"]'
+    otp_input: Sel = '[data-testid="otp-input"]'
+    otp_submit: Sel = '[data-testid="otp-submit"]'
+    otp_error: Sel = '[data-testid="otp-error"]'
     # find_service
-    search_input: str = '[data-testid="search-input"]'
-    search_submit: str = '[data-testid="search-submit"]'
-    search_results: str = '[data-testid="search-results"]'
-    service_link: str = '[data-testid="service-link-{service}"]'
-    service_name: str = '[data-testid="service-name"]'
-    service_level: str = '[data-testid="service-level"]'
-    service_level_attr: str = "data-level"
-    start_submission: str = '[data-testid="start-submission"]'
+    search_input: Sel = '[data-testid="search-input"]'
+    search_submit: Sel = '[data-testid="search-submit"]'
+    search_results: Sel = '[data-testid="search-results"]'
+    service_link: Sel = '[data-testid="service-link-{service}"]'
+    service_name: Sel = '[data-testid="service-name"]'
+    service_level: Sel = '[data-testid="service-level"]'
+    service_level_attr: str | None = "data-level"
+    start_submission: Sel = '[data-testid="start-submission"]'
     # form
-    field: str = '[data-testid="field-{field}"]'
-    field_error: str = '[data-testid="field-error-{field}"]'
-    form_errors: str = '[data-testid="form-errors"]'
-    form_next: str = '[data-testid="form-next"]'
+    field: Sel = '[data-testid="field-{field}"]'
+    field_error: Sel = '[data-testid="field-error-{field}"]'
+    form_errors: Sel = '[data-testid="form-errors"]'
+    form_next: Sel = '[data-testid="form-next"]'
     # upload
-    upload: str = '[data-testid="upload-{document}"]'
-    upload_submit: str = '[data-testid="upload-submit"]'
-    upload_error: str = '[data-testid="upload-error-{document}"]'
+    upload: Sel = '[data-testid="upload-{document}"]'
+    upload_submit: Sel = '[data-testid="upload-submit"]'
+    upload_error: Sel = '[data-testid="upload-error-{document}"]'
+    upload_done: Sel = Field(None, description="the file list entry showing {filename} arrived")
     # payment
-    pay_button: str = '[data-testid="pay-button"]'
-    payment_offline: str = '[data-testid="payment-offline"]'
-    payment_amount: str = '[data-testid="payment-amount"]'
-    bank: str = '[data-testid="bank-{bank}"]'
-    payment_confirm: str = '[data-testid="payment-confirm"]'
-    payment_status: str = '[data-testid="payment-status"]'
+    review_amount: Sel = Field(None, description="the fee shown before paying (the last look in production)")
+    pay_button: Sel = '[data-testid="pay-button"]'
+    payment_offline: Sel = '[data-testid="payment-offline"]'
+    payment_amount: Sel = '[data-testid="payment-amount"]'
+    bank: Sel = '[data-testid="bank-{bank}"]'
+    payment_confirm: Sel = '[data-testid="payment-confirm"]'
+    payment_status: Sel = '[data-testid="payment-status"]'
     # submit
-    declaration: str = '[data-testid="declaration"]'
-    submit_button: str = '[data-testid="submit-button"]'
-    dossier_code: str = '[data-testid="dossier-code"]'
-    expected_date: str = '[data-testid="expected-date"]'
+    declaration: Sel = '[data-testid="declaration"]'
+    submit_button: Sel = '[data-testid="submit-button"]'
+    confirm_button: Sel = Field(None, description='the modal\'s "Đồng ý", when the portal asks again')
+    dossier_code: Sel = '[data-testid="dossier-code"]'
+    expected_date: Sel = '[data-testid="expected-date"]'
     # tracking
-    tracking_input: str = '[data-testid="tracking-input"]'
-    tracking_submit: str = '[data-testid="tracking-submit"]'
-    dossier_status: str = '[data-testid="dossier-status"]'
-    dossier_status_attr: str = "data-status"
-    sub_result: str = '[data-testid="sub-result-{agency}"]'
+    tracking_input: Sel = '[data-testid="tracking-input"]'
+    tracking_submit: Sel = '[data-testid="tracking-submit"]'
+    dossier_status: Sel = '[data-testid="dossier-status"]'
+    dossier_status_attr: str | None = "data-status"
+    sub_result: Sel = '[data-testid="sub-result-{agency}"]'
     # result
-    result_download: str = '[data-testid="result-download"]'
-    result_in_person: str = '[data-testid="result-in-person"]'
-    result_pending: str = '[data-testid="result-pending"]'
+    result_download: Sel = '[data-testid="result-download"]'
+    result_in_person: Sel = '[data-testid="result-in-person"]'
+    result_pending: Sel = '[data-testid="result-pending"]'
 
-    def get(self, name: str, **params: str) -> str:
-        return getattr(self, name).format(**params) if params else getattr(self, name)
+    def spec(self, name: str) -> Sel:
+        return getattr(self, name)
+
+    def get(self, name: str, **params: str) -> Sel:
+        """The selector with its placeholders filled in (strings and each text of a `By`)."""
+        spec = getattr(self, name)
+        if not params or spec is None:
+            return spec
+        if isinstance(spec, str):
+            return fill_in(spec, params)
+        update = {
+            k: fill_in(v, params, regex=spec.regex)
+            for k in ("label", "name", "text", "placeholder", "css")
+            if isinstance(v := getattr(spec, k), str)
+        }
+        return spec.model_copy(update=update)
+
+    def has(self, name: str) -> bool:
+        return getattr(self, name) is not None
+
+
+REQUIRED_SELECTORS = (
+    "login_cccd",
+    "login_password",
+    "login_submit",
+    "otp_input",
+    "otp_submit",
+    "service_name",
+    "start_submission",
+    "field",
+    "upload",
+    "submit_button",
+    "dossier_code",
+    "tracking_input",
+    "tracking_submit",
+    "dossier_status",
+)
+
+
+class Place(BaseModel):
+    """One select of a cascade (Tỉnh/Thành phố → Quận/Huyện → Phường/Xã), chosen by option text."""
+
+    model_config = ConfigDict(extra="forbid")
+    label: str
+    option: str
 
 
 class JourneySettings(BaseModel):
@@ -120,18 +308,40 @@ class JourneySettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     start_path: str = "/nop-ho-so/{service}"
-    result_path: str = "/ho-so/{dossier}/ket-qua"
+    result_path: str | None = Field(
+        "/ho-so/{dossier}/ket-qua", description="null: the portal shows results elsewhere (step skipped)"
+    )
     step_timeout_seconds: float = Field(20, gt=0, le=600)
     otp_wait_seconds: float = Field(10, gt=0, le=600)
+    otp_boxes: int = Field(
+        1, ge=1, le=8, description="N one-digit boxes: the code is typed into the first, the page moves on"
+    )
     result_wait_seconds: float = Field(
         0, ge=0, le=600, description="how long to look again at a result still being processed"
     )
     bank: str = "vcb"
-    search_by: Literal["name_vi", "id", "none"] = Field(
+    search_by: Literal["name_vi", "id", "code", "none"] = Field(
         "name_vi", description="what the citizen types into the search box; none = open the service page"
     )
+    search_navigates: bool = Field(True, description="false: results appear by script on the same page")
+    tracking_navigates: bool = Field(True, description="false: the status appears by script")
+    payment: Literal["before_submit", "after_submit"] = Field(
+        "before_submit", description="after_submit: the portal files the dossier, then sends you to pay"
+    )
+    date_format: str = Field("%d/%m/%Y", description="how dates are typed into text boxes (strftime)")
+    field_labels: dict[str, str] = Field(
+        default={}, description="catalog field → the portal's label, where it differs from label_vi"
+    )
+    places: list[Place] = Field(default=[], description="cascading selects filled in order after the fields")
     dossier_code_pattern: str = Field(
-        r"\S{6,}", description="a dossier code on the receipt; success is its presence, not a word"
+        r"\S{6,}",
+        description="a dossier code in the receipt's text (first group if any); success is its presence, "
+        "not a word",
+    )
+    expected_date_pattern: str | None = Field(None, description="the appointment date in its text (group 1)")
+    service_levels: dict[str, Literal["full", "partial"]] = Field(
+        default={"Toàn trình": "full", "Một phần": "partial"},
+        description="the level's text on the service page, when it has no level attribute",
     )
     paid_statuses: list[str] = ["paid", "Đã thanh toán"]
     step_pages: dict[str, list[str]] = Field(
@@ -149,11 +359,45 @@ class JourneySettings(BaseModel):
         description="which step each page (URL path regex) serves; a page that fails as the citizen "
         "arrives on it is blamed on its own step, not on the click that led there",
     )
+    plugins: dict[str, str] = Field(
+        default={},
+        description="step name → a step plugin: an entry point of group dvcwatch.steps, or module:function",
+    )
 
     def steps_serving(self, path: str) -> set[str]:
         return {step for step, pats in self.step_pages.items() if any(re.search(p, path) for p in pats)}
 
     tracking_statuses: list[str] = ["received", "processing", "done"]
+
+    @field_validator("dossier_code_pattern", "expected_date_pattern")
+    @classmethod
+    def _compiles(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                re.compile(v)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from None
+        return v
+
+    @field_validator("plugins")
+    @classmethod
+    def _known_steps(cls, v: dict[str, str]) -> dict[str, str]:
+        from dvcwatch.steps import STEPS
+
+        for name in v:
+            if name not in STEPS:
+                raise LocatedValueError(f"not a step of the vocabulary ({', '.join(STEPS)})", (name,))
+        return v
+
+
+class ServiceMapping(BaseModel):
+    """How this portal knows one catalog service."""
+
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(min_length=1, description="the portal's procedure code (mã thủ tục)")
+
+
+V2_ONLY = ("origins", "services", "allow_submit", "accounts", "account", "secrets_file", "politeness")
 
 
 class Profile(BaseModel):
@@ -162,9 +406,20 @@ class Profile(BaseModel):
     name: str
     base_url: str
     environment: Literal["sandbox", "staging", "production"] = "sandbox"
+    origins: dict[str, str] = Field(default={}, description="other hosts a journey visits: identity, payment")
+    services: dict[str, ServiceMapping] = Field(
+        default={}, description="catalog id → the portal's procedure code; default: the catalog's first code"
+    )
+    allow_submit: bool = Field(
+        False, description="production only: submitting and paying also need --i-have-authorisation"
+    )
     paths: Paths = Paths()
     otp: OtpSource = OtpSource()
     identities: Identities = Identities()
+    secrets_file: str | None = None
+    accounts: list[AccountSpec] = []
+    account: str | None = Field(None, description="the account journeys log in with (from accounts)")
+    politeness: PolitenessConfig = PolitenessConfig()
     selectors: Selectors = Selectors()
     journey: JourneySettings = JourneySettings()
 
@@ -175,11 +430,77 @@ class Profile(BaseModel):
             raise ValueError("base_url must start with http:// or https://")
         return v.rstrip("/")
 
+    @field_validator("origins")
+    @classmethod
+    def _origins(cls, v: dict[str, str]) -> dict[str, str]:
+        for k, url in v.items():
+            if not url.startswith(("http://", "https://")):
+                raise LocatedValueError("an origin must start with http:// or https://", (k,))
+        return {k: url.rstrip("/") for k, url in v.items()}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _v2_keys_need_v2(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("version") == 2:
+            known = set(cls.model_fields)
+            for key in data:
+                if key not in known:
+                    close = difflib.get_close_matches(str(key), known, n=1)
+                    hint = f"; did you mean {close[0]}?" if close else ""
+                    raise LocatedValueError(f"unknown field (check the spelling){hint}", (key,))
+        if isinstance(data, dict) and data.get("version", 1) == 1:
+            for key in V2_ONLY:
+                if key in data:
+                    raise LocatedValueError(f"{key} is a profile v2 key: set version: 2", (key,))
+            for key, spec in (data.get("selectors") or {}).items():
+                if not isinstance(spec, str):
+                    raise LocatedValueError(
+                        "a v1 selector is a string; {label: …}, {role: …} and null need version: 2",
+                        ("selectors", key),
+                    )
+        return data
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Profile:
+        for name in REQUIRED_SELECTORS:
+            if not self.selectors.has(name):
+                raise LocatedValueError(
+                    "every portal has one: give a selector, not null", ("selectors", name)
+                )
+        if self.accounts:
+            names = [a.name for a in self.accounts]
+            if len(set(names)) != len(names):
+                raise LocatedValueError("duplicate account names", ("accounts",))
+        if self.account is not None and self.account not in {a.name for a in self.accounts}:
+            known = ", ".join(a.name for a in self.accounts) or "none"
+            raise LocatedValueError(
+                f"no account {self.account!r} under accounts (known: {known})", ("account",)
+            )
+        if self.allow_submit and self.environment != "production":
+            raise LocatedValueError("allow_submit only means something in production", ("allow_submit",))
+        return self
+
     def url(self, path: str, **params: str) -> str:
-        p = path.format(**params) if params else path
+        p = fill_in(path, params) if params else path
         if p.startswith(("http://", "https://")):
             return p
         return self.base_url + (p if p.startswith("/") else "/" + p)
+
+    def code_of(self, service: Any) -> str:
+        """The portal's identifier of a catalog service: the profile's map, the catalog's first code,
+        else the catalog id (the sandbox knows services by id)."""
+        mapped = self.services.get(service.id)
+        if mapped:
+            return mapped.code
+        return service.codes[0].code if service.codes else service.id
+
+    @property
+    def look_only(self) -> bool:
+        """Production: stop at the last reversible point unless submitting was allowed (and authorised)."""
+        return self.environment == "production"
+
+    def hosts(self) -> list[str]:
+        return [self.base_url, *self.origins.values()]
 
 
 def load_profile(target: str | Path | None = None) -> Profile:

@@ -52,12 +52,18 @@ class BrowserHost:
     def alive(self) -> bool:
         return self.browser is not None and self.browser.is_connected()
 
-    async def new_context(self, persona: Persona) -> tuple[BrowserContext, Page]:
+    async def new_context(
+        self, persona: Persona, user_agent: str | None = None
+    ) -> tuple[BrowserContext, Page]:
+        """`user_agent` (politeness toward someone else's portal) replaces the browser's, for every
+        request the page makes, scripts' fetches included."""
         browser = await self.ensure()
         options: dict[str, Any] = {"locale": "vi-VN", "timezone_id": "Asia/Ho_Chi_Minh"}
         if persona.device:
             options.update(self.playwright.devices[persona.device])
             options.pop("default_browser_type", None)
+        if user_agent:
+            options["user_agent"] = user_agent
         if persona.viewport:
             options["viewport"] = persona.viewport.model_dump()
         context = await browser.new_context(**options)

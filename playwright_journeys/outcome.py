@@ -10,11 +10,18 @@ from __future__ import annotations
 class StepFailure(Exception):
     """The portal did not let the citizen through this step; `seen` is what the citizen saw."""
 
-    def __init__(self, message: str, *, seen: str = "", http_status: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, seen: str = "", http_status: int | None = None, selector: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.seen = seen
         self.http_status = http_status
+        self.selector = selector  # "name: how it is found", when a selector found nothing
+
+
+class LookOnlyStop(Exception):
+    """Production, look-don't-touch: the journey reached the last reversible point and stops here."""
 
 
 class HarnessError(Exception):

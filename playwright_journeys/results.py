@@ -40,6 +40,7 @@ class FailureInfo(BaseModel):
     seen: str = Field("", description="the text the citizen saw (error banner, error page, form errors)")
     http_status: int | None = None
     url: str | None = None
+    selector: str | None = Field(None, description="the profile selector that found nothing, if that was it")
 
 
 class Artifacts(BaseModel):
@@ -75,6 +76,9 @@ class ServiceResult(BaseModel):
     flaky: bool = False
     harness_restarts: int = 0
     artifacts: Artifacts = Artifacts()
+    checked_to: str | None = Field(
+        None, description="production (look, don't touch): the last step checked before stopping"
+    )
 
 
 class Summary(BaseModel):

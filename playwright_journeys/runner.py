@@ -4,26 +4,34 @@ The runner, not the steps, owns timing, per-step timeouts, screenshots, traces a
 blackbox_exporter's handler owns probe_success), so every step is measured and reported the same way.
 Nothing here stops the sweep early: a hung step ends after its timeout, a crashed browser is
 relaunched and the journey it took down is run again once (recorded as `harness_restarts`).
+
+Against someone else's portal the runner also keeps its manners and its secrets: production journeys
+stop at each service's last reversible point (`checked_to`), the login and OTP of a non-sandbox target
+are never traced, password and OTP boxes are masked in screenshots, every text artifact passes the
+run's `Redactor`, and non-loopback hosts get the profile's politeness limits and User-Agent.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from dvcwatch.catalog.models import Catalog, Service
+from dvcwatch.credentials import Account, Credentials, Redactor
 from dvcwatch.errors import DvcwatchError
-from dvcwatch.identities import citizen
+from dvcwatch.identities import Citizen, citizen
+from dvcwatch.politeness import Politeness, is_loopback
 from dvcwatch.profile import Profile
-from playwright_journeys import steps as registry
 from playwright_journeys.browser import CHROMIUM, BrowserHost
 from playwright_journeys.journeys import journey_for
-from playwright_journeys.outcome import HarnessError, StepFailure
+from playwright_journeys.outcome import HarnessError, LookOnlyStop, StepFailure
 from playwright_journeys.personas import Persona
+from playwright_journeys.plugins import step_functions
 from playwright_journeys.results import (
     Artifacts,
     FailureInfo,
@@ -65,6 +73,17 @@ class SweepConfig:
     executable: str = CHROMIUM
     on_result: Callable[[ServiceResult], None] | None = None
     on_start: Callable[[Job], None] | None = None
+    authorised: bool = False  # --i-have-authorisation: with allow_submit, production journeys submit
+    profile_dir: Path = Path(".")  # where a relative secrets_file is looked up
+
+
+def look_only(cfg: SweepConfig) -> bool:
+    """Production journeys only look, unless the profile allows submitting and the operator says so."""
+    return cfg.profile.look_only and not (cfg.profile.allow_submit and cfg.authorised)
+
+
+NOT_DONE = "not done: production, look don't touch"
+LOGIN_STEPS = ("login", "otp")
 
 
 def plan(cfg: SweepConfig) -> list[Job]:
@@ -83,11 +102,36 @@ class Sweep:
     def __init__(self, cfg: SweepConfig) -> None:
         self.cfg = cfg
         self.host: BrowserHost | None = None
+        self.redactor = Redactor()
+        self.politeness = Politeness(cfg.profile.politeness)
+        self.account: Account | None = None
+        self.steps = step_functions(cfg.profile.journey.plugins)
+        self.journeys: list[Journey] = []  # kept for `dvcwatch profile check`, which reports selectors
+
+    def _polite(self) -> bool:
+        """Someone else's portal (or a test asking for the limits on loopback)."""
+        prof = self.cfg.profile
+        return prof.politeness.limit_loopback or not all(is_loopback(_host(u)) for u in prof.hosts())
+
+    def _user_agent(self) -> str | None:
+        return self.politeness.user_agent if self._polite() else None
+
+    def _prepare(self) -> None:
+        """Everything that can be wrong before a browser starts: secrets, politeness contact."""
+        prof = self.cfg.profile
+        for url in prof.hosts():
+            self.politeness.check_target(url)
+        if prof.account:
+            creds = Credentials(_accounts_config(prof), base_dir=self.cfg.profile_dir)
+            self.account = creds.account(prof.account)
+            for secret in self.account.secrets():
+                self.redactor.add(secret)
 
     async def run(self) -> RunResults:
         from playwright.async_api import async_playwright
 
         cfg = self.cfg
+        self._prepare()
         jobs = plan(cfg)
         started, t0 = now_iso(), time.monotonic()
         results: list[ServiceResult] = []
@@ -123,7 +167,7 @@ class Sweep:
         }
         results.sort(key=lambda r: order[(r.persona, r.service)])
         k, n = cfg.shard
-        return RunResults(
+        run = RunResults(
             started_at=started,
             finished_at=now_iso(),
             duration_seconds=round(time.monotonic() - t0, 3),
@@ -136,6 +180,8 @@ class Sweep:
             summary=summarize(results),
             results=results,
         )
+        # what a journey saw may quote a typed value back (a form re-shown with the OTP in it)
+        return RunResults.model_validate(self.redactor.data(run.model_dump(mode="json")))
 
     async def run_job(self, job: Job) -> ServiceResult:
         """Attempts per `--retries` (portal failures) plus restarts after a browser crash (ours)."""
@@ -159,13 +205,21 @@ class Sweep:
         return final.model_copy(update=update)
 
     async def _attempt(self, job: Job, number: int) -> _Attempt:
-        cfg, host = self.cfg, self.host
-        assert host is not None
-        service, persona = job.service, job.persona
+        cfg, persona = self.cfg, job.persona
         who = citizen(cfg.profile.identities.seed, job.index % cfg.profile.identities.count)
         base_timeout = cfg.step_timeout or cfg.profile.journey.step_timeout_seconds
         step_timeout = base_timeout * persona.timeout_factor
-        names = journey_for(service)
+        names = journey_for(job.service, cfg.profile)
+        limits = self.politeness.for_host(cfg.profile.base_url)
+        async with limits.context():
+            return await self._attempt_in_context(job, number, who, step_timeout, names)
+
+    async def _attempt_in_context(
+        self, job: Job, number: int, who: Citizen, step_timeout: float, names: list[str]
+    ) -> _Attempt:
+        cfg, host = self.cfg, self.host
+        assert host is not None
+        service, persona = job.service, job.persona
         steps: list[StepResult] = []
         failure: StepFailure | None = None
         failed_step: str | None = None
@@ -173,7 +227,7 @@ class Sweep:
         crashed = False
         t0 = time.monotonic()
         try:
-            context, page = await host.new_context(persona)
+            context, page = await host.new_context(persona, self._user_agent())
         except Exception as exc:
             crashed = not host.alive()
             return _Attempt(
@@ -183,15 +237,24 @@ class Sweep:
                 crashed=crashed,
             )
         tracing = cfg.trace == "on-failure"
+        # the login and OTP of someone else's portal are never recorded: tracing starts after them
+        trace_after_login = cfg.profile.environment != "sandbox"
         j = Journey(page, context, cfg.profile, cfg.catalog, service, who, persona, step_timeout)
+        j.redactor = self.redactor
+        self.journeys.append(j)
+        j.look_only = look_only(cfg)
+        if self.account is not None:
+            j.username, j.password = self.account.username, self.account.password
+            j.account = self.account.name
+            spec = next(a for a in cfg.profile.accounts if a.name == self.account.name)
+            j.totp_env = spec.totp_secret.env if spec.totp_secret else None
+        if self._polite():
+            await self.politeness.install_on_context(context)
         j.watch_navigation()
         page.set_default_timeout(step_timeout * 1000)
         page.set_default_navigation_timeout(step_timeout * 1000)
+        traced = False
         try:
-            if tracing:
-                await context.tracing.start(
-                    screenshots=False, snapshots=True
-                )  # DOM snapshots: cheap, enough to replay
             names_done: set[str] = set()
             for name in names:
                 if name in names_done:
@@ -199,12 +262,20 @@ class Sweep:
                 if failure or harness:
                     steps.append(StepResult(name=name, status="not_run"))
                     continue
-                j.begin_step()
+                if j.checked_to:
+                    steps.append(StepResult(name=name, status="not_run", detail=NOT_DONE))
+                    continue
+                if tracing and not traced and not (trace_after_login and name in LOGIN_STEPS):
+                    traced = True  # DOM snapshots: cheap, enough to replay
+                    await context.tracing.start(screenshots=False, snapshots=True)
+                j.begin_step(name)
                 s0 = time.monotonic()
                 status, detail = "passed", ""
                 try:
-                    await asyncio.wait_for(registry.get(name)(j), timeout=step_timeout + STEP_GRACE)
+                    await asyncio.wait_for(self.steps[name](j), timeout=step_timeout + STEP_GRACE)
                     detail = j.detail
+                except LookOnlyStop as exc:
+                    status, detail, j.checked_to = "passed", str(exc), name
                 except StepSkipped as exc:
                     status, detail = "skipped", str(exc)
                 except StepFailure as exc:
@@ -258,13 +329,16 @@ class Sweep:
                 )
             artifacts = Artifacts()
             if failure and not crashed:
-                artifacts = await self._keep_evidence(job, number, page, context, tracing)
-            elif tracing and not crashed:
+                artifacts = await self._keep_evidence(job, number, page, context, traced)
+            elif traced and not crashed:
                 await _quietly(context.tracing.stop())
         finally:
             await _quietly(context.close())
         res = self._finish(job, who.index, names, steps, failure, failed_step, harness, j, t0)
-        return _Attempt(res.model_copy(update={"artifacts": artifacts}), crashed=crashed)
+        update: dict[str, object] = {"artifacts": artifacts}
+        if j.look_only:
+            update["checked_to"] = j.checked_to or (failed_step and _before(names, failed_step))
+        return _Attempt(res.model_copy(update=update), crashed=crashed)
 
     def _finish(
         self,
@@ -300,7 +374,11 @@ class Sweep:
         elif failure is not None:
             url = next((s.url for s in steps if s.name == failed_step), None)
             info = FailureInfo(
-                message=failure.message, seen=failure.seen, http_status=failure.http_status, url=url
+                message=failure.message,
+                seen=failure.seen,
+                http_status=failure.http_status,
+                url=url,
+                selector=failure.selector,
             )
         level_delivered = j.level_delivered if j else None
         return ServiceResult(
@@ -333,8 +411,14 @@ class Sweep:
         stem = f"{job.service.id}-attempt{number}"
         shot, trace = rel_dir / f"{stem}.png", rel_dir / f"{stem}-trace.zip"
         await _quietly(_show_the_problem(page, self.cfg.profile))
-        got_shot = await _quietly(page.screenshot(path=str(self.cfg.out_dir / shot), timeout=5000))
+        got_shot = await _quietly(
+            page.screenshot(
+                path=str(self.cfg.out_dir / shot), timeout=5000, mask=_secret_boxes(page, self.cfg.profile)
+            )
+        )
         got_trace = tracing and await _quietly(context.tracing.stop(path=str(self.cfg.out_dir / trace)))
+        if got_trace:
+            _redact_zip(self.cfg.out_dir / trace, self.redactor)
         return Artifacts(
             screenshot=str(shot) if got_shot else None,
             trace=str(trace) if got_trace else None,
@@ -360,11 +444,62 @@ PROBLEM_SELECTORS = (
 
 async def _show_the_problem(page, profile: Profile) -> None:  # type: ignore[no-untyped-def]
     """Scroll the message the citizen met into view, so the screenshot shows it, not the page header."""
+    from playwright_journeys.locate import locate
+
     for name in PROBLEM_SELECTORS:
-        loc = page.locator(profile.selectors.get(name))
+        if not profile.selectors.has(name):
+            continue
+        loc = locate(page, profile.selectors.get(name))
         if await loc.count():
             await loc.first.scroll_into_view_if_needed(timeout=1000)
             return
+
+
+SECRET_BOXES = 'input[type=password], input[autocomplete="one-time-code"], input[name*="otp" i]'
+
+
+def _secret_boxes(page, profile: Profile) -> list:  # type: ignore[no-untyped-def]
+    """Password and OTP boxes, painted over in every screenshot (Playwright's `mask`)."""
+    from playwright_journeys.locate import locate
+
+    boxes = [page.locator(SECRET_BOXES)]
+    for name in ("login_password", "otp_input"):
+        if profile.selectors.has(name):
+            boxes.append(locate(page, profile.selectors.get(name)))
+    return boxes
+
+
+def _redact_zip(path: Path, redactor: Redactor) -> None:
+    """Rewrite a trace zip with every entry scrubbed (a typed value can sit in a DOM snapshot)."""
+    if not len(redactor):
+        return
+    with zipfile.ZipFile(path) as z:
+        entries = [(info, z.read(info)) for info in z.infolist()]
+    if not any(redactor.found_in(data) for _, data in entries):
+        return
+    tmp = path.with_suffix(".tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in entries:
+            z.writestr(info, redactor.bytes(data))
+    tmp.replace(path)
+
+
+def _accounts_config(profile: Profile):  # type: ignore[no-untyped-def]
+    from dvcwatch.credentials import AccountsConfig
+
+    return AccountsConfig(secrets_file=profile.secrets_file, accounts=profile.accounts)
+
+
+def _host(url: str) -> str:
+    from dvcwatch.politeness import host_of
+
+    return host_of(url)
+
+
+def _before(names: list[str], step: str) -> str | None:
+    """The last step that passed before `step` (what a failed look-only journey did check)."""
+    i = names.index(step)
+    return names[i - 1] if i > 0 else None
 
 
 def _arrival_owner(profile: Profile, names: list[str], current: str, url: str | None) -> str | None:

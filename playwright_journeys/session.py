@@ -15,8 +15,10 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from dvcwatch.catalog.models import Catalog, Service
+from dvcwatch.credentials import Redactor, Secret
 from dvcwatch.identities import Citizen
-from dvcwatch.profile import Profile
+from dvcwatch.profile import By, Profile, Sel, describe_selector
+from playwright_journeys.locate import locate
 from playwright_journeys.outcome import StepFailure
 from playwright_journeys.personas import Persona
 
@@ -53,7 +55,34 @@ class Journey:
     nav_url: str | None = None  # the page being loaded or last loaded: where a failure happened
     nav_started: float = 0.0
     detail: str = ""
+    # who logs in: the synthetic citizen on the sandbox, a test account (secret password) elsewhere
+    username: str = ""
+    password: Secret | None = field(default=None, repr=False)
+    account: str = ""  # the profile's account name, "" for a synthetic citizen
+    totp_env: str | None = None  # an account's TOTP seed, when the OTP source is totp
+    redactor: Redactor = field(default_factory=Redactor, repr=False)
+    look_only: bool = False  # production: stop at the last reversible point
+    checked_to: str | None = None
+    step_name: str = ""
+    resolved: list[tuple[str, str]] = field(default_factory=list)  # (step, selector found), for profile check
     _deadline: float = field(default=0.0, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.username:
+            self.username = self.citizen.cccd
+        if self.password is None:
+            self.password = Secret(self.citizen.password)
+        self.redactor.add(self.password)
+
+    def params(self, **extra: str) -> dict[str, str]:
+        """Placeholders every selector and path may use, plus the step's own."""
+        return {
+            "service": self.service.id,
+            "code": self.profile.code_of(self.service),
+            "name_vi": self.service.name_vi,
+            "bank": self.profile.journey.bank,
+            **extra,
+        }
 
     def watch_navigation(self) -> None:
         def on_request(request) -> None:  # type: ignore[no-untyped-def]
@@ -65,7 +94,8 @@ class Journey:
         self.page.on("request", on_request)
 
     # --- timing -------------------------------------------------------------------------------
-    def begin_step(self) -> None:
+    def begin_step(self, name: str = "") -> None:
+        self.step_name = name
         self.detail = ""
         self.last_status = None
         self._deadline = time.monotonic() + self.step_timeout
@@ -77,39 +107,58 @@ class Journey:
         return StepFailure(f"no answer in {self.step_timeout:g} s", seen="", http_status=None)
 
     # --- selectors ----------------------------------------------------------------------------
-    def sel(self, name: str, **params: str) -> str:
-        return self.profile.selectors.get(name, **params)
+    def sel(self, name: str, **params: str) -> Sel:
+        return self.profile.selectors.get(name, **self.params(**params))
+
+    def has(self, name: str) -> bool:
+        """Whether this portal has the thing at all (a profile sets `null` where it has not)."""
+        return self.profile.selectors.has(name)
+
+    def describe(self, name: str, **params: str) -> str:
+        return f"{name}: {describe_selector(self.sel(name, **params))}"
+
+    def _found(self, name: str, **params: str) -> None:
+        seen = (self.step_name, self.describe(name, **params))
+        if seen not in self.resolved:
+            self.resolved.append(seen)
+
+    def locate(self, spec: Sel) -> Locator:
+        return locate(self.page, spec)
 
     def loc(self, name: str, **params: str) -> Locator:
-        return self.page.locator(self.sel(name, **params)).first
+        return self.locate(self.sel(name, **params)).first
 
-    async def element_kinds(self, selectors: list[str]) -> list[str | None]:
+    async def element_kinds(self, selectors: list[Sel]) -> list[str | None]:
         """For each selector, "tag:type" of its first element on the page, or None if absent.
 
         One round trip for plain CSS selectors: the e-form checks every catalog field on every page,
-        and one call each is slow on a busy machine. Others (text=, :has-text) ask Playwright."""
+        and one call each is slow on a busy machine. Others (labels, roles, text=) ask Playwright."""
+        css = [s if isinstance(s, str) else (s.css if isinstance(s, By) and s.css else "") for s in selectors]
         found = await self.page.evaluate(
             """sels => sels.map(s => {
+                 if (!s) return null;
                  try { const e = document.querySelector(s);
                        return e ? e.tagName.toLowerCase() + ':' + (e.type || '') : ''; }
                  catch (err) { return null; } })""",
-            selectors,
+            css,
         )
         out: list[str | None] = []
         for sel, kind in zip(selectors, found, strict=True):
             if kind is None:  # not CSS: ask Playwright
-                loc = self.page.locator(sel).first
+                loc = self.locate(sel)
                 kind = (
-                    await loc.evaluate("e => e.tagName.toLowerCase() + ':' + (e.type || '')")
-                    if await self.page.locator(sel).count()
+                    await loc.first.evaluate("e => e.tagName.toLowerCase() + ':' + (e.type || '')")
+                    if await loc.count()
                     else ""
                 )
             out.append(kind or None)
         return out
 
     async def present(self, name: str, **params: str) -> bool:
+        if not self.has(name):
+            return False
         try:
-            return await self.page.locator(self.sel(name, **params)).count() > 0
+            return await self.locate(self.sel(name, **params)).count() > 0
         except PlaywrightError:
             return False
 
@@ -191,36 +240,75 @@ class Journey:
             ) as nav:
                 await self.loc(name, **params).click(timeout=self.remaining_ms())
             response = await nav.value
+            self._found(name, **params)
         except PlaywrightTimeout:
             if self.nav_started >= clicked_at:  # the portal was asked and never answered
                 await self.stop_loading()
                 raise self.no_answer() from None
-            raise await self.missing(name) from None
+            raise await self.missing(name, **params) from None
         await self.check_page(response)
 
+    def _trouble(self) -> Locator:
+        return self.page.locator(self.sel("error_page")).or_(self.page.locator(self.sel("error_banner")))
+
     async def expect(self, name: str, what: str, **params: str) -> Locator:
-        """Wait for an element the citizen needs; if it never comes, say what was on screen instead."""
+        """Wait for an element the citizen needs; if it never comes, say what was on screen instead.
+
+        An error page or a "busy" banner ends the wait at once: a script-rendered page that failed
+        shows its banner instead of the content, and waiting out the step's time would hide that."""
+        if not self.has(name):
+            raise StepFailure(f"the profile gives no selector for {what} ({name} is null)", selector=name)
         target = self.loc(name, **params)
         try:
-            await target.wait_for(state="attached", timeout=self.remaining_ms())
+            await target.or_(self._trouble()).first.wait_for(state="attached", timeout=self.remaining_ms())
         except PlaywrightTimeout:
-            await self.check_page()
-            raise StepFailure(f"the page did not show {what}", seen=await self.seen_text()) from None
-        return target
+            pass
+        if await self.present(name, **params):
+            self._found(name, **params)
+            return target
+        await self.check_page()
+        raise StepFailure(
+            f"the page did not show {what} ({self.describe(name, **params)})",
+            seen=await self.seen_text(),
+            selector=self.describe(name, **params),
+        )
 
     async def expect_any(self, names: list[str], what: str) -> str:
         """Wait for the first of several elements; returns the name of the one that appeared."""
-        union = ", ".join(self.sel(n) for n in names)
-        try:
-            await self.page.locator(union).first.wait_for(state="attached", timeout=self.remaining_ms())
-        except PlaywrightTimeout:
-            await self.check_page()
-            raise StepFailure(f"the page did not show {what}", seen=await self.seen_text()) from None
-        for n in names:
-            if await self.present(n):
-                return n
-        return names[0]
+        return await self.expect_any_of([(n, {}) for n in names], what)
 
-    async def missing(self, name: str) -> StepFailure:
+    async def expect_any_of(self, wanted: list[tuple[str, dict[str, str]]], what: str) -> str:
+        """`expect_any` where each selector has its own placeholders (a file's name, a document)."""
+        wanted = [(n, p) for n, p in wanted if self.has(n)]
+        union = self._trouble()
+        for n, p in wanted:
+            union = self.locate(self.sel(n, **p)).or_(union)
+        try:
+            await union.first.wait_for(state="attached", timeout=self.remaining_ms())
+        except PlaywrightTimeout:
+            pass
+        for n, p in wanted:
+            if await self.present(n, **p):
+                self._found(n, **p)
+                return n
         await self.check_page()
-        return StepFailure(f"the page has no {name.replace('_', ' ')}", seen=await self.seen_text())
+        described = "; ".join(self.describe(n, **p) for n, p in wanted)
+        raise StepFailure(
+            f"the page did not show {what} ({described})", seen=await self.seen_text(), selector=described
+        )
+
+    async def click(self, name: str, **params: str) -> None:
+        """Click something that changes the page by script (no new page): a search, a modal."""
+        try:
+            await self.loc(name, **params).click(timeout=self.remaining_ms())
+            self._found(name, **params)
+        except PlaywrightTimeout:
+            raise await self.missing(name, **params) from None
+
+    async def missing(self, name: str, **params: str) -> StepFailure:
+        await self.check_page()
+        return StepFailure(
+            f"the page has no {name.replace('_', ' ')} ({self.describe(name, **params)})",
+            seen=await self.seen_text(),
+            selector=self.describe(name, **params),
+        )

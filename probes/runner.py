@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
+from dvcwatch.politeness import Politeness
 from probes.checks import CheckContext, Observation, registry
 from probes.config import ApiFlowTarget, HttpTarget, TlsTarget
 from probes.metrics import API_FLOW_STEPS, ProbeMetrics
@@ -36,16 +37,20 @@ class Result:
         return self.observation.success
 
 
-def new_session(limit: int = 0) -> aiohttp.ClientSession:
+def new_session(limit: int = 0, politeness: Politeness | None = None) -> aiohttp.ClientSession:
     """One client session per prober: a fresh connection per probe (`force_close`) so connect and TLS
     are measured every time as a citizen's first request would pay them, and no DNS cache, so a
-    failing resolver at the ward shows up. Timeouts are the runner's, not aiohttp's."""
+    failing resolver at the ward shows up. Timeouts are the runner's, not aiohttp's.
+
+    Requests to hosts that are not loopback wait for their turn under the politeness limits (about
+    one a second per host by default) and honour `Retry-After`; the User-Agent says who is probing."""
+    polite = politeness or Politeness()
     connector = aiohttp.TCPConnector(force_close=True, use_dns_cache=False, limit=limit)
     return aiohttp.ClientSession(
         connector=connector,
-        trace_configs=[trace_config()],
+        trace_configs=[trace_config(), polite.aiohttp_trace_config()],
         timeout=aiohttp.ClientTimeout(total=None),
-        headers={"User-Agent": "dvcwatch-prober/0.1"},
+        headers={"User-Agent": polite.user_agent},
         auto_decompress=True,
     )
 

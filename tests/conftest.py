@@ -48,24 +48,21 @@ def sandbox(sandbox_factory: Callable[..., object]) -> object:
     return sandbox_factory()
 
 
-# Tests that drive a whole sweep, a demo or a timed load ramp measure time on a 2-core machine: two of
-# them at once starve each other's browser or load generator and fail for the machine's sake, not the
-# code's. `scripts/test` runs pytest with `--dist loadgroup`, so these share one worker and run one at a
-# time while the other worker takes the rest of the suite.
-HEAVY = (
+# Tests that sweep all 25 services in a browser (or a whole demo) measure steps against timeouts on a
+# 2-core machine: two of them at once starve each other's browser and fail for the machine's sake, not
+# the code's. `scripts/test` runs pytest with `--dist loadgroup`, so these share one worker and run one
+# at a time while the other worker takes the rest of the suite.
+SWEEPS = (
     "tests/playwright_journeys/test_shop_sweeps.py",
+    "tests/playwright_journeys/test_production_look_only.py",
     "tests/dvcwatch/test_demo.py",
     "tests/dvcwatch/test_rehearse.py::test_rehearse_end_to_end",
-    "tests/loadtests/test_capacity.py",
-    "tests/loadtests/test_deadline_surge.py",
-    "tests/loadtests/test_distributed.py",
-    "tests/stack/test_detection_end_to_end.py",
-    "tests/dashboards/test_panel_queries.py",
 )
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Runs before xdist reads the `xdist_group` marks."""
     for item in items:
-        node = item.nodeid
-        if any(node.startswith(h) for h in HEAVY):
-            item.add_marker(pytest.mark.xdist_group("heavy"))
+        if item.nodeid.startswith(SWEEPS):
+            item.add_marker(pytest.mark.xdist_group("sweeps"))

@@ -20,6 +20,7 @@ EXAMPLES = """examples:
   dvcwatch shop --shard 1/2 --out results/a   and   --shard 2/2 --out results/b   on two runners, then
   dvcwatch shop --merge results/a --merge results/b --out results/all
   dvcwatch shop --every 15m --listen 127.0.0.1:9465 --pushgateway http://127.0.0.1:9091
+  dvcwatch shop --target tinh-x.yaml              production profile: stops at the last reversible point
 exit codes: 0 every journey passed, 1 one failed or was degraded (--fail-on fail: only failures),
             2 usage or configuration error"""
 
@@ -92,6 +93,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--every", metavar="DURATION", help="repeat the sweep every 30s, 15m, 1h ...")
     p.add_argument("--listen", metavar="ADDR", help="with --every: serve /metrics on host:port")
     p.add_argument("--max-runs", type=int, metavar="N", help="with --every: stop after N sweeps")
+    p.add_argument(
+        "--i-have-authorisation",
+        dest="authorised",
+        action="store_true",
+        help="production only, with allow_submit: true in the profile: really submit and pay",
+    )
     p.add_argument("--catalog", metavar="PATH", help="a catalog YAML other than the built-in one")
     p.add_argument("--personas-file", metavar="PATH", help="a personas YAML other than the built-in one")
     p.set_defaults(func=run)
@@ -133,6 +140,28 @@ def _check_args(args: argparse.Namespace) -> tuple[tuple[int, int], float | None
     return shard, every
 
 
+def check_authorisation(profile, authorised: bool) -> None:  # type: ignore[no-untyped-def]
+    """Submitting or paying on production needs two keys: the profile's and the operator's."""
+    from dvcwatch.errors import ConfigError
+
+    if profile.environment != "production":
+        if authorised:
+            raise ConfigError(
+                f"--i-have-authorisation is for production profiles; {profile.name} is {profile.environment}"
+            )
+        return
+    if authorised and not profile.allow_submit:
+        raise ConfigError(
+            f"{profile.name} is production and its profile does not say allow_submit: true; "
+            "journeys stop at the last reversible point unless both are given"
+        )
+    if profile.allow_submit and not authorised:
+        raise ConfigError(
+            f"{profile.name} is production with allow_submit: true: submitting real dossiers and paying "
+            "real fees also needs --i-have-authorisation (the operator's written agreement)"
+        )
+
+
 def _default_out() -> Path:
     return Path("results") / time.strftime("shop-%Y%m%d-%H%M%S")
 
@@ -166,6 +195,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.target:
             profile = load_profile(args.target)
+            check_authorisation(profile, args.authorised)
         else:
             console.print("starting an embedded healthy sandbox portal …")
             sandbox = EmbeddedSandbox().start()
@@ -235,6 +265,10 @@ def _one_sweep(args, profile, catalog, personas_cfg, services, personas, shard, 
             step_timeout=args.step_timeout,
             shard=shard,
             trace=args.trace,
+            authorised=args.authorised,
+            profile_dir=Path(args.target).parent
+            if args.target and not args.target.startswith("http")
+            else Path("."),
         )
         task = progress.add_task(profile.base_url, total=len(plan(cfg)))
 
@@ -246,6 +280,8 @@ def _one_sweep(args, profile, catalog, personas_cfg, services, personas, shard, 
                 "error": "[dim]?[/]",
             }
             where = f" at {r.failed_step}: {r.failure.message}" if r.failure else ""
+            if r.checked_to and not r.failure:
+                where = f" checked to {r.checked_to} (production: look, don't touch)"
             extra = f" ({', '.join(r.degraded_reasons)})" if r.degraded_reasons else ""
             progress.console.print(
                 f"{mark[r.verdict]} {r.service:<28} {r.persona:<8} {r.duration_seconds:5.1f} s{extra}{where}"

@@ -1,7 +1,10 @@
 """Type the one-time code sent to the citizen's phone; a code that never comes fails here.
 
 The code comes from the profile's OTP source (`dvcwatch.otp_sources`: the sandbox's test endpoint,
-an SMS forwarder, a command, TOTP or a person), bounded by the step's own time.
+an SMS forwarder, a command, TOTP or a person), bounded by the step's own time. Portals that show six
+one-digit boxes (`journey.otp_boxes: 6`) get the code typed key by key into the first box: their own
+script moves the focus and arms the button, which setting six values directly would skip.
+The code is handed to the run's redactor the moment it arrives, before it is typed anywhere.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from playwright_journeys.steps import step
 def _source_config(j: Journey, wait: float):  # type: ignore[no-untyped-def]
     """The profile's `otp:` block as an `otp_sources` config, bounded by this step's wait."""
     raw = j.profile.otp.model_dump(exclude_none=True)
+    if raw.get("source") == "totp" and j.totp_env:
+        raw["totp_secret_env"] = j.totp_env
     if isinstance(raw.get("command"), str):
         raw["command"] = shlex.split(raw["command"])
     if raw.get("source") != "sandbox" and raw.get("source") != "http":
@@ -44,10 +49,14 @@ async def otp(j: Journey) -> None:
     wait = max(0.5, min(j.profile.journey.otp_wait_seconds, j.remaining_ms() / 1000 - 1))
     source = make_source(_source_config(j, wait), base_url=j.profile.base_url)
     try:
-        code = await source.fetch(OtpRequest(cccd=j.citizen.cccd, phone=j.citizen.phone))
+        code = await source.fetch(OtpRequest(cccd=j.username, phone=j.citizen.phone, account=j.account))
     except OtpUnavailable:
         raise StepFailure(f"no one-time code arrived in {wait:.0f} s", seen=await j.seen_text()) from None
-    await box.fill(code.reveal())
+    j.redactor.add(code)
+    if j.profile.journey.otp_boxes > 1:
+        await box.press_sequentially(code.reveal(), delay=20, timeout=j.remaining_ms())
+    else:
+        await box.fill(code.reveal())
     await j.click_and_wait("otp_submit")
     if await j.present("otp_error"):
         raise StepFailure("the one-time code was refused", seen=await j.seen_text("otp_error"))

@@ -2,19 +2,30 @@
 
 A `full` service that hides the pay button behind "pay at the office" (payment-offline) has quietly
 become partly online: the step is skipped, not failed, and the journey records the lower level.
+Portals differ on when the fee is paid: the sandbox before submitting (from the review page), many
+real ones after (`journey.payment: after_submit`), on another origin, returning to the receipt.
+In production without authorisation the step stops where the amount is shown, before paying.
 """
 
 from __future__ import annotations
 
 import re
 
-from playwright_journeys.outcome import StepFailure
+from playwright_journeys.outcome import LookOnlyStop, StepFailure
 from playwright_journeys.session import Journey, StepSkipped
 from playwright_journeys.steps import step
+from playwright_journeys.steps.submit import read_receipt
 
 
 @step("payment")
 async def payment(j: Journey) -> None:
+    if j.profile.journey.payment == "after_submit":
+        await _after_submit(j)
+    else:
+        await _before_submit(j)
+
+
+async def _before_submit(j: Journey) -> None:
     found = await j.expect_any(["pay_button", "payment_offline", "submit_button"], "the review page")
     if found == "payment_offline" or (found != "pay_button" and await j.present("payment_offline")):
         j.payment_offline = True
@@ -22,12 +33,36 @@ async def payment(j: Journey) -> None:
         raise StepSkipped(f"no online payment: {await j.seen_text('payment_offline')}")
     if found != "pay_button":
         raise StepFailure("the review page offers no way to pay the fee", seen=await j.seen_text())
+    if j.look_only:
+        shown = await j.seen_text("review_amount") if await j.present("review_amount") else ""
+        raise LookOnlyStop(
+            "ready to pay" + (f" {shown}" if shown else "") + "; not paid (production: look, don't touch)"
+        )
     await j.click_and_wait("pay_button")
+    await _pay_and_confirm(j)
+
+
+async def _after_submit(j: Journey) -> None:
+    found = await j.expect_any(["payment_amount", "payment_offline", "dossier_code"], "the payment page")
+    if found != "payment_amount":
+        j.payment_offline = True
+        j.level_delivered = "partial"
+        if not j.dossier_code:
+            await read_receipt(j)
+        raise StepSkipped("the portal filed the dossier without asking for the fee online")
+    await _pay_and_confirm(j)
+    await read_receipt(j)
+
+
+async def _pay_and_confirm(j: Journey) -> None:
     amount = await j.expect("payment_amount", "the amount to pay")
     digits = re.sub(r"\D", "", await amount.inner_text(timeout=j.remaining_ms()))
     j.fee_charged = int(digits) if digits else None
+    if j.look_only:
+        shown = f"{j.fee_charged:,} ₫" if j.fee_charged is not None else "the amount"
+        raise LookOnlyStop(f"the payment page shows {shown}; not paid (production: look, don't touch)")
     bank = j.profile.journey.bank
-    await (await j.expect("bank", f"the bank {bank}", bank=bank)).check(timeout=j.remaining_ms())
+    await (await j.expect("bank", f"the bank {bank}")).check(timeout=j.remaining_ms())
     await j.click_and_wait("payment_confirm")
     status = await j.expect("payment_status", "the payment confirmation")
     if not await _paid(j, status):

@@ -12,7 +12,7 @@ import time
 from urllib.parse import urljoin
 
 from playwright_journeys.outcome import HarnessError, StepFailure
-from playwright_journeys.session import Journey
+from playwright_journeys.session import Journey, StepSkipped
 from playwright_journeys.steps import step
 
 RECHECK_SECONDS = 0.5
@@ -27,6 +27,8 @@ async def _look(j: Journey, url: str) -> str:
 
 @step("result")
 async def result(j: Journey) -> None:
+    if j.profile.journey.result_path is None:
+        raise StepSkipped("this portal delivers results elsewhere (no result page in the profile)")
     if not j.dossier_code:
         raise HarnessError("result without a dossier code")
     url = j.profile.url(j.profile.journey.result_path, dossier=j.dossier_code)

@@ -1,12 +1,17 @@
 """Tick the declaration and submit; success is the dossier code on the receipt, never a word like
-"thành công" (real portals often print none)."""
+"thành công" (real portals often print none).
+
+Where the portal asks again in a modal ("Bạn có chắc chắn muốn nộp hồ sơ?"), the profile names its
+confirm button. In production without authorisation the step stops with the filled form ready to
+submit: that is the last point a citizen could still walk away from.
+"""
 
 from __future__ import annotations
 
 import re
 import time
 
-from playwright_journeys.outcome import StepFailure
+from playwright_journeys.outcome import LookOnlyStop, StepFailure
 from playwright_journeys.session import Journey
 from playwright_journeys.steps import step
 
@@ -19,13 +24,45 @@ async def submit(j: Journey) -> None:
         j.level_delivered = "partial"
     if await j.present("declaration"):
         await j.loc("declaration").check(timeout=j.remaining_ms())
-    await j.click_and_wait("submit_button")
-    box = await j.expect("dossier_code", "a dossier code (the receipt)")
-    code = (await box.inner_text(timeout=j.remaining_ms())).strip()
-    if not re.fullmatch(j.profile.journey.dossier_code_pattern, code):
-        raise StepFailure(f"the receipt shows no valid dossier code ({code!r})", seen=await j.seen_text())
-    j.dossier_code = code
+    if j.look_only:
+        raise LookOnlyStop(
+            "the filled form is ready to submit; not submitted (production: look, don't touch)"
+        )
+    if j.has("confirm_button"):
+        await j.click("submit_button")
+        await j.expect("confirm_button", "the confirmation dialog")
+        await j.click_and_wait("confirm_button")
+    else:
+        await j.click_and_wait("submit_button")
+    wanted = ["dossier_code"]
+    if j.profile.journey.payment == "after_submit" and j.service.charges_fee:
+        wanted.insert(0, "payment_amount")
+    if not j.has("form_next"):  # a one-page form comes back with its errors on the same page
+        wanted.append("form_errors")
+    found = await j.expect_any(wanted, "the receipt")
+    if found == "form_errors":
+        raise StepFailure("the portal refused the form", seen=await j.seen_text("form_errors"))
+    if found == "payment_amount":
+        j.submitted_at = time.monotonic()
+        j.detail = "filed; the portal asks for the fee next"
+        return
+    await read_receipt(j)
     j.submitted_at = time.monotonic()
+    j.detail = f"dossier {j.dossier_code}" + (f", expected {j.expected_date}" if j.expected_date else "")
+
+
+async def read_receipt(j: Journey) -> None:
+    """The dossier code (and appointment date) on the receipt, by the profile's patterns."""
+    box = await j.expect("dossier_code", "a dossier code (the receipt)")
+    text = " ".join((await box.inner_text(timeout=j.remaining_ms())).split())
+    m = re.search(j.profile.journey.dossier_code_pattern, text)
+    if not m:
+        raise StepFailure(
+            f"the receipt shows no valid dossier code ({text[:80]!r})", seen=await j.seen_text()
+        )
+    j.dossier_code = m.group(1) if m.groups() else m.group(0)
     if await j.present("expected_date"):
-        j.expected_date = (await j.loc("expected_date").inner_text(timeout=j.remaining_ms())).strip()
-    j.detail = f"dossier {code}" + (f", expected {j.expected_date}" if j.expected_date else "")
+        date = " ".join((await j.loc("expected_date").inner_text(timeout=j.remaining_ms())).split())
+        pattern = j.profile.journey.expected_date_pattern
+        found = re.search(pattern, date) if pattern else None
+        j.expected_date = (found.group(1) if found and found.groups() else found.group(0)) if found else date

@@ -1,5 +1,8 @@
 """Look the dossier up by its code, as a citizen checks on it; bundles (liên thông) must show one
-sub-result per agency that processes them."""
+sub-result per agency that processes them.
+
+Portals that answer by script on the same page set `journey.tracking_navigates: false`; a status
+without a machine-readable attribute is matched by its words (`journey.tracking_statuses`)."""
 
 from __future__ import annotations
 
@@ -15,16 +18,30 @@ async def tracking(j: Journey) -> None:
     page = j.profile.paths.tracking.split("?", 1)[0]
     await j.goto(j.profile.url(page))
     await (await j.expect("tracking_input", "the dossier lookup box")).fill(j.dossier_code)
-    await j.click_and_wait("tracking_submit")
+    if j.profile.journey.tracking_navigates:
+        await j.click_and_wait("tracking_submit")
+    else:
+        await j.click("tracking_submit")
     status = await j.expect("dossier_status", "the dossier's status")
-    value = await status.get_attribute(j.sel("dossier_status_attr")) or (
-        await status.inner_text(timeout=j.remaining_ms())
-    )
-    if value not in j.profile.journey.tracking_statuses:
-        raise StepFailure(f"the lookup shows status {value!r}", seen=await j.seen_text("dossier_status"))
-    missing = [s.agency for s in j.service.sub_results if not await j.present("sub_result", agency=s.agency)]
-    if missing:
-        raise StepFailure(f"the bundle shows no progress for {', '.join(missing)}", seen=await j.seen_text())
-    j.detail = f"status {value}" + (
+    attr = j.profile.selectors.dossier_status_attr
+    value = await status.get_attribute(attr) if attr else None
+    known = j.profile.journey.tracking_statuses
+    if value:
+        ok = value in known
+    else:
+        value = " ".join((await status.inner_text(timeout=j.remaining_ms())).split())
+        ok = value in known or any(s in value for s in known)
+    if not ok:
+        raise StepFailure(f"the lookup shows status {value[:80]!r}", seen=await j.seen_text("dossier_status"))
+    if j.has("sub_result"):
+        missing = [
+            s.agency for s in j.service.sub_results if not await j.present("sub_result", agency=s.agency)
+        ]
+        if missing:
+            raise StepFailure(
+                f"the bundle shows no progress for {', '.join(missing)}", seen=await j.seen_text()
+            )
+    shown = next((s for s in known if s in value), value)
+    j.detail = f"status {shown}" + (
         f", {len(j.service.sub_results)} agencies" if j.service.sub_results else ""
     )

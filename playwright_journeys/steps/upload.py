@@ -1,4 +1,9 @@
-"""Attach the scanned documents the service asks for (small valid PDF/JPG/PNG files)."""
+"""Attach the scanned documents the service asks for (small valid PDF/JPG/PNG files).
+
+On the sandbox the files go with an "upload" button. Many real portals upload each file by script
+the moment it is chosen and show it in a list under the field (`upload_done`, with `{filename}`):
+the step then waits for that entry, and an error entry (`upload_error`) fails the step at once.
+"""
 
 from __future__ import annotations
 
@@ -10,23 +15,42 @@ from playwright_journeys.steps import step
 
 @step("upload")
 async def upload(j: Journey) -> None:
-    await j.expect("upload_submit", "the documents page")
+    on_choose = not j.has("upload_submit")
+    if not on_choose:
+        await j.expect("upload_submit", "the documents page")
     attached = 0
     for doc in j.service.documents:
-        if not await j.present("upload", document=doc.id):
+        where = {"document": doc.id, "document_name": doc.name_vi}
+        if not await j.present("upload", **where):
             if doc.required:
-                raise StepFailure(f"no place to attach {doc.name_vi}", seen=await j.seen_text())
+                raise StepFailure(
+                    f"no place to attach {doc.name_vi} ({j.describe('upload', **where)})",
+                    seen=await j.seen_text(),
+                    selector=j.describe("upload", **where),
+                )
             continue
         name, ctype, data = sample_file(doc.id, list(doc.types))
-        await j.loc("upload", document=doc.id).set_input_files(
+        await j.loc("upload", **where).set_input_files(
             files=[{"name": name, "mimeType": ctype, "buffer": data}], timeout=j.remaining_ms()
         )
         attached += 1
-    await j.click_and_wait("upload_submit")
-    for doc in j.service.documents:
-        if await j.present("upload_error", document=doc.id):
-            raise StepFailure(
-                f"the portal refused {doc.name_vi}", seen=await j.seen_text("upload_error", document=doc.id)
+        if on_choose and j.has("upload_done"):
+            shown = await j.expect_any_of(
+                [("upload_done", {**where, "filename": name}), ("upload_error", {**where, "filename": name})],
+                f"{name} in the list of uploaded files",
             )
+            if shown == "upload_error":
+                raise StepFailure(
+                    f"the portal refused {doc.name_vi}",
+                    seen=await j.seen_text("upload_error", **where, filename=name),
+                )
+    if not on_choose:
+        await j.click_and_wait("upload_submit")
+        for doc in j.service.documents:
+            if await j.present("upload_error", document=doc.id, document_name=doc.name_vi):
+                raise StepFailure(
+                    f"the portal refused {doc.name_vi}",
+                    seen=await j.seen_text("upload_error", document=doc.id, document_name=doc.name_vi),
+                )
     await j.expect_any(["submit_button", "pay_button", "payment_offline"], "the review page")
     j.detail = f"{attached} document(s) attached"

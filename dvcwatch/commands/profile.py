@@ -1,0 +1,136 @@
+"""`dvcwatch profile check`: does this target profile still fit its portal? Step by step, never submitting."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from dvcwatch.cli import HelpFormatter
+
+EXAMPLES = """examples:
+  dvcwatch profile check my-portal.yaml                              one service, step by step
+  dvcwatch profile check my-portal.yaml --service dang-ky-khai-sinh --step-timeout 30
+  dvcwatch profile check http://127.0.0.1:8480                       the sandbox profile at that address
+It opens the portal as a citizen would, logs in with the profile's account and OTP source, and stops
+at the filled form or the payment page: it never submits a dossier and never pays, whatever the
+profile's environment.
+exit codes: 0 every URL and selector resolved, 1 one did not (the step and selector are named, with a
+            screenshot), 2 the profile or the arguments are wrong"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "profile",
+        help="check a target profile against its portal (never submits)",
+        description="Tools for target profiles (docs/real-portals.md).",
+        epilog=EXAMPLES,
+        formatter_class=HelpFormatter,
+    )
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    c = actions.add_parser(
+        "check",
+        help="walk one service step by step and report which URLs and selectors resolve",
+        description=(
+            "Walk one service with the profile, step by step, reporting which URLs and selectors "
+            "resolve; stops at the last reversible point, never submitting or paying."
+        ),
+        epilog=EXAMPLES,
+        formatter_class=HelpFormatter,
+    )
+    c.add_argument("profile", metavar="PROFILE", help="a target profile YAML (or a sandbox base URL)")
+    c.add_argument("--service", metavar="ID", help="the catalog service to walk (default: the first mapped)")
+    c.add_argument(
+        "--step-timeout", type=float, metavar="S", help="seconds each step may take (default: the profile's)"
+    )
+    c.add_argument("--persona", default="desktop", metavar="NAME", help="desktop, phone, slow-3g")
+    c.add_argument(
+        "--out", metavar="DIR", help="where screenshots go (default results/profile-check-<time>/)"
+    )
+    c.add_argument("--catalog", metavar="PATH", help="a catalog YAML other than the built-in one")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.markup import escape
+
+    from dvcwatch.catalog import load_catalog
+    from dvcwatch.errors import ConfigError
+    from dvcwatch.profile import load_profile
+    from playwright_journeys.doctor import check_profile, pick_service
+    from playwright_journeys.personas import load_personas
+
+    if args.step_timeout is not None and args.step_timeout <= 0:
+        raise ConfigError("--step-timeout must be positive")
+    profile = load_profile(args.profile)
+    catalog = load_catalog(args.catalog)
+    service = pick_service(profile, catalog, args.service)
+    persona = load_personas(None).get(args.persona)
+    out = Path(args.out) if args.out else Path("results") / time.strftime("profile-check-%Y%m%d-%H%M%S")
+    out.mkdir(parents=True, exist_ok=True)
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(
+        f"[bold]profile check[/] {escape(profile.name)} ({profile.environment}) → {escape(profile.base_url)}\n"
+        f"service {service.id} (procedure code {profile.code_of(service)}); looking only, nothing is submitted"
+    )
+    is_file = not str(args.profile).startswith(("http://", "https://"))
+    with console.status("walking the service …"):
+        report = check_profile(
+            profile,
+            catalog,
+            service,
+            persona,
+            out,
+            step_timeout=args.step_timeout,
+            profile_dir=Path(args.profile).parent if is_file else Path("."),
+        )
+    _print(console, report, out)
+    return 0 if report.ok else 1
+
+
+def _print(console, report, out: Path) -> None:  # type: ignore[no-untyped-def]
+    from rich.markup import escape
+
+    console.print("[bold]URLs[/]")
+    for u in report.urls:
+        mark = "[green]✔[/]" if u.ok else "[red]✘[/]"
+        console.print(
+            f"  {mark} {u.what:<9} {u.status or '---'}  {escape(u.url)}"
+            + (f"  {escape(u.problem)}" if u.problem else "")
+        )
+    console.print("[bold]steps[/]")
+    r = report.result
+    for st in r.steps if r else []:
+        mark = {"passed": "[green]✔[/]", "failed": "[red]✘[/]", "skipped": "[yellow]–[/]"}.get(
+            st.status, "[dim]·[/]"
+        )
+        console.print(f"  {mark} {st.name:<13} {st.status:<8} {escape(st.detail)}")
+        for sel in report.resolved.get(st.name, []):
+            console.print(f"      [dim]found[/] {escape(sel)}")
+        if st.status == "failed" and r.failure:
+            if r.failure.selector:
+                console.print(f"      [red]not found[/] {escape(r.failure.selector)}")
+            if r.failure.url:
+                console.print(f"      at {escape(r.failure.url)}")
+            if r.artifacts.screenshot:
+                console.print(f"      screenshot: {escape(str(out / r.artifacts.screenshot))}")
+    bad_urls = [u for u in report.urls if not u.ok]
+    if report.ok:
+        console.print(
+            f"[green]OK[/]: checked to {r.checked_to or 'the end'}; every URL and selector resolved"
+        )
+        return
+    if r is not None and r.failed_step:
+        what = (
+            r.failure.selector
+            if r.failure and r.failure.selector
+            else (r.failure.message if r.failure else "")
+        )
+        console.print(f"[red]FAILED[/] at step {r.failed_step}: {escape(what)}")
+    elif r is not None and r.verdict == "error":
+        console.print(
+            f"[red]FAILED[/]: the check itself could not run: {r.failure.message if r.failure else ''}"
+        )
+    for u in bad_urls:
+        console.print(f"[red]FAILED[/] URL {u.what} {escape(u.url)}: {escape(u.problem)}")

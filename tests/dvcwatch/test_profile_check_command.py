@@ -1,0 +1,114 @@
+"""`dvcwatch profile check` walks one service step by step and names the selector that did not resolve;
+it never submits or pays (the sandbox's database stays empty)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fixtures.other_portal import OtherPortal
+from fixtures.other_portal.target import profile_for
+
+from dvcwatch.cli import main
+from dvcwatch.profile import SANDBOX_PROFILE
+
+
+def sandbox_profile(path: Path, url: str, old: str = "", new: str = "") -> Path:
+    text = SANDBOX_PROFILE.read_text(encoding="utf-8").replace("http://127.0.0.1:8480", url)
+    if old:
+        assert old in text
+        text = text.replace(old, new)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.mark.browser
+def test_the_sandbox_profile_checks_clean_and_files_nothing(
+    sandbox_factory: Callable[..., Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = sandbox_factory()
+    prof = sandbox_profile(tmp_path / "sandbox.yaml", server.url)
+    code = main(["profile", "check", str(prof), "--service", "cap-ho-chieu", "--out", str(tmp_path / "out")])
+    out = flat(capsys.readouterr().out)
+    assert code == 0, out
+    assert "✔ home 200" in out and "✔ tracking 200" in out
+    assert 'found search_input: [data-testid="search-input"]' in out
+    assert "OK: checked to payment" in out
+    with sqlite3.connect(server.db_path) as db:
+        assert db.execute("SELECT count(*) FROM dossiers").fetchone()[0] == 0
+        assert db.execute("SELECT count(*) FROM payments").fetchone()[0] == 0
+
+
+@pytest.mark.browser
+def test_one_wrong_selector_is_named_with_its_step_and_a_screenshot(
+    sandbox_factory: Callable[..., Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = sandbox_factory()
+    wrong = '[data-testid="search-box"]'
+    prof = sandbox_profile(
+        tmp_path / "wrong.yaml",
+        server.url,
+        "search_input: '[data-testid=\"search-input\"]'",
+        f"search_input: '{wrong}'",
+    )
+    out_dir = tmp_path / "out"
+    code = main(["profile", "check", str(prof), "--step-timeout", "4", "--out", str(out_dir)])
+    out = flat(capsys.readouterr().out)
+    assert code == 1
+    assert f"FAILED at step find_service: search_input: {wrong}" in out
+    assert "✔ login" in out and "✔ otp" in out and "· form not_run" in out
+    shots = list(out_dir.rglob("*.png"))
+    assert len(shots) == 1 and str(shots[0]) in out
+
+
+@pytest.mark.browser
+def test_the_fixture_portal_profile_checks_and_a_wrong_label_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with OtherPortal(citizens_count=20) as portal:
+        good = profile_for(portal, tmp_path / "good.yaml")
+        assert (
+            main(
+                [
+                    "profile",
+                    "check",
+                    str(good),
+                    "--service",
+                    "dang-ky-thuong-tru",
+                    "--out",
+                    str(tmp_path / "a"),
+                ]
+            )
+            == 0
+        )
+        assert "OK: checked to submit" in flat(capsys.readouterr().out)
+        bad = profile_for(
+            portal,
+            tmp_path / "bad.yaml",
+            replace={"login_password: {label: Mật khẩu}": "login_password: {label: Mat khau}"},
+        )
+        code = main(["profile", "check", str(bad), "--step-timeout", "4", "--out", str(tmp_path / "b")])
+        assert code == 1
+        assert 'FAILED at step login: login_password: label "Mat khau"' in flat(capsys.readouterr().out)
+        assert portal.counts() == {"dossiers": 0, "payments": 0}
+
+
+def test_a_broken_profile_is_exit_2_with_file_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    prof = sandbox_profile(
+        tmp_path / "v2.yaml",
+        "http://127.0.0.1:1",
+        "  field: '[data-testid=\"field-{field}\"]'",
+        "  field: null",
+    )
+    assert main(["profile", "check", str(prof)]) == 2
+    err = flat(capsys.readouterr().err)
+    assert "selectors.field" in err and "give a selector, not null" in err and f"{prof}:" in err

@@ -6,6 +6,9 @@ look at (screenshots, reports) go under test-artifacts/, which git ignores.
 
 from __future__ import annotations
 
+import fcntl
+import os
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -48,21 +51,36 @@ def sandbox(sandbox_factory: Callable[..., object]) -> object:
     return sandbox_factory()
 
 
-# Tests that sweep all 25 services in a browser (or a whole demo) measure steps against timeouts on a
+# Tests that sweep all 25 services in a browser (or run a whole demo) time steps against timeouts on a
 # 2-core machine: two of them at once starve each other's browser and fail for the machine's sake, not
-# the code's. `scripts/test` runs pytest with `--dist loadgroup`, so these share one worker and run one
-# at a time while the other worker takes the rest of the suite.
+# the code's. A lock file shared by the xdist workers of one run lets one sweep run at a time while the
+# other worker goes on with the rest of the suite.
 SWEEPS = (
     "tests/playwright_journeys/test_shop_sweeps.py",
     "tests/playwright_journeys/test_production_look_only.py",
     "tests/dvcwatch/test_demo.py",
     "tests/dvcwatch/test_rehearse.py::test_rehearse_end_to_end",
 )
+SWEEP_TIMEOUT = 1800  # its own run plus waiting for the other worker's sweep
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Runs before xdist reads the `xdist_group` marks."""
     for item in items:
         if item.nodeid.startswith(SWEEPS):
-            item.add_marker(pytest.mark.xdist_group("sweeps"))
+            item.add_marker(pytest.mark.timeout(SWEEP_TIMEOUT))
+
+
+@pytest.fixture(autouse=True)
+def _one_sweep_at_a_time(request: pytest.FixtureRequest) -> Iterator[None]:
+    if not request.node.nodeid.startswith(SWEEPS):
+        yield
+        return
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID", f"solo-{os.getpid()}")
+    lock = Path(tempfile.gettempdir()) / f"dvcwatch-sweeps-{run}.lock"
+    with lock.open("a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)

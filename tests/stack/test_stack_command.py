@@ -43,6 +43,12 @@ def test_down_stops_recorded_pids_and_leaves_a_recycled_pid_alone(tmp_path: Path
     ours = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True)
     stranger = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True)
     try:
+        # a child shows its own command line only once it has exec'd; before that it looks like pytest
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not all(
+            any("time.sleep" in part for part in procs.pid_command(p.pid)) for p in (ours, stranger)
+        ):
+            time.sleep(0.02)
         state = {
             "started_at": time.time(),
             "settings": {"run_dir": str(tmp_path), "wards": []},

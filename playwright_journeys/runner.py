@@ -298,6 +298,10 @@ class Sweep:
                     else:
                         harness = f"{type(exc).__name__}: {_first_line(exc)}"
                     status, detail = "failed", (failure.message if failure else harness or "")
+                if failure is not None and self._is_crash(BaseException(), page):
+                    # the step saw "nothing came" because our browser died under it, not the portal
+                    crashed, failure = True, None
+                    harness = detail = f"browser crashed during the {name} step"
                 if failure is not None and status == "failed":
                     owner = _arrival_owner(cfg.profile, names, name, j.nav_url)
                     if owner:

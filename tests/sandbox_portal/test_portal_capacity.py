@@ -37,7 +37,9 @@ async def test_latency_climbs_then_503_past_the_knee(sandbox_factory) -> None:
     rejected = [st for st, _ in above if st == 503]
     assert rejected, "no 503 past the knee"
     assert len(ok) >= 10  # the workers and the queue were served
-    assert ok[-1] > 3 * ok[0]  # queued requests waited: latency climbs with the queue
+    # queued requests waited: the last served waited several service times longer than the first
+    # (a difference, so the client's own overhead on a busy machine cancels out)
+    assert ok[-1] - ok[0] >= 0.15
     assert ok[-1] >= 0.2
 
 

@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from dvcwatch.embedded import EmbeddedSandbox  # noqa: E402
+from dvcwatch.procs import children_map  # noqa: E402
 
 RUN_TIMEOUT = 600
 SAMPLE_SECONDS = 0.1
@@ -36,16 +37,7 @@ TARGET_BYTES = 1.5 * 1024**3
 
 
 def _children_map() -> dict[int, list[int]]:
-    kids: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            kids.setdefault(ppid, []).append(int(entry))
-    return kids
+    return children_map()
 
 
 def _tree(root: int) -> list[int]:

@@ -106,6 +106,20 @@ def pid_command(pid: int) -> list[str]:
         return []
 
 
+def children_map() -> dict[int, list[int]]:
+    """Parent pid → child pids, read from /proc: how a browser's or a stack's process tree is found."""
+    kids: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            kids.setdefault(ppid, []).append(int(entry))
+    return kids
+
+
 def stop_pid(pid: int, expect: str, timeout: float = 10.0) -> bool:
     """Stop the process group led by `pid` if `pid` still runs a command containing `expect`.
 

@@ -180,3 +180,15 @@ def load_model(model: type[M], path: str | Path) -> M:
 def load_model_text(model: type[M], text: str, source: str = "<text>") -> M:
     data, lines = parse_yaml(text, source)
     return validate(model, data, lines, source)
+
+
+def resolve_named(name_or_file: str, directory: Path, what: str) -> Path:
+    """A built-in name (`stepped-ramp` → DIR/stepped-ramp.yaml) or a path; unknown names list the built-ins."""
+    p = Path(name_or_file)
+    if p.suffix in (".yaml", ".yml") or p.exists():
+        return p
+    candidate = directory / f"{name_or_file}.yaml"
+    if candidate.exists():
+        return candidate
+    known = ", ".join(sorted(x.stem for x in directory.glob("*.yaml")))
+    raise ConfigError(f"unknown {what} {name_or_file!r}; built-in {what}s: {known}")

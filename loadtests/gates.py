@@ -14,9 +14,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from dvcwatch.errors import ConfigError
 from dvcwatch.steps import STEPS
-from dvcwatch.yamlconfig import load_model
+from dvcwatch.yamlconfig import load_model, resolve_named
 from loadtests.counts import Counts
 
 GATES_DIR = Path(__file__).with_name("gates")
@@ -72,14 +71,7 @@ class GateResult:
 
 
 def gates_path(name_or_file: str) -> Path:
-    p = Path(name_or_file)
-    if p.suffix in (".yaml", ".yml") or p.exists():
-        return p
-    candidate = GATES_DIR / f"{name_or_file}.yaml"
-    if candidate.exists():
-        return candidate
-    known = ", ".join(sorted(x.stem for x in GATES_DIR.glob("*.yaml")))
-    raise ConfigError(f"unknown gates {name_or_file!r}; built-in gates: {known}")
+    return resolve_named(name_or_file, GATES_DIR, "gates")
 
 
 def load_gates(name_or_file: str) -> tuple[GatesConfig, Path]:

@@ -11,8 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from dvcwatch.errors import ConfigError
-from dvcwatch.yamlconfig import load_model
+from dvcwatch.yamlconfig import load_model, resolve_named
 
 PROFILES_DIR = Path(__file__).with_name("profiles")
 
@@ -144,14 +143,7 @@ class LoadProfile(Strict):
 
 def profile_path(name_or_file: str) -> Path:
     """A profile name (`stepped-ramp`) resolves in loadtests/profiles/; anything else is a path."""
-    p = Path(name_or_file)
-    if p.suffix in (".yaml", ".yml") or p.exists():
-        return p
-    candidate = PROFILES_DIR / f"{name_or_file}.yaml"
-    if candidate.exists():
-        return candidate
-    known = ", ".join(sorted(x.stem for x in PROFILES_DIR.glob("*.yaml")))
-    raise ConfigError(f"unknown load profile {name_or_file!r}; built-in profiles: {known}")
+    return resolve_named(name_or_file, PROFILES_DIR, "load profile")
 
 
 def load_profile(name_or_file: str) -> tuple[LoadProfile, Path]:

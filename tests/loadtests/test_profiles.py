@@ -88,7 +88,7 @@ def test_invalid_profiles_name_file_line_and_field(filename: str, message: str) 
 
 
 def test_an_unknown_profile_name_lists_the_builtin_ones() -> None:
-    with pytest.raises(ConfigError, match=r"built-in profiles: .*stepped-ramp"):
+    with pytest.raises(ConfigError, match=r"built-in load profiles: .*stepped-ramp"):
         load_profile("steped-ramp")
 
 

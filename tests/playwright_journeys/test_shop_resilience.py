@@ -10,6 +10,7 @@ import pytest
 
 from dvcwatch.catalog import load_catalog
 from dvcwatch.embedded import EmbeddedSandbox
+from dvcwatch.procs import children_map
 from dvcwatch.profile import load_profile
 from playwright_journeys.personas import load_personas
 from playwright_journeys.runner import Job, SweepConfig, run_sweep
@@ -20,16 +21,7 @@ SERVICES = ["xac-nhan-so-cmnd", "khai-bao-tam-vang", "thong-bao-luu-tru", "doi-c
 
 
 def _children() -> dict[int, list[int]]:
-    kids: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            kids.setdefault(ppid, []).append(int(entry))
-    return kids
+    return children_map()
 
 
 def _cmd(pid: int) -> str:

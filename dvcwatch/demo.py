@@ -11,8 +11,6 @@ what was injected; the injected faults are only used to say whether the two agre
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +20,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from dvcwatch.sibling import TIMED_OUT, run_dvcwatch
 from dvcwatch.yamlconfig import load_model
 
 SCENARIOS = Path(__file__).with_name("scenarios")
@@ -147,22 +146,10 @@ class Demo:
     # -------------------------------------------------------------- helpers
 
     def _dvcwatch(self, args: list[str], log: Path, timeout: float) -> int:
-        """Run a sibling sub-command as its own process (as a user would), its output kept in a log."""
-        log.parent.mkdir(parents=True, exist_ok=True)
-        with log.open("wb") as f:
-            try:
-                proc = subprocess.run(
-                    [sys.executable, "-m", "dvcwatch", *args],
-                    stdout=f,
-                    stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                    timeout=timeout,
-                    check=False,
-                )
-            except subprocess.TimeoutExpired:
-                self.findings.problems.append(f"`dvcwatch {args[0]}` did not finish within {timeout:.0f} s")
-                return 124
-        return proc.returncode
+        code = run_dvcwatch(args, log, timeout)
+        if code == TIMED_OUT:
+            self.findings.problems.append(f"`dvcwatch {args[0]}` did not finish within {timeout:.0f} s")
+        return code
 
     def _wait_for_alert(self, stack: Any, name: str, status: str, since: float, limit: float) -> float | None:
         deadline = time.monotonic() + limit

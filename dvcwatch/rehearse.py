@@ -12,8 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -21,6 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from dvcwatch.catalog import Catalog, load_catalog
+from dvcwatch.sibling import TIMED_OUT, run_dvcwatch
 from dvcwatch.yamlconfig import load_model
 
 POOL_PATH = Path(__file__).with_name("scenarios") / "rehearse.yaml"
@@ -205,33 +204,14 @@ def run_probes_once(base_url: str, out: Path) -> list[dict[str, Any]]:
 def run_journeys(base_url: str, out: Path, step_timeout: float, parallel: int) -> list[dict[str, Any]]:
     shop_out = out / "shop"
     log = out / "shop.log"
-    with log.open("wb") as f:
-        proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "dvcwatch",
-                "shop",
-                "--target",
-                base_url,
-                "--out",
-                str(shop_out),
-                "--step-timeout",
-                str(step_timeout),
-                "--parallel",
-                str(parallel),
-            ],
-            stdout=f,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            timeout=600,
-            check=False,
-        )
+    args = ["shop", "--target", base_url, "--out", str(shop_out)]
+    args += ["--step-timeout", str(step_timeout), "--parallel", str(parallel)]
+    code = run_dvcwatch(args, log, timeout=600)
     results = shop_out / "results.json"
-    if proc.returncode == 2 or not results.exists():
+    if code in (2, TIMED_OUT) or not results.exists():
         from dvcwatch.errors import DvcwatchError
 
-        raise DvcwatchError(f"the journey sweep did not run (exit {proc.returncode}); see {log}")
+        raise DvcwatchError(f"the journey sweep did not run (exit {code}); see {log}")
     return json.loads(results.read_text(encoding="utf-8"))["results"]
 
 

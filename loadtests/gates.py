@@ -86,10 +86,12 @@ def evaluate(
     seconds: float,
     *,
     with_throughput: bool = True,
+    skip_unmeasured: bool = False,
 ) -> list[GateResult]:
     """Each gate against one window (a whole run, or one stage): latency is an upper limit,
-    throughput a lower one. A latency gate with no requests to measure does not pass: nothing was
-    certified."""
+    throughput a lower one. Over a whole run, a latency gate with no requests to measure does not
+    pass: nothing was certified. A few seconds of one ramp stage may simply hold no submission, so
+    `skip_unmeasured` leaves such a gate out instead of calling the stage broken."""
     out: list[GateResult] = []
     for cls, limit in gates.latency.items():
         counts = classes.get(cls, Counts())
@@ -97,6 +99,8 @@ def evaluate(
             if bound is None:
                 continue
             measured = counts.percentile_seconds(0.95 if q == "p95" else 0.99)
+            if measured is None and skip_unmeasured:
+                continue
             passed = measured is not None and measured <= bound
             out.append(GateResult(f"latency.{cls}.{q}", bound, measured, passed, "s"))
     if gates.error_ratio is not None:

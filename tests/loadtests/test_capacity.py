@@ -34,7 +34,7 @@ def test_the_stepped_ramp_finds_the_knee_within_20_percent_of_capacity(
     assert not report["partial"]
     assert len(report["stages"]) == 8
     # below the knee the portal kept up: the first stage is within every SLO
-    assert report["stages"][0]["within_slo"]
+    assert report["stages"][0]["within_slo"], report["stages"][0]
     assert (tmp_path / "report.html").read_text().count("<svg") >= 4
 
 

@@ -87,3 +87,21 @@ def test_the_throughput_floor_is_a_lower_limit() -> None:
 def test_invalid_gates_are_refused_with_the_field(text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_model_text(GatesConfig, text, "gates.yaml")
+
+
+def test_a_class_without_requests_fails_a_run_but_is_left_out_of_a_stage() -> None:
+    gates, _ = load_gates("default")
+    per_name = {"dang-ky-xe:find_service": counts({20: 50}), "dang-ky-xe:login": counts({40: 10})}
+    classes = by_step_class(per_name, gates.step_classes)
+    run = {g.name: g for g in evaluate(gates, classes, load_total(per_name), 10)}
+    assert not run["latency.write.p95"].passed
+    assert run["latency.write.p95"].measured is None
+    stage = {
+        g.name: g
+        for g in evaluate(
+            gates, classes, load_total(per_name), 10, with_throughput=False, skip_unmeasured=True
+        )
+    }
+    assert "latency.write.p95" not in stage
+    assert "throughput.min" not in stage
+    assert stage and all(g.passed for g in stage.values())

@@ -112,7 +112,11 @@ class CommandOtpConfig(_Base):
 
 class TotpOtpConfig(_Base):
     source: Literal["totp"]
-    totp_secret_env: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    totp_secret_env: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="environment variable with the base32 seed; else the account's `totp_secret`",
+    )
     digits: int = Field(6, ge=6, le=8)
     period: int = Field(30, ge=10, le=300)
     algorithm: Literal["sha1", "sha256", "sha512"] = "sha1"
@@ -450,8 +454,13 @@ def make_source(
     *,
     base_url: str | None = None,
     environ: Mapping[str, str] | None = None,
+    totp_secret: Secret | None = None,
 ) -> OtpSource:
-    """Build the source a profile's `otp:` block describes; a missing env variable is a ConfigError."""
+    """Build the source a profile's `otp:` block describes; a missing env variable is a ConfigError.
+
+    `totp_secret` is the logged-in account's own seed (from the environment or the secrets file, see
+    `dvcwatch.credentials`): each test account has its own authenticator, so it wins over the block's
+    `totp_secret_env`."""
     env = os.environ if environ is None else environ
     if isinstance(config, SandboxOtpConfig):
         return SandboxOtp(
@@ -479,17 +488,21 @@ def make_source(
     if isinstance(config, CommandOtpConfig):
         return CommandOtp(config.command, timeout=config.timeout, regex=config.regex)
     if isinstance(config, TotpOtpConfig):
-        raw = env.get(config.totp_secret_env)
-        if not raw:
+        if totp_secret is not None:
+            raw, where = totp_secret.reveal(), "the account's totp_secret"
+        elif config.totp_secret_env:
+            raw = env.get(config.totp_secret_env, "")
+            where = f"environment variable {config.totp_secret_env}"
+            if not raw:
+                raise ConfigError(f"otp: {where} (totp_secret_env) is not set")
+        else:
             raise ConfigError(
-                f"otp: environment variable {config.totp_secret_env} (totp_secret_env) is not set"
+                "otp: a totp source needs totp_secret_env, or an account with totp_secret (accounts:)"
             )
         try:
             key = decode_base32(raw)
         except ValueError:
-            raise ConfigError(
-                f"otp: environment variable {config.totp_secret_env} does not hold a base32 secret"
-            ) from None
+            raise ConfigError(f"otp: {where} does not hold a base32 secret") from None
         return TotpOtp(
             key,
             digits=config.digits,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import shlex
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -28,7 +29,7 @@ from pydantic import (
     model_validator,
 )
 
-from dvcwatch.credentials import AccountSpec
+from dvcwatch.credentials import AccountsConfig, AccountSpec
 from dvcwatch.errors import ConfigError, LocatedValueError
 from dvcwatch.politeness import PolitenessConfig
 from dvcwatch.yamlconfig import load_model
@@ -178,6 +179,23 @@ class OtpSource(BaseModel):
     digits: int | None = Field(None, ge=6, le=8)
     period: int | None = Field(None, ge=10, le=300)
     algorithm: Literal["sha1", "sha256", "sha512"] | None = None
+
+    def source_config(self) -> dict[str, Any]:
+        """The keys this source takes, as `dvcwatch.otp_sources.OtpConfig` reads them (a probe's
+        `otp:` block, or the journey's before it bounds the timeout by the step's)."""
+        raw = self.model_dump(exclude_none=True)
+        if isinstance(raw.get("command"), str):
+            raw["command"] = shlex.split(raw["command"])
+        return {k: v for k, v in raw.items() if k in OTP_KEYS[self.source]}
+
+
+OTP_KEYS: dict[str, set[str]] = {
+    "sandbox": {"source", "url", "timeout", "poll_interval", "regex"},
+    "http": {"source", "url", "timeout", "poll_interval", "regex", "json_field", "token_env"},
+    "command": {"source", "command", "timeout", "regex"},
+    "totp": {"source", "totp_secret_env", "timeout", "digits", "period", "algorithm"},
+    "prompt": {"source", "timeout"},
+}
 
 
 class Identities(BaseModel):
@@ -476,6 +494,13 @@ class Profile(BaseModel):
             raise LocatedValueError(
                 f"no account {self.account!r} under accounts (known: {known})", ("account",)
             )
+        if self.otp.source == "totp" and not self.otp.totp_secret_env:
+            spec = next((a for a in self.accounts if a.name == self.account), None)
+            if spec is None or spec.totp_secret is None:
+                raise LocatedValueError(
+                    "a totp source needs totp_secret_env, or `account:` naming an account with totp_secret",
+                    ("otp", "totp_secret_env"),
+                )
         if self.allow_submit and self.environment != "production":
             raise LocatedValueError("allow_submit only means something in production", ("allow_submit",))
         return self
@@ -493,6 +518,10 @@ class Profile(BaseModel):
         if mapped:
             return mapped.code
         return service.codes[0].code if service.codes else service.id
+
+    def accounts_config(self) -> AccountsConfig:
+        """The test accounts and where their secrets live, for `dvcwatch.credentials.Credentials`."""
+        return AccountsConfig(secrets_file=self.secrets_file, accounts=self.accounts)
 
     @property
     def look_only(self) -> bool:

@@ -122,7 +122,7 @@ class Sweep:
         for url in prof.hosts():
             self.politeness.check_target(url)
         if prof.account:
-            creds = Credentials(_accounts_config(prof), base_dir=self.cfg.profile_dir)
+            creds = Credentials(prof.accounts_config(), base_dir=self.cfg.profile_dir)
             self.account = creds.account(prof.account)
             for secret in self.account.secrets():
                 self.redactor.add(secret)
@@ -246,8 +246,7 @@ class Sweep:
         if self.account is not None:
             j.username, j.password = self.account.username, self.account.password
             j.account = self.account.name
-            spec = next(a for a in cfg.profile.accounts if a.name == self.account.name)
-            j.totp_env = spec.totp_secret.env if spec.totp_secret else None
+            j.totp_secret = self.account.totp_secret
         if self._polite():
             await self.politeness.install_on_context(context)
         j.watch_navigation()
@@ -486,12 +485,6 @@ def _redact_zip(path: Path, redactor: Redactor) -> None:
         for info, data in entries:
             z.writestr(info, redactor.bytes(data))
     tmp.replace(path)
-
-
-def _accounts_config(profile: Profile):  # type: ignore[no-untyped-def]
-    from dvcwatch.credentials import AccountsConfig
-
-    return AccountsConfig(secrets_file=profile.secrets_file, accounts=profile.accounts)
 
 
 def _host(url: str) -> str:

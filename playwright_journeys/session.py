@@ -59,7 +59,7 @@ class Journey:
     username: str = ""
     password: Secret | None = field(default=None, repr=False)
     account: str = ""  # the profile's account name, "" for a synthetic citizen
-    totp_env: str | None = None  # an account's TOTP seed, when the OTP source is totp
+    totp_secret: Secret | None = None  # the account's own TOTP seed, when the OTP source is totp
     redactor: Redactor = field(default_factory=Redactor, repr=False)
     look_only: bool = False  # production: stop at the last reversible point
     checked_to: str | None = None

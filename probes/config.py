@@ -18,6 +18,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from dvcwatch.errors import ConfigError
+from dvcwatch.otp_sources import OtpConfig
+from dvcwatch.politeness import PolitenessConfig
 from dvcwatch.yamlconfig import PathKey, line_for, parse_yaml, read_yaml, validate
 
 SOFT_FAILURE_MARKERS = ('data-testid="error-banner"', "Hệ thống đang bận")
@@ -124,21 +126,39 @@ class Credentials(Strict):
     """Who logs in. Secrets live in environment variables named here and are never printed.
 
     `synthetic` picks a deterministic test citizen (dvcwatch.identities) and is only for the sandbox,
-    whose pre-registered citizens are derived from the same seed."""
+    whose pre-registered citizens are derived from the same seed. `profile` + `account` log in as one
+    of a target profile's test accounts (its `accounts:`, secrets from the environment or its private
+    secrets file), so the prober and the mystery shopper share one place where credentials are kept."""
 
     cccd: str | None = Field(None, pattern=r"^\d{12}$")
     cccd_env: str | None = Field(None, pattern=_ENV_RE.pattern)
     password_env: str | None = Field(None, pattern=_ENV_RE.pattern)
     synthetic: dict[str, int] | None = Field(None, description="{seed: 42, index: 0}")
+    profile: str | None = Field(None, description="a target profile file; relative to this config")
+    account: str | None = Field(None, description="one of the profile's accounts; default its `account`")
 
     @model_validator(mode="after")
     def _one_source(self) -> Credentials:
+        direct = bool(self.cccd or self.cccd_env or self.password_env)
+        given = [
+            n for n, on in (("synthetic", self.synthetic is not None), ("profile", bool(self.profile))) if on
+        ]
+        if direct:
+            given.append("cccd/password_env")
+        if len(given) > 1:
+            raise ValueError(f"one source of credentials, not {' and '.join(given)}")
+        if self.account and not self.profile:
+            raise ValueError("account names one of a profile's accounts: give profile too")
         if self.synthetic is not None:
             if set(self.synthetic) - {"seed", "index"}:
                 raise ValueError("synthetic takes only seed and index")
             return self
+        if self.profile:
+            return self
         if not (self.cccd or self.cccd_env) or not self.password_env:
-            raise ValueError("give cccd (or cccd_env) and password_env, or synthetic: {seed, index}")
+            raise ValueError(
+                "give cccd (or cccd_env) and password_env, profile (+ account), or synthetic: {seed, index}"
+            )
         return self
 
     def env_names(self) -> list[str]:
@@ -153,6 +173,10 @@ class ApiFlowTarget(TargetBase):
     credentials: Credentials
     otp_url: str = Field(
         "/_sandbox/otp?cccd={cccd}", description="where the OTP is read; relative to the portal origin"
+    )
+    otp: OtpConfig | None = Field(
+        None,
+        description="an OTP source as in a profile's `otp:` block (http, command, totp…); wins over otp_url",
     )
     form_service: str | None = Field(None, description="whose form schema to fetch; default `service`")
     dossier: str | None = Field(None, description="a dossier code whose status is checked")
@@ -170,10 +194,13 @@ class ApiFlowTarget(TargetBase):
     def _has_form(self) -> ApiFlowTarget:
         if not (self.form_service or self.service):
             raise ValueError("an api_flow needs `service` (or `form_service`) to fetch a form schema")
+        if self.otp is not None and self.otp.source == "prompt":
+            raise ValueError("a prober runs unattended: an OTP source of `prompt` cannot work here")
         return self
 
     def env_names(self) -> list[str]:
-        return [*self.credentials.env_names(), *([self.dossier_env] if self.dossier_env else [])]
+        otp_env = [n for n in (getattr(self.otp, k, None) for k in ("token_env", "totp_secret_env")) if n]
+        return [*self.credentials.env_names(), *([self.dossier_env] if self.dossier_env else []), *otp_env]
 
 
 Target = Annotated[HttpTarget | TlsTarget | ApiFlowTarget, Field(discriminator="kind")]
@@ -188,6 +215,11 @@ class ProbeConfig(Strict):
     defaults: dict[str, Any] = {}
     modules: dict[str, dict[str, Any]] = {}
     targets: list[Target] = []
+    politeness: PolitenessConfig = Field(
+        PolitenessConfig(),
+        description="per-host limits and the operator's contact toward hosts that are not loopback "
+        "(read at start; a reload does not change it)",
+    )
 
     @field_validator("vantage")
     @classmethod
@@ -302,21 +334,53 @@ def check_services(config: ProbeConfig, source: str, lines: dict[PathKey, int] |
                 ) from None
 
 
-def _finish(data: Any, lines: dict[PathKey, int], source: str, secrets: bool) -> ProbeConfig:
+def _profiles_beside(merged: dict[str, Any], base_dir: Path | None) -> None:
+    """A `credentials.profile` is written relative to the probe config, wherever the prober runs."""
+    if base_dir is None:
+        return
+    for t in merged.get("targets") or []:
+        creds = t.get("credentials") if isinstance(t, dict) else None
+        if isinstance(creds, dict) and isinstance(creds.get("profile"), str):
+            p = Path(creds["profile"]).expanduser()
+            t["credentials"] = {**creds, "profile": str(p if p.is_absolute() else base_dir / p)}
+
+
+def check_accounts(config: ProbeConfig, source: str, lines: dict[PathKey, int]) -> None:
+    """A profile account is resolved on load, so a missing secret stops the prober before it starts."""
+    from probes.checks.api_flow import profile_login
+
+    for i, t in enumerate(config.targets):
+        if isinstance(t, ApiFlowTarget) and t.credentials.profile:
+            try:
+                profile_login(t.credentials)
+            except ConfigError as exc:
+                raise ConfigError(
+                    exc.message if hasattr(exc, "message") else str(exc),
+                    path=source,
+                    line=line_for(lines, ("targets", i, "credentials")),
+                    field=f"targets[{i}]({t.name}).credentials",
+                ) from None
+
+
+def _finish(
+    data: Any, lines: dict[PathKey, int], source: str, secrets: bool, base_dir: Path | None = None
+) -> ProbeConfig:
     if data is not None and not isinstance(data, dict):
         raise ConfigError("a probe config is a mapping with `targets:`", path=source, line=1)
     merged = _merge(data or {}, lines, source)
+    _profiles_beside(merged, base_dir)
     config = validate(ProbeConfig, merged, lines, source)
     check_services(config, source, lines)
     if secrets:
         check_secrets(config, source)
+        check_accounts(config, source, lines)
     return config
 
 
 def load_config(path: str | Path, *, secrets: bool = True) -> ProbeConfig:
     """Read, merge and validate a probe config; any problem is one ConfigError naming file and line."""
     data, lines = read_yaml(path)
-    return _finish(data, lines, str(path), secrets)
+    return _finish(data, lines, str(path), secrets, Path(path).resolve().parent)
 
 
 def load_config_text(text: str, source: str = "<text>", *, secrets: bool = True) -> ProbeConfig:

@@ -8,6 +8,7 @@ which services matter most) and committed.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -45,7 +46,13 @@ def _service_url(profile: Profile, service_id: str, catalog: Catalog) -> str | N
     return profile.url(path, service=service_id)
 
 
-def generate(profile: Profile, vantage: str = "default", catalog: Catalog | None = None) -> dict[str, Any]:
+def generate(
+    profile: Profile,
+    vantage: str = "default",
+    catalog: Catalog | None = None,
+    profile_path: str | None = None,
+) -> dict[str, Any]:
+    """`profile_path`: the profile's file, when it is one, so the api_flow logs in as its account."""
     catalog = catalog or load_catalog()
     p = profile.paths
     api = profile.url(p.api_base).rstrip("/")
@@ -78,10 +85,10 @@ def generate(profile: Profile, vantage: str = "default", catalog: Catalog | None
                 "must_contain": ['"pages"'],
             }
         )
-    flow = api_flow(profile, catalog)
+    flow = api_flow(profile, catalog, profile_path)
     if flow:
         targets.append(flow)
-    return {
+    config: dict[str, Any] = {
         "version": 1,
         "vantage": vantage,
         "concurrency": 32,
@@ -89,27 +96,39 @@ def generate(profile: Profile, vantage: str = "default", catalog: Catalog | None
         "modules": MODULES,
         "targets": targets,
     }
+    polite = profile.politeness.model_dump(exclude_defaults=True)
+    if polite:  # the operator's contact and limits, as the journeys use them
+        config["politeness"] = polite
+    return config
 
 
-def api_flow(profile: Profile, catalog: Catalog) -> dict[str, Any] | None:
-    """Log in, OTP, form schema: only where the profile says how to read an OTP over HTTP."""
-    if profile.otp.source not in ("sandbox", "http") or not profile.otp.url:
+def api_flow(profile: Profile, catalog: Catalog, profile_path: str | None = None) -> dict[str, Any] | None:
+    """Log in, OTP, form schema, as the mystery shopper would: the profile's test account (when the
+    profile names one and is a file) and its OTP source. A person typing the code cannot serve an
+    unattended prober, so a `prompt` source gets no api_flow."""
+    if profile.otp.source == "prompt" or (profile.otp.source in ("sandbox", "http") and not profile.otp.url):
         return None
     service = FLOW_SERVICE if any(s.id == FLOW_SERVICE for s in catalog.services) else catalog.services[0].id
+    creds: dict[str, Any]
     if profile.environment == "sandbox":
         # the sandbox pre-registers citizens(seed, n): a synthetic one needs no secret
         # the last pre-registered citizen is the probes': journeys count up from 0, so they never share an OTP
-        creds: dict[str, Any] = {
-            "synthetic": {"seed": profile.identities.seed, "index": profile.identities.count - 1}
-        }
+        creds = {"synthetic": {"seed": profile.identities.seed, "index": profile.identities.count - 1}}
+    elif profile_path and profile.account:
+        creds = {"profile": str(Path(profile_path).resolve()), "account": profile.account}
     else:
         creds = {"cccd_env": "DVCWATCH_PROBE_CCCD", "password_env": "DVCWATCH_PROBE_PASSWORD"}
+    otp: dict[str, Any] = (
+        {"otp_url": profile.otp.url}
+        if profile.otp.source == "sandbox"
+        else {"otp": profile.otp.source_config()}
+    )
     return {
         "name": "api-flow",
         "kind": "api_flow",
         "service": service,
         "url": profile.url(profile.paths.api_base).rstrip("/"),
-        "otp_url": profile.otp.url,
+        **otp,
         "credentials": creds,
         "interval": "120s",
         "timeout": "30s",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from dvcwatch.politeness import Politeness
 from probes.config import ProbeConfig
 from probes.runner import Result, new_session, run_probe
 
@@ -12,7 +13,7 @@ from probes.runner import Result, new_session, run_probe
 async def probe_all(config: ProbeConfig, on_result: Callable[[Result], None] | None = None) -> list[Result]:
     """All targets concurrently (bounded by `concurrency`), results in config order."""
     sem = asyncio.Semaphore(config.concurrency)
-    async with new_session() as session:
+    async with new_session(politeness=Politeness(config.politeness)) as session:
 
         async def one(target) -> Result:  # type: ignore[no-untyped-def]
             async with sem:

@@ -16,6 +16,7 @@ from pathlib import Path
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
+from dvcwatch.politeness import Politeness
 from probes.exporter import Exporter
 from probes.metrics import ProbeMetrics
 from probes.reload import ConfigSource, Reloader
@@ -50,7 +51,7 @@ class Prober:
     async def run(self, duration: float | None = None, ready: Callable[[str], None] | None = None) -> None:
         self.stop_event = stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        async with new_session() as session:
+        async with new_session(politeness=Politeness(self.config.politeness)) as session:
             scheduler = Scheduler(self.config, session, self.metrics, on_result=self.on_result)
             reloader = Reloader(self.source, self.config, self.metrics, scheduler.apply)
             exporter = Exporter(

@@ -78,7 +78,11 @@ def _generate(args: argparse.Namespace) -> int:
     from probes.generate import generate, to_yaml
 
     profile = load_profile(args.from_catalog)
-    text = to_yaml(generate(profile, vantage=args.vantage or "default"), profile)
+    is_file = not str(args.from_catalog).startswith(("http://", "https://"))
+    config = generate(
+        profile, vantage=args.vantage or "default", profile_path=args.from_catalog if is_file else None
+    )
+    text = to_yaml(config, profile)
     load_config_text(text, "<generated>", secrets=False)  # what we print must load
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")

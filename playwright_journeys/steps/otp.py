@@ -9,8 +9,6 @@ The code is handed to the run's redactor the moment it arrives, before it is typ
 
 from __future__ import annotations
 
-import shlex
-
 from pydantic import TypeAdapter
 
 from dvcwatch.otp_sources import OtpConfig, OtpRequest, OtpUnavailable, make_source
@@ -21,33 +19,16 @@ from playwright_journeys.steps import step
 
 def _source_config(j: Journey, wait: float):  # type: ignore[no-untyped-def]
     """The profile's `otp:` block as an `otp_sources` config, bounded by this step's wait."""
-    raw = j.profile.otp.model_dump(exclude_none=True)
-    if raw.get("source") == "totp" and j.totp_env:
-        raw["totp_secret_env"] = j.totp_env
-    if isinstance(raw.get("command"), str):
-        raw["command"] = shlex.split(raw["command"])
-    if raw.get("source") != "sandbox" and raw.get("source") != "http":
-        raw.pop("url", None)
-    raw = {k: v for k, v in raw.items() if k in _allowed(raw.get("source", "sandbox"))}
+    raw = j.profile.otp.source_config()
     raw["timeout"] = min(float(raw.get("timeout", wait)), wait)
     return TypeAdapter(OtpConfig).validate_python(raw)
-
-
-def _allowed(source: str) -> set[str]:
-    return {
-        "sandbox": {"source", "url", "timeout", "poll_interval", "regex"},
-        "http": {"source", "url", "timeout", "poll_interval", "regex", "json_field", "token_env"},
-        "command": {"source", "command", "timeout", "regex"},
-        "totp": {"source", "totp_secret_env", "timeout", "digits", "period", "algorithm"},
-        "prompt": {"source", "timeout"},
-    }.get(source, {"source"})
 
 
 @step("otp")
 async def otp(j: Journey) -> None:
     box = await j.expect("otp_input", "the one-time code box")
     wait = max(0.5, min(j.profile.journey.otp_wait_seconds, j.remaining_ms() / 1000 - 1))
-    source = make_source(_source_config(j, wait), base_url=j.profile.base_url)
+    source = make_source(_source_config(j, wait), base_url=j.profile.base_url, totp_secret=j.totp_secret)
     try:
         code = await source.fetch(OtpRequest(cccd=j.username, phone=j.citizen.phone, account=j.account))
     except OtpUnavailable:

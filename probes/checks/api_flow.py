@@ -2,8 +2,9 @@
 
 The home page can be up while login or the form service is down (VNeID overloaded in Aug 2025 while
 portals answered), so one probe walks the steps a citizen needs and reports the step that failed,
-named with the shared step vocabulary. Credentials come from environment variables (or a synthetic
-sandbox citizen) and never appear in a failure reason.
+named with the shared step vocabulary. Credentials come from environment variables, a target profile's
+test account, or a synthetic sandbox citizen; the OTP from any source a profile can name (sandbox
+endpoint, SMS forwarder, command, TOTP). Neither ever appears in a failure reason.
 """
 
 from __future__ import annotations
@@ -13,14 +14,19 @@ import json
 import os
 import ssl
 import time
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
 
+from dvcwatch.credentials import Secret
+from dvcwatch.errors import ConfigError
+from dvcwatch.otp_sources import OtpRequest, OtpSource, OtpUnavailable, make_source
 from probes.checks import CheckContext, Observation
 from probes.checks.http import describe_error
-from probes.config import SOFT_FAILURE_MARKERS, ApiFlowTarget
+from probes.config import SOFT_FAILURE_MARKERS, ApiFlowTarget, Credentials
 from probes.phases import ssl_context
 
 
@@ -31,18 +37,58 @@ class StepFailed(Exception):
         self.reason = reason
 
 
-def credentials(target: ApiFlowTarget) -> tuple[str, str]:
+@dataclass(frozen=True)
+class Login:
+    username: str
+    password: Secret = field(repr=False)
+    account: str = ""
+    totp_secret: Secret | None = field(default=None, repr=False)
+
+
+def profile_login(c: Credentials) -> Login:
+    """One of a target profile's test accounts; a ConfigError names what is missing, never a value."""
+    from dvcwatch.credentials import Credentials as Accounts
+    from dvcwatch.profile import load_profile
+
+    path = Path(c.profile or "")
+    profile = load_profile(path)
+    name = c.account or profile.account
+    if not name:
+        raise ConfigError(f"profile {path} names no `account:`; give credentials.account")
+    acc = Accounts(profile.accounts_config(), base_dir=path.parent).account(name)
+    return Login(acc.username, acc.password, acc.name, acc.totp_secret)
+
+
+def credentials(target: ApiFlowTarget) -> Login:
     c = target.credentials
     if c.synthetic is not None:
         from dvcwatch.identities import citizen
 
         who = citizen(c.synthetic.get("seed", 42), c.synthetic.get("index", 0))
-        return who.cccd, who.password
+        return Login(who.cccd, Secret(who.password))
+    if c.profile:
+        try:
+            return profile_login(c)
+        except ConfigError:
+            raise StepFailed("login", "credentials: the profile's account could not be resolved") from None
     cccd = c.cccd or os.environ.get(c.cccd_env or "", "")
     password = os.environ.get(c.password_env or "", "")
     if not cccd or not password:
         raise StepFailed("login", "credentials: environment variable not set")
-    return cccd, password
+    return Login(cccd, Secret(password))
+
+
+# One OTP source per target, kept across rounds: polling sources remember the codes they returned, so a
+# forwarder that still shows the last SMS is not mistaken for a new code.
+_SOURCES: dict[tuple[str, str], OtpSource] = {}
+
+
+def _otp_source(target: ApiFlowTarget, login: Login, client: _Client) -> OtpSource:
+    assert target.otp is not None
+    key = (target.name, target.otp.model_dump_json())
+    if key not in _SOURCES:
+        _SOURCES[key] = make_source(target.otp, base_url=client.origin, totp_secret=login.totp_secret)
+    return _SOURCES[key]
 
 
 class _Client:
@@ -95,16 +141,19 @@ async def check(target: ApiFlowTarget, ctx: CheckContext) -> Observation:
     client = _Client(target, ctx, obs)
     service = target.form_service or target.service
     try:
-        cccd, password = credentials(target)
+        who = credentials(target)
         login = await client.json(
             "login",
             "POST",
             f"{target.url}/auth/login",
-            {"cccd": cccd, "password": password, **({"service": target.service} if target.service else {})},
+            {
+                "cccd": who.username,
+                "password": who.password.reveal(),
+                **({"service": target.service} if target.service else {}),
+            },
         )
         challenge = _field(login, "challenge", "login")
-        otp_url = target.otp_url.format(cccd=cccd)
-        otp = _field(await client.json("otp", "GET", _absolute(client.origin, otp_url)), "otp", "otp")
+        otp = await _fetch_otp(target, who, client)
         token = _field(
             await client.json("otp", "POST", f"{target.url}/auth/otp", {"challenge": challenge, "otp": otp}),
             "token",
@@ -123,6 +172,26 @@ async def check(target: ApiFlowTarget, ctx: CheckContext) -> Observation:
     obs.content_match = True
     obs.success = True
     return obs
+
+
+async def _fetch_otp(target: ApiFlowTarget, who: Login, client: _Client) -> str:
+    """The code from the target's OTP source, its wait counted in the `otp` step. Without a source,
+    `otp_url` is read once through the probe's own session (the sandbox shows the code at once)."""
+    if target.otp is None:
+        url = _absolute(client.origin, target.otp_url.format(cccd=who.username))
+        return str(_field(await client.json("otp", "GET", url), "otp", "otp"))
+    started = time.perf_counter()
+    client.obs.current_step = "otp"
+    try:
+        source = _otp_source(target, who, client)
+        code = await source.fetch(OtpRequest(cccd=who.username, account=who.account))
+    except OtpUnavailable:
+        raise StepFailed("otp", "no one-time code arrived") from None
+    except ConfigError:
+        raise StepFailed("otp", "the OTP source is not configured (see the prober's log)") from None
+    finally:
+        client.obs.steps["otp"] = client.obs.steps.get("otp", 0.0) + time.perf_counter() - started
+    return code.reveal()
 
 
 def _absolute(origin: str, path: str) -> str:

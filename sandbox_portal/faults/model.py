@@ -127,12 +127,23 @@ class FaultSpec(Strict):
             raise ValueError("hang takes a number of seconds (or none: until the client gives up)")
         if isinstance(self.seconds, float | int) and self.seconds < 0:
             raise ValueError("seconds must not be negative")
-        if self.kind == "downgrade" and self.service is not None:
-            from dvcwatch.catalog import load_catalog
-
-            if load_catalog().service(self.service).level != "full":
-                raise ValueError(f"downgrade needs a full (toàn trình) service; {self.service} is partial")
+        if self.service is not None and self.kind in ("downgrade", "payment_failed"):
+            self._fits_service()
         return self
+
+    def _fits_service(self) -> None:
+        """A fault that can never fire on its service is refused, like a typo: nobody would see it."""
+        from dvcwatch.catalog import load_catalog
+
+        svc = load_catalog().service(self.service or "")
+        if self.kind == "downgrade" and svc.level != "full":
+            raise ValueError(f"downgrade needs a full (toàn trình) service; {svc.id} is partial")
+        if svc.charges_fee:
+            return
+        if self.kind == "payment_failed":
+            raise ValueError(f"payment_failed needs a service that charges a fee; {svc.id} is free")
+        if self.what == "payment":
+            raise ValueError(f"downgrade of the payment needs a fee; {svc.id} is free (what: result or both)")
 
     def param(self, name: str) -> object:
         value = getattr(self, name)

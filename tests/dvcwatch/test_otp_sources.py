@@ -102,6 +102,25 @@ def test_totp_missing_or_bad_env_is_a_config_error() -> None:
         make_source(config("{source: totp, totp_secret_env: DVC_TOTP}"), environ={"DVC_TOTP": "1!"})
 
 
+async def test_an_accounts_own_totp_seed_wins_over_the_env_and_never_shows() -> None:
+    import base64
+
+    from dvcwatch.credentials import Secret
+
+    seed = Secret(base64.b32encode(SEEDS["sha256"]).decode())
+    other = {"DVC_TOTP": base64.b32encode(SEEDS["sha1"]).decode()}
+    src = make_source(config("{source: totp, totp_secret_env: DVC_TOTP}"), environ=other, totp_secret=seed)
+    code = (await src.fetch(WHO)).reveal()
+    now = time.time()
+    assert code in {totp(SEEDS["sha256"], t) for t in (now, now + 30)}
+    with pytest.raises(ConfigError, match="needs totp_secret_env, or an account") as exc:
+        make_source(config("{source: totp}"), environ={})
+    bad = Secret("1!")
+    with pytest.raises(ConfigError, match="account's totp_secret") as exc:
+        make_source(config("{source: totp}"), environ={}, totp_secret=bad)
+    assert "1!" not in str(exc.value)
+
+
 def test_extract_code() -> None:
     assert extract_code("Ma OTP cua ban la 123456. Het han sau 5 phut") == "123456"
     assert extract_code("tel 0912345678 only") is None

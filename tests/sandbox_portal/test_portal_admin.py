@@ -45,6 +45,11 @@ async def test_without_the_token_401_and_nothing_changes(sandbox, method: str, a
         ("faults:\n  - kind: error\n    ratio: 1.5\n", "faults[0].ratio"),
         ("faults:\n  - kind: hang\n    window: {start: 10, end: 5}\n", "window end must be after its start"),
         ("faults:\n  - kind: downgrade\n    service: dang-ky-xe\n", "dang-ky-xe is partial"),
+        ("faults:\n  - kind: payment_failed\n    service: khai-bao-tam-vang\n", "khai-bao-tam-vang is free"),
+        (
+            "faults:\n  - kind: downgrade\n    service: khai-bao-tam-vang\n    what: payment\n",
+            "khai-bao-tam-vang is free",
+        ),
         ("faults:\n  - kind: error\n    colour: red\n", "unknown field"),
         ("42", "expected `faults:`"),
     ],

@@ -15,7 +15,15 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    field_validator,
+    model_validator,
+)
 
 from dvcwatch.errors import ConfigError
 from dvcwatch.otp_sources import OtpConfig
@@ -295,15 +303,30 @@ def _merge(data: dict[str, Any], lines: dict[PathKey, int], source: str) -> dict
     return out
 
 
-def module_target(config: ProbeConfig, module: str, url: str) -> HttpTarget | TlsTarget | ApiFlowTarget:
-    """The ad-hoc target of a `/probe?target=…&module=…` request, as blackbox_exporter builds one."""
-    from pydantic import TypeAdapter
+_TARGET = TypeAdapter(Target)
+# (id(config), module, url) -> (config, target); holding the config keeps its id from being reused
+_MODULE_TARGETS: dict[tuple[int, str, str], tuple[ProbeConfig, HttpTarget | TlsTarget | ApiFlowTarget]] = {}
+_MODULE_TARGETS_MAX = 4096
 
+
+def module_target(config: ProbeConfig, module: str, url: str) -> HttpTarget | TlsTarget | ApiFlowTarget:
+    """The ad-hoc target of a `/probe?target=…&module=…` request, as blackbox_exporter builds one.
+
+    Prometheus asks for the same few (module, target) pairs every scrape interval, so the validated
+    target is kept per config: validation would otherwise cost more CPU than the probe itself."""
+    key = (id(config), module, url)
+    hit = _MODULE_TARGETS.get(key)
+    if hit is not None and hit[0] is config:
+        return hit[1]
     modules = {**BUILTIN_MODULES, **config.modules}
     if module not in modules:
         raise KeyError(module)
     fields = {**config.defaults, **modules[module], "name": "probe", "url": url}
-    return TypeAdapter(Target).validate_python(fields)
+    target = _TARGET.validate_python(fields)
+    if len(_MODULE_TARGETS) >= _MODULE_TARGETS_MAX:
+        _MODULE_TARGETS.clear()  # a reload or a scan of many targets: start over rather than grow
+    _MODULE_TARGETS[key] = (config, target)
+    return target
 
 
 def check_secrets(config: ProbeConfig, source: str) -> None:

@@ -195,6 +195,8 @@ def load_secrets_file(path: str | Path) -> dict[str, Any]:
         ) from None
     except (yaml.YAMLError, UnicodeDecodeError):
         raise ConfigError("not a readable YAML file", path=str(p)) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read the secrets file: {exc.strerror}", path=str(p)) from None
     if data is None:
         return {}
     if not isinstance(data, dict):

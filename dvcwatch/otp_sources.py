@@ -272,6 +272,9 @@ class CommandOtp:
             raise OtpUnavailable(
                 f"OTP source command: {argv[0]} gave no code within {self.timeout:g} s (killed)"
             ) from None
+        except BaseException:  # the caller gave up first (a probe's or a step's own timeout)
+            _kill_group(proc)
+            raise
         if proc.returncode != 0:
             raise OtpUnavailable(f"OTP source command: {argv[0]} exited with code {proc.returncode}")
         code = extract_code(out.decode("utf-8", "replace"), self.regex)

@@ -8,7 +8,7 @@ held within every SLO.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -86,12 +86,12 @@ def evaluate(
     seconds: float,
     *,
     with_throughput: bool = True,
-    skip_unmeasured: bool = False,
+    unmeasured_ok: Collection[str] = (),
 ) -> list[GateResult]:
     """Each gate against one window (a whole run, or one stage): latency is an upper limit,
-    throughput a lower one. Over a whole run, a latency gate with no requests to measure does not
-    pass: nothing was certified. A few seconds of one ramp stage may simply hold no submission, so
-    `skip_unmeasured` leaves such a gate out instead of calling the stage broken."""
+    throughput a lower one. A latency gate with no requests to measure does not pass: nothing was
+    certified. The step classes in `unmeasured_ok` are the exception: the first seconds of a ramp may
+    simply hold no submission yet, and such a gate is left out rather than failed."""
     out: list[GateResult] = []
     for cls, limit in gates.latency.items():
         counts = classes.get(cls, Counts())
@@ -99,7 +99,7 @@ def evaluate(
             if bound is None:
                 continue
             measured = counts.percentile_seconds(0.95 if q == "p95" else 0.99)
-            if measured is None and skip_unmeasured:
+            if measured is None and cls in unmeasured_ok:
                 continue
             passed = measured is not None and measured <= bound
             out.append(GateResult(f"latency.{cls}.{q}", bound, measured, passed, "s"))

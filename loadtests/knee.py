@@ -64,8 +64,9 @@ def measure_stages(
 ) -> list[StageMeasure]:
     """Each stage's steady part: samples after the warm-up share of the stage, judged by the gates
     (without the run-wide throughput floor, which a single stage cannot be held to, and without
-    the latency of a step class none of the stage's requests reached)."""
+    the latency of a step class that no request of this or an earlier stage has reached)."""
     out = []
+    seen: set[str] = set()  # step classes some earlier stage measured
     for st in stages:
         begin = st.start + warmup_fraction * (st.end - st.start)
         inside = [s for s in samples if s.stage == st.index and s.t - s.seconds >= begin - 1e-6]
@@ -75,7 +76,12 @@ def measure_stages(
             continue
         total, classes, seconds = aggregate(inside)
         users = sum(s.users for s in inside) / len(inside)
-        results = evaluate(gates, classes, total, seconds, with_throughput=False, skip_unmeasured=True)
+        measured = {c for c, n in classes.items() if n.requests}
+        # a class no stage has reached yet is not judged; one that went missing (submissions hung
+        # past the stage's end) is a broken gate, not a pass
+        not_yet = set(gates.step_classes) - seen - measured
+        seen |= measured
+        results = evaluate(gates, classes, total, seconds, with_throughput=False, unmeasured_ok=not_yet)
         out.append(StageMeasure(st, users, seconds, total, results))
     return out
 

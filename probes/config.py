@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from dvcwatch.credentials import Secret
 from dvcwatch.errors import ConfigError
 from dvcwatch.otp_sources import OtpConfig
 from dvcwatch.politeness import PolitenessConfig
@@ -358,31 +359,46 @@ def check_services(config: ProbeConfig, source: str, lines: dict[PathKey, int] |
 
 
 def _profiles_beside(merged: dict[str, Any], base_dir: Path | None) -> None:
-    """A `credentials.profile` is written relative to the probe config, wherever the prober runs."""
+    """A `credentials.profile` is written relative to the probe config, wherever the prober runs:
+    in a target, a module (`/probe` targets are built from modules) or the defaults."""
     if base_dir is None:
         return
-    for t in merged.get("targets") or []:
-        creds = t.get("credentials") if isinstance(t, dict) else None
+    holders = [t for t in merged.get("targets") or [] if isinstance(t, dict)]
+    holders += [m for m in (merged.get("modules") or {}).values() if isinstance(m, dict)]
+    if isinstance(merged.get("defaults"), dict):
+        holders.append(merged["defaults"])
+    for h in holders:
+        creds = h.get("credentials")
         if isinstance(creds, dict) and isinstance(creds.get("profile"), str):
             p = Path(creds["profile"]).expanduser()
-            t["credentials"] = {**creds, "profile": str(p if p.is_absolute() else base_dir / p)}
+            p = p if p.is_absolute() else Path(os.path.normpath(base_dir / p))
+            h["credentials"] = {**creds, "profile": str(p)}
 
 
 def check_accounts(config: ProbeConfig, source: str, lines: dict[PathKey, int]) -> None:
-    """A profile account is resolved on load, so a missing secret stops the prober before it starts."""
-    from probes.checks.api_flow import profile_login
+    """Accounts and OTP sources are resolved on load, so a missing secret, a private file others may
+    read or a TOTP source without a seed stops the prober before it starts, not every round after."""
+    from urllib.parse import urlsplit
+
+    from probes.checks.api_flow import Login, build_otp_source, profile_login
 
     for i, t in enumerate(config.targets):
-        if isinstance(t, ApiFlowTarget) and t.credentials.profile:
-            try:
-                profile_login(t.credentials)
-            except ConfigError as exc:
-                raise ConfigError(
-                    exc.message if hasattr(exc, "message") else str(exc),
-                    path=source,
-                    line=line_for(lines, ("targets", i, "credentials")),
-                    field=f"targets[{i}]({t.name}).credentials",
-                ) from None
+        if not isinstance(t, ApiFlowTarget) or not (t.credentials.profile or t.otp is not None):
+            continue
+        key = "credentials"
+        try:
+            login = profile_login(t.credentials) if t.credentials.profile else None
+            if t.otp is not None:
+                key = "otp"
+                parts = urlsplit(t.url)
+                build_otp_source(t, login or Login("", Secret("")), f"{parts.scheme}://{parts.netloc}")
+        except ConfigError as exc:
+            raise ConfigError(
+                str(exc),
+                path=source,
+                line=line_for(lines, ("targets", i, key)),
+                field=f"targets[{i}]({t.name}).{key}",
+            ) from None
 
 
 def _finish(

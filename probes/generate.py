@@ -8,7 +8,6 @@ which services matter most) and committed.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -52,7 +51,8 @@ def generate(
     catalog: Catalog | None = None,
     profile_path: str | None = None,
 ) -> dict[str, Any]:
-    """`profile_path`: the profile's file, when it is one, so the api_flow logs in as its account."""
+    """`profile_path`: the profile's file as the generated config should name it (relative to where
+    the config is written, or absolute), so the api_flow logs in as the profile's account."""
     catalog = catalog or load_catalog()
     p = profile.paths
     api = profile.url(p.api_base).rstrip("/")
@@ -115,7 +115,7 @@ def api_flow(profile: Profile, catalog: Catalog, profile_path: str | None = None
         # the last pre-registered citizen is the probes': journeys count up from 0, so they never share an OTP
         creds = {"synthetic": {"seed": profile.identities.seed, "index": profile.identities.count - 1}}
     elif profile_path and profile.account:
-        creds = {"profile": str(Path(profile_path).resolve()), "account": profile.account}
+        creds = {"profile": profile_path, "account": profile.account}
     else:
         creds = {"cccd_env": "DVCWATCH_PROBE_CCCD", "password_env": "DVCWATCH_PROBE_PASSWORD"}
     otp: dict[str, Any] = (

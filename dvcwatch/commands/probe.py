@@ -71,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
+    import os
     from pathlib import Path
 
     from dvcwatch.profile import load_profile
@@ -78,10 +79,13 @@ def _generate(args: argparse.Namespace) -> int:
     from probes.generate import generate, to_yaml
 
     profile = load_profile(args.from_catalog)
-    is_file = not str(args.from_catalog).startswith(("http://", "https://"))
-    config = generate(
-        profile, vantage=args.vantage or "default", profile_path=args.from_catalog if is_file else None
-    )
+    profile_path = None
+    if not str(args.from_catalog).startswith(("http://", "https://")):
+        # named relative to the written config, so the pair can be committed and checked out elsewhere
+        absolute = Path(args.from_catalog).resolve()
+        out_dir = Path(args.out).resolve().parent if args.out else None
+        profile_path = os.path.relpath(absolute, out_dir) if out_dir else str(absolute)
+    config = generate(profile, vantage=args.vantage or "default", profile_path=profile_path)
     text = to_yaml(config, profile)
     load_config_text(text, "<generated>", secrets=False)  # what we print must load
     if args.out:

@@ -10,7 +10,9 @@ endpoint, SMS forwarder, command, TOTP). Neither ever appears in a failure reaso
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
+import logging
 import os
 import ssl
 import time
@@ -28,6 +30,8 @@ from probes.checks import CheckContext, Observation
 from probes.checks.http import describe_error
 from probes.config import SOFT_FAILURE_MARKERS, ApiFlowTarget, Credentials
 from probes.phases import ssl_context
+
+log = logging.getLogger("dvcwatch.probes")
 
 
 class StepFailed(Exception):
@@ -69,7 +73,8 @@ def credentials(target: ApiFlowTarget) -> Login:
     if c.profile:
         try:
             return profile_login(c)
-        except ConfigError:
+        except ConfigError as exc:
+            log.warning("target %s: credentials: %s", target.name, exc)  # names variables, never values
             raise StepFailed("login", "credentials: the profile's account could not be resolved") from None
     cccd = c.cccd or os.environ.get(c.cccd_env or "", "")
     password = os.environ.get(c.password_env or "", "")
@@ -79,15 +84,38 @@ def credentials(target: ApiFlowTarget) -> Login:
 
 
 # One OTP source per target, kept across rounds: polling sources remember the codes they returned, so a
-# forwarder that still shows the last SMS is not mistaken for a new code.
-_SOURCES: dict[tuple[str, str], OtpSource] = {}
+# forwarder that still shows the last SMS is not mistaken for a new code. The key holds all a source is
+# built from (origin, account, a digest of the TOTP seed, never the seed), so a reload that changes one of
+# them, or two `/probe` targets of one module, never share a source.
+_SOURCES: dict[tuple[str, ...], OtpSource] = {}
+_SOURCES_MAX = 1024
+# a probe's OTP wait ends this much before the probe's own timeout, so the source stops (and kills an
+# OTP command) by itself instead of being cancelled
+OTP_MARGIN = 0.8
+
+
+def build_otp_source(target: ApiFlowTarget, login: Login, origin: str) -> OtpSource:
+    """The target's OTP source, its wait bounded by the probe's timeout; a ConfigError if it cannot work."""
+    assert target.otp is not None
+    config = target.otp.model_copy(update={"timeout": min(target.otp.timeout, target.timeout * OTP_MARGIN)})
+    return make_source(config, base_url=origin, totp_secret=login.totp_secret)
 
 
 def _otp_source(target: ApiFlowTarget, login: Login, client: _Client) -> OtpSource:
     assert target.otp is not None
-    key = (target.name, target.otp.model_dump_json())
+    seed = hashlib.sha256(login.totp_secret.reveal().encode()).hexdigest() if login.totp_secret else ""
+    key = (
+        target.name,
+        target.otp.model_dump_json(),
+        str(target.timeout),
+        client.origin,
+        login.username,
+        seed,
+    )
     if key not in _SOURCES:
-        _SOURCES[key] = make_source(target.otp, base_url=client.origin, totp_secret=login.totp_secret)
+        if len(_SOURCES) >= _SOURCES_MAX:
+            _SOURCES.clear()  # targets come and go with reloads: start over rather than grow
+        _SOURCES[key] = build_otp_source(target, login, client.origin)
     return _SOURCES[key]
 
 
@@ -187,7 +215,8 @@ async def _fetch_otp(target: ApiFlowTarget, who: Login, client: _Client) -> str:
         code = await source.fetch(OtpRequest(cccd=who.username, account=who.account))
     except OtpUnavailable:
         raise StepFailed("otp", "no one-time code arrived") from None
-    except ConfigError:
+    except ConfigError as exc:
+        log.warning("target %s: OTP source: %s", target.name, exc.detail)  # names variables, never values
         raise StepFailed("otp", "the OTP source is not configured (see the prober's log)") from None
     finally:
         client.obs.steps["otp"] = client.obs.steps.get("otp", 0.0) + time.perf_counter() - started

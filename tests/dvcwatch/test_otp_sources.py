@@ -238,6 +238,24 @@ async def test_command_source_is_killed_at_timeout(tmp_path: Path) -> None:
     assert time.monotonic() - t0 < 5
 
 
+async def test_a_command_whose_caller_gives_up_is_killed_too(tmp_path: Path) -> None:
+    pidfile = tmp_path / "pid"
+    argv = _script(
+        tmp_path, f"import os,time\nopen({str(pidfile)!r},'w').write(str(os.getpid()))\ntime.sleep(60)\n"
+    )
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(CommandOtp(argv, timeout=60).fetch(WHO), 5.0)
+    pid = int(pidfile.read_text())
+    for _ in range(50):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        await asyncio.sleep(0.1)
+    else:
+        pytest.fail("the OTP command outlived the step that gave up on it")
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [

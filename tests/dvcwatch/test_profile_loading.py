@@ -140,6 +140,12 @@ V2_MISTAKES = [
     ("journey:\n  dossier_code_pattern: '(\\d'\n", 5, "journey.dossier_code_pattern", "not a valid regular"),
     ("allow_submit: true\n", 4, "allow_submit", "allow_submit only means something in production"),
     (
+        "otp:\n  source: totp\n",
+        4,
+        "otp",
+        "a totp source needs totp_secret_env, or `account:` naming an account with totp_secret",
+    ),
+    (
         "accounts:\n  - name: can-bo\n    username: '001099012345'\n    password: hunter22-secret\n",
         7,
         "accounts[0](can-bo).password",

@@ -63,3 +63,29 @@ def test_the_highest_held_load_is_the_best_stage_within_every_slo() -> None:
     assert held.users == 40
     assert held.requests_per_second == pytest.approx(80.0)
     assert highest_held([stage(0, 10, 20, p95_ok=False)]).users is None
+
+
+def test_a_stage_is_not_judged_on_a_step_no_citizen_reached_yet_but_is_when_it_went_missing() -> None:
+    """Five users for a few seconds may file no submission yet: that stage held. Once submissions
+    were measured, a stage where none finished (they hung past its end) broke the write gate."""
+    from loadtests.gates import load_gates
+    from loadtests.knee import measure_stages
+    from loadtests.timeline import Sample
+
+    gates, _ = load_gates("default")
+    stages = [Stage(i, f"step {i + 1}", i * 10, (i + 1) * 10, 5 * (i + 1), 10) for i in range(3)]
+
+    def sample(stage: int, t: float, with_writes: bool) -> Sample:
+        classes = {"browse": Counts(20, 0, Counter({50: 20})), "auth": Counts(5, 0, Counter({80: 5}))}
+        if with_writes:
+            classes["write"] = Counts(2, 0, Counter({200: 2}))
+        total = Counts()
+        for c in classes.values():
+            total.add(Counts(c.requests, c.failures, Counter(c.times)))
+        return Sample(t, 1.0, 5 * (stage + 1), stage, total, classes)
+
+    samples = [sample(i, i * 10 + k, with_writes=(i == 1)) for i in range(3) for k in range(5, 11)]
+    measures = measure_stages(stages, samples, gates, warmup_fraction=0.35)
+    assert [m.held for m in measures] == [True, True, False]
+    broken = [g.name for g in measures[2].gates if not g.passed]
+    assert broken == ["latency.write.p95", "latency.write.p99"]

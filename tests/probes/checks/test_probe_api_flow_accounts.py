@@ -161,3 +161,51 @@ def test_an_unattended_prober_cannot_wait_for_a_person(tmp_path: Path) -> None:
     path = staging_profile(tmp_path, "http://127.0.0.1:1", {"env": "X_PW"}, otp={"source": "prompt"})
     config = generate(load_profile(path), catalog=load_catalog(), profile_path=str(path))
     assert not [t for t in config["targets"] if t.get("kind") == "api_flow"]
+
+
+def test_a_totp_source_without_a_seed_stops_the_prober_on_load(tmp_path: Path) -> None:
+    path = tmp_path / "probes.yaml"
+    path.write_text(
+        "targets:\n"
+        "  - {name: flow, kind: api_flow, service: cap-ho-chieu, url: 'http://127.0.0.1:1/api/v1',\n"
+        "     otp: {source: totp}, credentials: {synthetic: {seed: 42, index: 1}}}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as exc:
+        load_config(path)
+    assert "targets[0](flow).otp" in str(exc.value) and "totp_secret_env" in str(exc.value)
+
+
+def test_profiles_named_in_modules_are_read_beside_the_config_too(
+    sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from probes.config import module_target
+
+    monkeypatch.setenv("TINH_TESTER_PW", WHO.password)
+    staging_profile(tmp_path, sandbox.url, {"env": "TINH_TESTER_PW"})
+    path = tmp_path / "probes.yaml"
+    path.write_text(
+        "modules:\n"
+        "  flow: {kind: api_flow, service: cap-ho-chieu, credentials: {profile: profiles/tinh.yaml}}\n"
+        "targets: []\n",
+        encoding="utf-8",
+    )
+    target = module_target(load_config(path), "flow", f"{sandbox.url}/api/v1")
+    assert target.credentials.profile == str(tmp_path / "profiles" / "tinh.yaml")
+
+
+def test_the_generated_config_names_the_profile_relative_to_itself(
+    sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dvcwatch.cli import main
+
+    monkeypatch.setenv("TINH_TESTER_PW", WHO.password)
+    profile_path = staging_profile(tmp_path, sandbox.url, {"env": "TINH_TESTER_PW"})
+    out = tmp_path / "probes" / "ward.yaml"
+    out.parent.mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert main(["probe", "--from-catalog", str(profile_path), "--out", str(out)]) == 0
+    assert "profile: ../profiles/tinh.yaml" in out.read_text(encoding="utf-8")
+    monkeypatch.chdir("/")
+    flow = next(t for t in load_config(out).targets if t.kind == "api_flow")
+    assert flow.credentials.profile == str(profile_path)

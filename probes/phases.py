@@ -95,34 +95,14 @@ def _timer(ctx: SimpleNamespace) -> PhaseTimer | None:
     return t if isinstance(t, PhaseTimer) else None
 
 
-async def _on_request_start(_s: Any, ctx: SimpleNamespace, _p: Any) -> None:
-    if t := _timer(ctx):
-        t.mark("req_start")
+def _marker(point: str) -> Any:
+    """An aiohttp trace hook that marks `point` on the request's timer."""
 
+    async def on_event(_s: Any, ctx: SimpleNamespace, _p: Any) -> None:
+        if t := _timer(ctx):
+            t.mark(point)
 
-async def _on_dns_start(_s: Any, ctx: SimpleNamespace, _p: Any) -> None:
-    if t := _timer(ctx):
-        t.mark("dns_start")
-
-
-async def _on_dns_end(_s: Any, ctx: SimpleNamespace, _p: Any) -> None:
-    if t := _timer(ctx):
-        t.mark("dns_end")
-
-
-async def _on_conn_start(_s: Any, ctx: SimpleNamespace, _p: Any) -> None:
-    if t := _timer(ctx):
-        t.mark("conn_start")
-
-
-async def _on_conn_end(_s: Any, ctx: SimpleNamespace, _p: Any) -> None:
-    if t := _timer(ctx):
-        t.mark("conn_end")
-
-
-async def _on_headers_sent(_s: Any, ctx: SimpleNamespace, _p: Any) -> None:
-    if t := _timer(ctx):
-        t.mark("headers_sent")
+    return on_event
 
 
 async def _on_response(_s: Any, ctx: SimpleNamespace, _p: Any) -> None:
@@ -133,12 +113,12 @@ async def _on_response(_s: Any, ctx: SimpleNamespace, _p: Any) -> None:
 
 def trace_config() -> aiohttp.TraceConfig:
     tc = aiohttp.TraceConfig()
-    tc.on_request_start.append(_on_request_start)
-    tc.on_dns_resolvehost_start.append(_on_dns_start)
-    tc.on_dns_resolvehost_end.append(_on_dns_end)
-    tc.on_connection_create_start.append(_on_conn_start)
-    tc.on_connection_create_end.append(_on_conn_end)
-    tc.on_request_headers_sent.append(_on_headers_sent)
+    tc.on_request_start.append(_marker("req_start"))
+    tc.on_dns_resolvehost_start.append(_marker("dns_start"))
+    tc.on_dns_resolvehost_end.append(_marker("dns_end"))
+    tc.on_connection_create_start.append(_marker("conn_start"))
+    tc.on_connection_create_end.append(_marker("conn_end"))
+    tc.on_request_headers_sent.append(_marker("headers_sent"))
     tc.on_request_redirect.append(_on_response)
     tc.on_request_end.append(_on_response)
     return tc

@@ -128,6 +128,15 @@ class PromptOtpConfig(_Base):
     timeout: float = Field(180.0, gt=0, le=900)
 
 
+CONFIGS: dict[str, type[_Base]] = {
+    "sandbox": SandboxOtpConfig,
+    "http": HttpOtpConfig,
+    "command": CommandOtpConfig,
+    "totp": TotpOtpConfig,
+    "prompt": PromptOtpConfig,
+}
+"""Each source's model by name: the keys a profile's `otp:` block may give that source."""
+
 OtpConfig = Annotated[
     SandboxOtpConfig | HttpOtpConfig | CommandOtpConfig | TotpOtpConfig | PromptOtpConfig,
     Field(discriminator="source"),

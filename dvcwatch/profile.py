@@ -186,16 +186,9 @@ class OtpSource(BaseModel):
         raw = self.model_dump(exclude_none=True)
         if isinstance(raw.get("command"), str):
             raw["command"] = shlex.split(raw["command"])
-        return {k: v for k, v in raw.items() if k in OTP_KEYS[self.source]}
+        from dvcwatch.otp_sources import CONFIGS
 
-
-OTP_KEYS: dict[str, set[str]] = {
-    "sandbox": {"source", "url", "timeout", "poll_interval", "regex"},
-    "http": {"source", "url", "timeout", "poll_interval", "regex", "json_field", "token_env"},
-    "command": {"source", "command", "timeout", "regex"},
-    "totp": {"source", "totp_secret_env", "timeout", "digits", "period", "algorithm"},
-    "prompt": {"source", "timeout"},
-}
+        return {k: v for k, v in raw.items() if k in CONFIGS[self.source].model_fields}
 
 
 class Identities(BaseModel):

@@ -40,6 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from dvcwatch.credentials import Secret
 from dvcwatch.errors import ConfigError, DvcwatchError
+from dvcwatch.yamlconfig import check_regex
 
 SIX_DIGITS = r"(?<!\d)(\d{6})(?!\d)"
 
@@ -83,11 +84,7 @@ class _Polling(_Base):
     @field_validator("regex")
     @classmethod
     def _compiles(cls, v: str) -> str:
-        try:
-            re.compile(v)
-        except re.error as exc:
-            raise ValueError(f"not a valid regular expression: {exc}") from None
-        return v
+        return check_regex(v)
 
 
 class SandboxOtpConfig(_Polling):

@@ -32,7 +32,7 @@ from pydantic import (
 from dvcwatch.credentials import AccountsConfig, AccountSpec
 from dvcwatch.errors import ConfigError, LocatedValueError
 from dvcwatch.politeness import PolitenessConfig
-from dvcwatch.yamlconfig import load_model
+from dvcwatch.yamlconfig import check_regex, load_model
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 ROLES = frozenset(
@@ -104,10 +104,7 @@ class By(BaseModel):
             raise ValueError(f"unknown role {self.role!r}; one of {', '.join(sorted(ROLES))}")
         if self.regex:
             source = self.label or self.name or self.text or self.placeholder or ""
-            try:
-                re.compile(fill_in(source, {}, regex=True))
-            except re.error as exc:
-                raise ValueError(f"not a valid regular expression: {exc}") from None
+            check_regex(fill_in(source, {}, regex=True))
         return self
 
     def describe(self) -> str:
@@ -383,12 +380,7 @@ class JourneySettings(BaseModel):
     @field_validator("dossier_code_pattern", "expected_date_pattern")
     @classmethod
     def _compiles(cls, v: str | None) -> str | None:
-        if v is not None:
-            try:
-                re.compile(v)
-            except re.error as exc:
-                raise ValueError(f"not a valid regular expression: {exc}") from None
-        return v
+        return None if v is None else check_regex(v)
 
     @field_validator("plugins")
     @classmethod

@@ -9,6 +9,7 @@ through `load_model` so that all of them fail the same, readable way.
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -180,6 +181,16 @@ def load_model(model: type[M], path: str | Path) -> M:
 def load_model_text(model: type[M], text: str, source: str = "<text>") -> M:
     data, lines = parse_yaml(text, source)
     return validate(model, data, lines, source)
+
+
+def check_regex(pattern: str) -> str:
+    """A regular expression a config field holds, as a pydantic validator needs it: the pattern back,
+    or a ValueError whose message says what is wrong with it."""
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"not a valid regular expression: {exc}") from None
+    return pattern
 
 
 def resolve_named(name_or_file: str, directory: Path, what: str) -> Path:

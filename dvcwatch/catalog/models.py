@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from dvcwatch.errors import LocatedValueError
+from dvcwatch.yamlconfig import check_regex
 
 Level = Literal["full", "partial"]
 FieldType = Literal["text", "textarea", "cccd", "date", "phone", "email", "number", "select", "checkbox"]
@@ -96,12 +97,7 @@ class FormField(Strict):
     @field_validator("pattern")
     @classmethod
     def _compiles(cls, v: str | None) -> str | None:
-        if v is not None:
-            try:
-                re.compile(v)
-            except re.error as exc:
-                raise ValueError(f"not a valid regular expression: {exc}") from None
-        return v
+        return None if v is None else check_regex(v)
 
     @model_validator(mode="after")
     def _options(self) -> FormField:

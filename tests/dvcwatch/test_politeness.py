@@ -213,6 +213,8 @@ async def test_browser_context_requests_are_paced_and_signed() -> None:
     """A page's own fetches wait for the host's turn; static files do not; the User-Agent is ours."""
     from playwright.async_api import async_playwright
 
+    from playwright_journeys.browser import CHROMIUM, CHROMIUM_ARGS
+
     seen: list[tuple[str, float, str]] = []
 
     async def record(request: web.Request) -> web.Response:
@@ -239,17 +241,9 @@ async def test_browser_context_requests_are_paced_and_signed() -> None:
     try:
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(
-                executable_path="/usr/bin/chromium",
+                executable_path=CHROMIUM,
                 headless=True,
-                args=[
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                    "--no-first-run",
-                    "--disable-quic",
-                ],
+                args=CHROMIUM_ARGS,
             )
             try:
                 context = await browser.new_context(user_agent=pol.user_agent)

@@ -7,16 +7,7 @@ import pytest
 from portal_flows import CATALOG
 
 from dvcwatch.identities import citizen
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
+from playwright_journeys.browser import CHROMIUM, CHROMIUM_ARGS
 
 
 @pytest.mark.browser
@@ -29,9 +20,7 @@ async def test_screenshots_of_home_form_errors_and_receipt(sandbox, artifacts_di
     who = citizen(42, 11)
     svc = CATALOG.service("dang-ky-tam-tru")
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-        )
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
             page = await browser.new_page(viewport=viewport, locale="vi-VN")
             page.set_default_timeout(15_000)

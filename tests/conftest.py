@@ -51,6 +51,29 @@ def sandbox(sandbox_factory: Callable[..., object]) -> object:
     return sandbox_factory()
 
 
+@pytest.fixture
+def put_faults() -> Callable[[object, object], None]:
+    """Replace a running sandbox's faults through its admin API, as an operator's script would:
+    `put_faults(sandbox, {"faults": [...]})` or a list of faults."""
+    import json
+    import urllib.request
+
+    def put(sandbox: object, body: object) -> None:
+        req = urllib.request.Request(
+            f"{sandbox.url}/_sandbox/faults",  # type: ignore[attr-defined]
+            data=json.dumps(body).encode(),
+            method="PUT",
+            headers={
+                "Authorization": f"Bearer {sandbox.admin_token}",  # type: ignore[attr-defined]
+                "Content-Type": "application/json",
+            },
+        )
+        with urllib.request.urlopen(req, timeout=10) as r:
+            assert r.status == 200
+
+    return put
+
+
 # Tests that sweep all 25 services in a browser (or run a whole demo) time steps against timeouts on a
 # 2-core machine: two of them at once starve each other's browser and fail for the machine's sake, not
 # the code's. A lock file shared by the xdist workers of one run lets one sweep run at a time while the

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import urllib.request
 from pathlib import Path
 
 from prometheus_client import generate_latest
@@ -32,17 +31,6 @@ PAGES = {
 }
 
 
-def put_faults(url: str, token: str, body: dict) -> None:
-    req = urllib.request.Request(
-        f"{url}/_sandbox/faults",
-        data=json.dumps(body).encode(),
-        method="PUT",
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(req, timeout=10) as r:
-        assert r.status == 200
-
-
 def scrape(prober: Prober) -> dict[str, dict[tuple[tuple[str, str], ...], float]]:
     out: dict[str, dict[tuple[tuple[str, str], ...], float]] = {}
     for fam in text_string_to_metric_families(generate_latest(prober.registry).decode()):
@@ -52,8 +40,8 @@ def scrape(prober: Prober) -> dict[str, dict[tuple[tuple[str, str], ...], float]
     return out
 
 
-async def test_faults_show_in_the_metrics(sandbox, tmp_path: Path) -> None:
-    put_faults(sandbox.url, sandbox.admin_token, FAULTS)
+async def test_faults_show_in_the_metrics(sandbox, put_faults, tmp_path: Path) -> None:
+    put_faults(sandbox, FAULTS)
     targets = "".join(
         f"  - {{name: {name}, module: portal_page, service: {sid}, url: '{sandbox.url}/dich-vu/{sid}'}}\n"
         for name, sid in PAGES.items()

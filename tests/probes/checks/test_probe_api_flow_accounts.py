@@ -6,9 +6,7 @@ plain HTTP source)."""
 
 from __future__ import annotations
 
-import json
 import os
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -56,19 +54,8 @@ def flow_of(results):  # type: ignore[no-untyped-def]
     return next(r for r in results if r.target.kind == "api_flow")
 
 
-def set_faults(sandbox, faults: list[dict[str, object]]) -> None:  # type: ignore[no-untyped-def]
-    req = urllib.request.Request(
-        f"{sandbox.url}/_sandbox/faults",
-        data=json.dumps(faults).encode(),
-        method="PUT",
-        headers={"Authorization": f"Bearer {sandbox.admin_token}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(req, timeout=5) as r:
-        assert r.status == 200
-
-
 async def test_generated_flow_logs_in_as_the_profiles_account_with_its_otp_source(
-    sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sandbox, put_faults, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("TINH_TESTER_PW", WHO.password)
     profile_path = staging_profile(tmp_path, sandbox.url, {"env": "TINH_TESTER_PW"})
@@ -87,7 +74,7 @@ async def test_generated_flow_logs_in_as_the_profiles_account_with_its_otp_sourc
     assert set(result.observation.steps) >= {"login", "otp", "form"}
 
     # the SMS never comes: the flow fails at `otp`, and says nothing secret
-    set_faults(sandbox, [{"kind": "otp_lost"}])
+    put_faults(sandbox, [{"kind": "otp_lost"}])
     lost = flow_of(await probe_all(config))
     assert not lost.success
     assert lost.observation.failed_step == "otp"

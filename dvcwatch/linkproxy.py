@@ -5,7 +5,7 @@ without touching the portal: SIGUSR1 cuts the link (bytes are dropped in both di
 connections are accepted and left silent, exactly what a dead line looks like to the prober: a
 timeout, not a refusal), SIGUSR2 restores it. A file `<state-file>` records "up" or "down".
 
-    python -m dvcwatch.linkproxy --listen 127.0.0.1:0 --upstream 127.0.0.1:8480 --ready-file F
+    python -m dvcwatch.linkproxy --listen 127.0.0.1:0 --upstream 127.0.0.1:8480 --state-file link.state
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
-import os
 import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+from dvcwatch.politeness import is_loopback
 
 CHUNK = 65536
 
@@ -27,7 +27,6 @@ class LinkProxy:
     def __init__(self, upstream_host: str, upstream_port: int) -> None:
         self.upstream = (upstream_host, upstream_port)
         self.cut = False
-        self.writers: set[asyncio.StreamWriter] = set()
 
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -43,7 +42,6 @@ class LinkProxy:
                 writer.close()
 
     async def handle(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
-        self.writers.add(client_w)
         try:
             if self.cut:
                 await client_r.read()  # hold the connection silently until the client gives up
@@ -52,11 +50,8 @@ class LinkProxy:
                 up_r, up_w = await asyncio.open_connection(*self.upstream)
             except OSError:
                 return
-            self.writers.add(up_w)
             await asyncio.gather(self._pipe(client_r, up_w), self._pipe(up_r, client_w))
-            self.writers.discard(up_w)
         finally:
-            self.writers.discard(client_w)
             with contextlib.suppress(Exception):
                 client_w.close()
 
@@ -87,10 +82,6 @@ async def serve(args: argparse.Namespace) -> None:
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     loop.add_signal_handler(signal.SIGINT, stop.set)
     set_cut(False)
-    if args.ready_file:
-        tmp = Path(args.ready_file + ".tmp")
-        tmp.write_text(json.dumps({"listen": f"{bound[0]}:{bound[1]}", "pid": os.getpid()}))
-        tmp.rename(args.ready_file)
     print(f"link {bound[0]}:{bound[1]} → {args.upstream} (SIGUSR1 cuts, SIGUSR2 restores)", flush=True)
     async with server:
         await stop.wait()
@@ -104,11 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     p.add_argument("--listen", default="127.0.0.1:0", help="HOST:PORT to accept on (port 0: any)")
     p.add_argument("--upstream", required=True, help="HOST:PORT of the portal")
-    p.add_argument("--ready-file", help='write {"listen", "pid"} here once listening')
     p.add_argument("--state-file", help='keep "up" or "down" here')
     args = p.parse_args(argv)
     for value in (args.listen, args.upstream):
-        if not value.startswith(("127.", "localhost:", "[::1]:")):
+        if not is_loopback(_hostport(value)[0]):
             print(f"error: {value} is not a loopback address", file=sys.stderr)
             return 2
     asyncio.run(serve(args))

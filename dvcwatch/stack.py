@@ -16,8 +16,6 @@ import json
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.parse
@@ -134,7 +132,6 @@ class Stack:
         self.urls: dict[str, str] = {}
         self.sandbox_token: str | None = None
         self._managed: dict[str, Any] = {}  # name -> Managed or EmbeddedSandbox, in-process only
-        self._probe_set: tuple[str, str] | None = None  # (base URL, generated config text)
 
     # ------------------------------------------------------------------ state
 
@@ -249,29 +246,21 @@ class Stack:
         self._record("alertmanager", m, procs.url_of(m), EXPECT["alertmanager"], m.log_path)
 
     def _probe_config(self, vantage: str, base_url: str, out: Path) -> None:
-        """The standard probe set (`dvcwatch probe --from-catalog`), at the stack's interval.
+        """The standard probe set (`dvcwatch probe --from-catalog`) aimed at `base_url` (the portal,
+        or a ward's link to it), at the stack's interval; checked as the prober will load it."""
+        from dvcwatch.profile import load_profile
+        from probes.config import load_config_text
+        from probes.generate import generate
 
-        Generated once for the portal's own address; a ward gets the same set aimed at its link."""
-        if self._probe_set is None:
-            portal = self.urls["sandbox"]
-            gen = subprocess.run(
-                [sys.executable, "-m", "dvcwatch", "probe", "--from-catalog", portal],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if gen.returncode != 0:
-                raise StackError(f"`dvcwatch probe --from-catalog` failed: {gen.stderr.strip()[-400:]}")
-            self._probe_set = (portal, gen.stdout)
-        portal, text = self._probe_set
-        config = yaml.safe_load(text.replace(portal, base_url))
-        config["vantage"] = vantage
+        config = generate(load_profile(base_url), vantage=vantage)
         timing = {"interval": self.settings.probe_interval, "timeout": self.settings.probe_timeout}
         config["defaults"] = {**config.get("defaults", {}), **timing}
         config["concurrency"] = max(int(config.get("concurrency", 32)), 100)
         for target in config.get("targets", []):
             target.update(timing)
-        out.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+        text = yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
+        load_config_text(text, str(out), secrets=False)
+        out.write_text(text)
 
     def _prober(self, vantage: str, via: str | None) -> None:
         d = self.run_dir / "probers" / vantage

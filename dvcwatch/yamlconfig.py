@@ -141,7 +141,7 @@ def validation_to_config_error(
         elif isinstance(cur, dict) and isinstance(item, str) and first["type"] == "missing":
             clean.append(item)
             break
-    msg = first["msg"]
+    msg = first["msg"].removeprefix("Value error, ")  # pydantic's prefix says nothing to the reader
     if first["type"] == "missing":
         msg = "required field is missing"
     elif first["type"] == "extra_forbidden":

@@ -28,12 +28,7 @@ def _validate(data: Any, lines: dict[tuple[Any, ...], int], source: str) -> Faul
     if not isinstance(data, dict | list):
         raise ConfigError("expected `faults:` with a list of faults, a list, or one fault", path=source)
     data, lines = _normalise(data, lines)
-    try:
-        return validate(FaultFile, data, lines, source)
-    except ConfigError as exc:  # pydantic's "Value error, " prefix says nothing to the person reading
-        raise ConfigError(
-            exc.detail.removeprefix("Value error, "), path=exc.path, line=exc.line, field=exc.field
-        ) from None
+    return validate(FaultFile, data, lines, source)
 
 
 def load_faults_file(path: str | Path) -> FaultFile:

@@ -323,6 +323,8 @@ def module_target(config: ProbeConfig, module: str, url: str) -> HttpTarget | Tl
     if module not in modules:
         raise KeyError(module)
     fields = {**config.defaults, **modules[module], "name": "probe", "url": url}
+    if "://" not in url and fields.get("kind") == "http":
+        fields["url"] = f"http://{url}"  # blackbox_exporter accepts a bare host:port for http too
     target = _TARGET.validate_python(fields)
     if len(_MODULE_TARGETS) >= _MODULE_TARGETS_MAX:
         _MODULE_TARGETS.clear()  # a reload or a scan of many targets: start over rather than grow

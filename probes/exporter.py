@@ -57,9 +57,6 @@ class Exporter:
         if not url:
             return web.Response(status=400, text="target parameter is missing\n")
         config = self.config()
-        kind = {**BUILTIN_MODULES, **config.modules}.get(module, {}).get("kind")
-        if "://" not in url and kind == "http":
-            url = f"http://{url}"  # blackbox_exporter accepts a bare host:port for http too
         try:
             target = module_target(config, module, url)
         except KeyError:

@@ -183,7 +183,7 @@ class _HttpPoller:
         self.regex = regex
         self.json_field = json_field
         self.headers = dict(headers or {})
-        self._used: set[str] = set()
+        self._used: dict[str, set[str]] = {}  # per filled-in URL: one citizen's codes, or one phone's
 
     def _code_in(self, body: str, content_type: str) -> str | None:
         text = body
@@ -203,6 +203,7 @@ class _HttpPoller:
         import aiohttp
 
         url = self.url.format(**request.params())
+        used = self._used.setdefault(url, set())
         deadline = time.monotonic() + self.timeout
         last = "no answer yet"
         timeout = aiohttp.ClientTimeout(total=min(10.0, self.timeout))
@@ -213,8 +214,8 @@ class _HttpPoller:
                         body = await resp.text(errors="replace")
                         if resp.status == 200:
                             code = self._code_in(body, resp.headers.get("Content-Type", ""))
-                            if code and code not in self._used:
-                                self._used.add(code)
+                            if code and code not in used:
+                                used.add(code)
                                 return Secret(code)
                             last = "answered, but with no new code"
                         else:

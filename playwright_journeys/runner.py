@@ -19,7 +19,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from dvcwatch.catalog.models import Catalog, Service
 from dvcwatch.credentials import Account, Credentials, Redactor
@@ -105,6 +105,7 @@ class Sweep:
         self.redactor = Redactor()
         self.politeness = Politeness(cfg.profile.politeness)
         self.account: Account | None = None
+        self.otp_source: Any = None
         self.steps = step_functions(cfg.profile.journey.plugins)
         self.journeys: list[Journey] = []  # kept for `dvcwatch profile check`, which reports selectors
 
@@ -126,6 +127,9 @@ class Sweep:
             self.account = creds.account(prof.account)
             for secret in self.account.secrets():
                 self.redactor.add(secret)
+        from playwright_journeys.steps.otp import source_for
+
+        self.otp_source = source_for(prof, self.account.totp_secret if self.account else None)
 
     async def run(self) -> RunResults:
         from playwright.async_api import async_playwright
@@ -239,14 +243,25 @@ class Sweep:
         tracing = cfg.trace == "on-failure"
         # the login and OTP of someone else's portal are never recorded: tracing starts after them
         trace_after_login = cfg.profile.environment != "sandbox"
-        j = Journey(page, context, cfg.profile, cfg.catalog, service, who, persona, step_timeout)
-        j.redactor = self.redactor
+        acc = self.account
+        j = Journey(
+            page,
+            context,
+            cfg.profile,
+            cfg.catalog,
+            service,
+            who,
+            persona,
+            step_timeout,
+            username=acc.username if acc else "",
+            password=acc.password if acc else None,
+            account=acc.name if acc else "",
+            totp_secret=acc.totp_secret if acc else None,
+            otp_source=self.otp_source,
+            redactor=self.redactor,  # before __post_init__, which hands it the password
+            look_only=look_only(cfg),
+        )
         self.journeys.append(j)
-        j.look_only = look_only(cfg)
-        if self.account is not None:
-            j.username, j.password = self.account.username, self.account.password
-            j.account = self.account.name
-            j.totp_secret = self.account.totp_secret
         if self._polite():
             await self.politeness.install_on_context(context)
         j.watch_navigation()

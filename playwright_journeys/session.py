@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
@@ -60,6 +60,7 @@ class Journey:
     password: Secret | None = field(default=None, repr=False)
     account: str = ""  # the profile's account name, "" for a synthetic citizen
     totp_secret: Secret | None = None  # the account's own TOTP seed, when the OTP source is totp
+    otp_source: Any = None  # the sweep's one OtpSource (steps/otp.py); None: the step builds its own
     redactor: Redactor = field(default_factory=Redactor, repr=False)
     look_only: bool = False  # production: stop at the last reversible point
     checked_to: str | None = None

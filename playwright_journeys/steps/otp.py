@@ -9,29 +9,45 @@ The code is handed to the run's redactor the moment it arrives, before it is typ
 
 from __future__ import annotations
 
+import asyncio
+
 from pydantic import TypeAdapter
 
-from dvcwatch.otp_sources import OtpConfig, OtpRequest, OtpUnavailable, make_source
+from dvcwatch.credentials import Secret
+from dvcwatch.otp_sources import (
+    OtpConfig,
+    OtpRequest,
+    OtpSource,
+    OtpUnavailable,
+    PromptOtp,
+    make_source,
+)
+from dvcwatch.profile import Profile
 from playwright_journeys.outcome import StepFailure
 from playwright_journeys.session import Journey
 from playwright_journeys.steps import step
 
 
-def _source_config(j: Journey, wait: float):  # type: ignore[no-untyped-def]
-    """The profile's `otp:` block as an `otp_sources` config, bounded by this step's wait."""
-    raw = j.profile.otp.source_config()
-    raw["timeout"] = min(float(raw.get("timeout", wait)), wait)
-    return TypeAdapter(OtpConfig).validate_python(raw)
+def source_for(profile: Profile, totp_secret: Secret | None = None) -> OtpSource:
+    """The profile's OTP source, built once per sweep: it remembers the codes it already handed out
+    (a forwarder keeps showing the last SMS; one TOTP window gives one code), which only works if
+    every journey asks the same source. A source that cannot work is a ConfigError before any browser."""
+    config = TypeAdapter(OtpConfig).validate_python(profile.otp.source_config())
+    source = make_source(config, base_url=profile.base_url, totp_secret=totp_secret)
+    if isinstance(source, PromptOtp):
+        source.check_terminal()  # nobody to ask (cron, CI): say so now, not once per journey
+    return source
 
 
 @step("otp")
 async def otp(j: Journey) -> None:
     box = await j.expect("otp_input", "the one-time code box")
     wait = max(0.5, min(j.profile.journey.otp_wait_seconds, j.remaining_ms() / 1000 - 1))
-    source = make_source(_source_config(j, wait), base_url=j.profile.base_url, totp_secret=j.totp_secret)
+    source = j.otp_source or source_for(j.profile, j.totp_secret)
+    request = OtpRequest(cccd=j.username, phone=j.citizen.phone, account=j.account)
     try:
-        code = await source.fetch(OtpRequest(cccd=j.username, phone=j.citizen.phone, account=j.account))
-    except OtpUnavailable:
+        code = await asyncio.wait_for(source.fetch(request), wait)
+    except (OtpUnavailable, TimeoutError):
         raise StepFailure(f"no one-time code arrived in {wait:.0f} s", seen=await j.seen_text()) from None
     j.redactor.add(code)
     if j.profile.journey.otp_boxes > 1:

@@ -63,3 +63,16 @@ def test_merge_joins_shards_into_one_results_file_and_scorecard(tmp_path: Path) 
     html = (out / "scorecard.html").read_text(encoding="utf-8")
     assert 'data-testid="tile-dang-ky-khai-sinh" data-verdict="fail"' in html
     assert main(["shop", "--merge", str(a), "--merge", str(b), "--out", str(out), "--fail-on", "fail"]) == 1
+
+
+def test_a_prompt_otp_source_without_a_terminal_stops_the_sweep_before_any_browser(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from dvcwatch.cli import main
+
+    profile = tmp_path / "p.yaml"
+    profile.write_text(
+        "version: 2\nname: x\nbase_url: http://127.0.0.1:9\notp: {source: prompt}\n", encoding="utf-8"
+    )
+    code = main(["shop", "--target", str(profile), "--service", "cap-ho-chieu", "--out", str(tmp_path / "o")])
+    assert code == 2
+    assert "not a TTY" in capsys.readouterr().err
+    assert not (tmp_path / "o" / "results.json").exists()

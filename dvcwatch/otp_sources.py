@@ -151,6 +151,25 @@ def extract_code(text: str, regex: str = SIX_DIGITS) -> str | None:
 # ---- polling over HTTP: sandbox and SMS forwarder --------------------------------------------------
 
 
+def code_in(
+    body: str, content_type: str, regex: str = SIX_DIGITS, json_field: str | None = None
+) -> str | None:
+    """The code in an OTP endpoint's answer: in `json_field` of a JSON answer (or anywhere in it),
+    else anywhere in the text; shared by the polling sources and the load test's citizens."""
+    text = body
+    if "json" in content_type or body.lstrip().startswith(("{", "[")):
+        try:
+            data = json.loads(body)
+        except ValueError:
+            data = None
+        if data is not None:
+            picked = _dig(data, json_field) if json_field else data
+            if picked is None:
+                return None
+            text = picked if isinstance(picked, str) else json.dumps(picked)
+    return extract_code(text, regex)
+
+
 def _dig(data: Any, dotted: str) -> Any:
     for part in dotted.split("."):
         if isinstance(data, list) and part.isdigit() and int(part) < len(data):
@@ -186,18 +205,7 @@ class _HttpPoller:
         self._used: dict[str, set[str]] = {}  # per filled-in URL: one citizen's codes, or one phone's
 
     def _code_in(self, body: str, content_type: str) -> str | None:
-        text = body
-        if "json" in content_type or body.lstrip().startswith(("{", "[")):
-            try:
-                data = json.loads(body)
-            except ValueError:
-                data = None
-            if data is not None:
-                picked = _dig(data, self.json_field) if self.json_field else data
-                if picked is None:
-                    return None
-                text = picked if isinstance(picked, str) else json.dumps(picked)
-        return extract_code(text, self.regex)
+        return code_in(body, content_type, self.regex, self.json_field)
 
     async def fetch(self, request: OtpRequest) -> Secret:
         import aiohttp

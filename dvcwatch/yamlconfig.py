@@ -183,6 +183,21 @@ def load_model_text(model: type[M], text: str, source: str = "<text>") -> M:
     return validate(model, data, lines, source)
 
 
+_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+
+
+def parse_duration(value: Any) -> Any:
+    """Seconds as a number, or a string such as `500ms`, `30s`, `5m`: people write both. As a
+    pydantic before-validator, anything else passes through for the field's own type check."""
+    if isinstance(value, str):
+        m = _DURATION_RE.match(value)
+        if not m:
+            raise ValueError("a duration is a number of seconds or a string like 500ms, 30s, 5m")
+        return float(m.group(1)) * _UNITS[m.group(2)]
+    return value
+
+
 def check_regex(pattern: str) -> str:
     """A regular expression a config field holds, as a pydantic validator needs it: the pattern back,
     or a ValueError whose message says what is wrong with it."""

@@ -17,6 +17,7 @@ import json
 import random
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from gevent.lock import Semaphore
@@ -29,6 +30,8 @@ from dvcwatch.catalog.models import Service
 from dvcwatch.formdata import fill, sample_file
 from dvcwatch.identities import Citizen as Identity
 from dvcwatch.identities import citizen
+from dvcwatch.otp_sources import SIX_DIGITS, code_in
+from dvcwatch.profile import fill_in
 from dvcwatch.steps import STEPS
 from loadtests.context import run_context
 from loadtests.profile import Range
@@ -77,8 +80,14 @@ class PortalUser(FastHttpUser):
         ctx = run_context(environment)
         self.catalog = load_catalog()
         self.think_times = ctx.profile.think
+        self.target = ctx.target
         self.paths = ctx.target.paths
-        self.otp_url = ctx.target.otp.url or ""
+        otp = ctx.target.otp
+        self.otp_url = otp.url or ""
+        # the sandbox answers {"otp": "123456"}; an SMS forwarder as the profile describes it
+        self.otp_regex = otp.regex or SIX_DIGITS
+        self.otp_field = "otp" if otp.source == "sandbox" else otp.json_field
+        self.otp_headers = ctx.otp_headers
         runner = environment.runner
         stride = max(1, ctx.expected_workers)
         offset = max(0, getattr(runner, "worker_index", 0) or 0)
@@ -112,7 +121,7 @@ class PortalUser(FastHttpUser):
         self.fetch_result(svc, dossier["code"], auth)
 
     def find_service(self, svc: Service) -> None:
-        path = self.paths.service.format(service=svc.id, code=svc.codes[0].code if svc.codes else svc.id)
+        path = fill_in(self.paths.service, {"service": svc.id, "code": self.target.code_of(svc)})
         self.call("GET", path, svc.id, "find_service", expect=(200,), html=True)
 
     def log_in(self, svc: Service) -> str:
@@ -122,7 +131,16 @@ class PortalUser(FastHttpUser):
             challenge = self.call("POST", f"{self.api}/auth/login", svc.id, "login", json_body=body)[
                 "challenge"
             ]
-            otp = self.call("GET", self.otp_url.format(cccd=who.cccd), "", "", name=OTP_INBOX)["otp"]
+            url = self.otp_url.format(cccd=who.cccd, phone=who.phone, account="")
+            otp = self.call(
+                "GET",
+                url,
+                "",
+                "",
+                name=OTP_INBOX,
+                headers=self.otp_headers,
+                parse=lambda text: code_in(text, "", self.otp_regex, self.otp_field),
+            )
             answer = self.call(
                 "POST", f"{self.api}/auth/otp", svc.id, "otp", json_body={"challenge": challenge, "otp": otp}
             )
@@ -187,7 +205,7 @@ class PortalUser(FastHttpUser):
         headers: dict[str, str] | None = None,
         expect: tuple[int, ...] = (200,),
         html: bool = False,
-        parse: bool = True,
+        parse: bool | Callable[[str], Any] = True,
     ) -> Any:
         """One named request; a wrong status, a soft failure or unreadable JSON fails it and ends
         the visit (RescheduleTask), so later steps are never counted against a broken one."""
@@ -208,6 +226,12 @@ class PortalUser(FastHttpUser):
                 return None
             if not parse:
                 return None
+            if callable(parse):  # what the answer must hold; nothing is a failed request
+                value = parse(resp.text or "")
+                if value is None:
+                    resp.failure("the answer holds nothing usable")
+                    raise RescheduleTask()
+                return value
             try:
                 return resp.json()
             except ValueError:

@@ -97,24 +97,19 @@ class RunContext:
     extra: dict[str, Any] = field(default_factory=dict)  # more keys for the report
     state: dict[str, Any] = field(default_factory=dict)  # the master's live objects (timeline, metrics)
 
+    @property
+    def otp_headers(self) -> dict[str, str]:
+        """The bearer token an HTTP OTP source asks for (checked to be set when the run started)."""
+        env = self.target.otp.token_env
+        return {"Authorization": f"Bearer {os.environ[env]}"} if env else {}
+
     @classmethod
     def from_options(cls, opts: Any) -> RunContext:
         profile, profile_path = load_profile(opts.dvc_profile)
         gates, gates_path = load_gates(gates_reference(profile, profile_path, opts.dvc_gates))
         target = load_target(opts.dvc_target or None)
-        if target.otp.source not in ("sandbox", "http") or not target.otp.url:
-            raise ConfigError(
-                "load tests read OTPs over HTTP (otp.source sandbox or http with a url); "
-                f"this target uses {target.otp.source!r}",
-                path=opts.dvc_target or None,
-                field="otp",
-            )
-        max_users = profile.limits.max_users
-        if opts.dvc_max_users:
-            max_users = min(max_users, opts.dvc_max_users)
-        max_duration = profile.limits.max_duration_seconds
-        if opts.dvc_max_duration:
-            max_duration = min(max_duration, opts.dvc_max_duration)
+        check_load_target(target, opts.dvc_target or None)
+        max_users, max_duration = profile.capped(opts.dvc_max_users, opts.dvc_max_duration)
         return cls(
             profile=profile,
             profile_path=profile_path,
@@ -127,6 +122,23 @@ class RunContext:
             expected_workers=max(0, opts.dvc_workers),
             metrics_port=opts.dvc_metrics_port,
             metrics_host=opts.dvc_metrics_host,
+        )
+
+
+def check_load_target(target: Profile, source: str | None) -> None:
+    """Load-test citizens read their OTP over HTTP, thousands of times: the sandbox's endpoint or an
+    HTTP source (a test OTP service) with its token, if any, in the environment."""
+    otp = target.otp
+    if otp.source not in ("sandbox", "http") or not otp.url:
+        raise ConfigError(
+            "load tests read OTPs over HTTP (otp.source sandbox or http with a url); "
+            f"this target uses {otp.source!r}",
+            path=source,
+            field="otp",
+        )
+    if otp.token_env and not os.environ.get(otp.token_env):
+        raise ConfigError(
+            f"environment variable {otp.token_env} is not set", path=source, field="otp.token_env"
         )
 
 

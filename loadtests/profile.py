@@ -140,6 +140,14 @@ class LoadProfile(Strict):
         10, gt=0, le=300, description="a hung portal fails the request, never the run"
     )
 
+    def capped(self, users: int = 0, seconds: float = 0) -> tuple[int, float]:
+        """The profile's caps, lowered (never raised) by the command line (0: not given)."""
+        max_users, max_seconds = self.limits.max_users, self.limits.max_duration_seconds
+        return (
+            min(max_users, users) if users else max_users,
+            min(max_seconds, seconds) if seconds else max_seconds,
+        )
+
 
 def profile_path(name_or_file: str) -> Path:
     """A profile name (`stepped-ramp`) resolves in loadtests/profiles/; anything else is a path."""

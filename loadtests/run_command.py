@@ -16,6 +16,7 @@ from rich.console import Console
 
 from dvcwatch.errors import ConfigError, DvcwatchError
 from dvcwatch.profile import load_profile as load_target
+from loadtests.context import check_load_target
 from loadtests.gates import load_gates
 from loadtests.launcher import LocustRun, Plan
 from loadtests.profile import LoadProfile, gates_reference, load_profile
@@ -45,28 +46,15 @@ class LoadRequest:
     sandbox_faults: str | None = None
 
 
-def limits(profile: LoadProfile, req: LoadRequest) -> tuple[int, float]:
-    """The profile's caps, lowered (never raised) by the command line."""
-    users = profile.limits.max_users
-    if req.max_users:
-        users = min(users, req.max_users)
-    seconds = profile.limits.max_duration_seconds
-    if req.max_duration:
-        seconds = min(seconds, req.max_duration)
-    return users, seconds
-
-
 def execute(req: LoadRequest, console: Console | None = None) -> int:
     console = console or Console(stderr=True, highlight=False)
     profile, profile_path = load_profile(req.profile)
     shape_for(profile)  # a surge on an unknown service fails now, not after the target started
     load_gates(gates_reference(profile, profile_path, req.gates))
     target = load_target(req.target) if req.target else None
-    if target is not None and target.otp.source not in ("sandbox", "http"):
-        raise ConfigError(
-            "load tests read OTPs over HTTP: otp.source must be sandbox or http", path=req.target
-        )
-    max_users, max_duration = limits(profile, req)
+    if target is not None:
+        check_load_target(target, req.target)
+    max_users, max_duration = profile.capped(req.max_users, req.max_duration)
     if req.host:
         allow, allow_path = load_allowlist(req.allowlist)
         check_target(req.host, allow, allow_path, req.authorised)

@@ -29,26 +29,14 @@ from dvcwatch.credentials import Secret
 from dvcwatch.errors import ConfigError
 from dvcwatch.otp_sources import OtpConfig
 from dvcwatch.politeness import PolitenessConfig
-from dvcwatch.yamlconfig import PathKey, line_for, parse_yaml, read_yaml, validate
+from dvcwatch.yamlconfig import PathKey, line_for, parse_duration, parse_yaml, read_yaml, validate
 
 SOFT_FAILURE_MARKERS = ('data-testid="error-banner"', "Hệ thống đang bận")
 """What a portal shows when it answers HTTP 200 but cannot serve (contracts §3): a soft failure."""
 
-_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 _STATUS_CLASS_RE = re.compile(r"^[1-5]xx$")
 VANTAGE_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _ENV_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
-
-
-def parse_duration(value: Any) -> Any:
-    """Seconds as a number, or a string such as `500ms`, `30s`, `5m`: people write both."""
-    if isinstance(value, str):
-        m = _DURATION_RE.match(value)
-        if not m:
-            raise ValueError("a duration is a number of seconds or a string like 500ms, 30s, 5m")
-        return float(m.group(1)) * _UNITS[m.group(2)]
-    return value
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration), Field(gt=0)]

@@ -24,7 +24,6 @@ EXAMPLES = """examples:
 exit codes: 0 every journey passed, 1 one failed or was degraded (--fail-on fail: only failures),
             2 usage or configuration error"""
 
-DURATION_RE = re.compile(r"^(\d+(?:\.\d+)?)(s|m|h)$")
 SHARD_RE = re.compile(r"^(\d+)/(\d+)$")
 
 
@@ -105,12 +104,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _seconds(text: str) -> float:
-    m = DURATION_RE.match(text)
-    if not m:
-        from dvcwatch.errors import ConfigError
+    from dvcwatch.errors import ConfigError
+    from dvcwatch.yamlconfig import parse_duration
 
+    try:
+        seconds = float(parse_duration(text))
+    except ValueError:
+        seconds = 0.0
+    if seconds <= 0:
         raise ConfigError(f"--every {text!r}: give a duration like 30s, 15m or 1h")
-    return float(m.group(1)) * {"s": 1, "m": 60, "h": 3600}[m.group(2)]
+    return seconds
 
 
 def _check_args(args: argparse.Namespace) -> tuple[tuple[int, int], float | None]:

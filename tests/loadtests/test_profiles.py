@@ -95,3 +95,22 @@ def test_an_unknown_profile_name_lists_the_builtin_ones() -> None:
 def test_an_unknown_surge_service_is_refused_with_close_matches() -> None:
     with pytest.raises(ConfigError, match="dang-ky-thi-thpt"):
         shape_for(load_profile(str(INVALID / "surge-unknown-service.yaml"))[0])
+
+
+def test_a_vendors_own_locustfile_can_run_one_kind_from_a_profile_file() -> None:
+    """`class Mine(SteppedRampShape): profile_file = ...` (locust_shapes' docstring) follows that
+    profile's plan; a kind class without a profile says what it needs."""
+    from loadtests.shapes.locust_shapes import SteppedRampShape
+
+    class Mine(SteppedRampShape):
+        profile_file = str(Path(__file__).with_name("data") / "knee-ramp.yaml")
+
+    stages = Mine().stages()
+    assert [s.users for s in stages] == [5, 10, 15, 20, 25, 30, 35, 40]
+    assert Mine().stage_index_at(7.0) == 1
+
+    class Forgot(SteppedRampShape):
+        pass
+
+    with pytest.raises(TypeError, match="needs profile_file"):
+        Forgot().stages()

@@ -27,6 +27,7 @@ from typing import Any
 import yaml
 
 from dvcwatch import procs
+from dvcwatch.atomic import write_text
 from dvcwatch.errors import DvcwatchError
 
 DEFAULT_RUN_DIR = Path("runs/stack")
@@ -159,9 +160,7 @@ class Stack:
             "components": self.components,
             "urls": self.urls,
         }
-        tmp = self.state_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state, indent=2, ensure_ascii=False))
-        tmp.rename(self.state_path)
+        write_text(self.state_path, json.dumps(state, indent=2, ensure_ascii=False))
 
     def _record(self, name: str, managed: Any, url: str, expect: str, log: Path) -> None:
         pid = managed.pid if hasattr(managed, "pid") and managed.pid else managed.proc.pid
@@ -293,9 +292,7 @@ class Stack:
         ]
         path = self.run_dir / "prometheus" / "probers.json"
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(targets, indent=2))
-        tmp.rename(path)
+        write_text(path, json.dumps(targets, indent=2))
 
     def prometheus_config(self) -> dict[str, Any]:
         s = self.settings

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import platform
 import socket
 import sys
@@ -18,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from dvcwatch.atomic import write_text
 from loadtests.context import RunContext
 from loadtests.counts import Counts, by_step_class, is_portal, load_total, snapshot, split_name
 from loadtests.gates import GateResult, evaluate
@@ -166,12 +166,6 @@ def write(report: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     json_path = out_dir / "report.json"
     html_path = out_dir / "report.html"
-    _atomic(json_path, json.dumps(report, ensure_ascii=False, indent=2))
-    _atomic(html_path, render(report))
+    write_text(json_path, json.dumps(report, ensure_ascii=False, indent=2))
+    write_text(html_path, render(report))
     return json_path, html_path
-
-
-def _atomic(path: Path, text: str) -> None:
-    tmp = path.with_suffix(path.suffix + f".{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)

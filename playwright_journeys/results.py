@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from dvcwatch.atomic import write_text
 from dvcwatch.errors import ConfigError
 
 SCHEMA_VERSION = 1
@@ -134,11 +135,7 @@ def now_iso() -> str:
 def write_results(run: RunResults, out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "results.json"
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(
-        json.dumps(run.model_dump(mode="json", by_alias=True), ensure_ascii=False, indent=2), encoding="utf-8"
-    )
-    tmp.replace(path)
+    write_text(path, json.dumps(run.model_dump(mode="json", by_alias=True), ensure_ascii=False, indent=2))
     return path
 
 

@@ -19,9 +19,7 @@ import asyncio
 import json
 import os
 import re
-import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,6 +31,11 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+from dvcwatch import procs  # noqa: E402
+from dvcwatch.errors import DvcwatchError  # noqa: E402
+
 PATH = "/dich-vu/dang-ky-khai-sinh"
 BODY = (
     "<!doctype html><html lang=vi><title>Đăng ký khai sinh</title>"
@@ -68,12 +71,6 @@ def serve(port: int) -> None:
     asyncio.run(main())
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def run_measured(
     cmd: list[str], timeout: float, env: dict[str, str] | None = None
 ) -> tuple[str, float, float]:
@@ -105,11 +102,6 @@ def wrk(url: str, seconds: int, users: int) -> tuple[int, float, float]:
     return int(m.group(1)), cpu, wall
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def web_stats(port: int) -> dict[str, Any]:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/stats/requests", timeout=5) as r:
         return json.loads(r.read())
@@ -118,7 +110,7 @@ def web_stats(port: int) -> dict[str, Any]:
 def locust(url: str, seconds: int, users: int, locustfile: str, extra: list[str]) -> tuple[int, float, float]:
     """Locust's start-up (imports, the catalog) is not load generation: count requests and CPU
     between two readings taken while all users run, through Locust's own web UI."""
-    port = free_port()
+    port = procs.free_port()
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [
             sys.executable, "-m", "locust", "-f", str(HERE / locustfile), "--autostart", "--autoquit", "0",
@@ -140,7 +132,7 @@ def locust(url: str, seconds: int, users: int, locustfile: str, extra: list[str]
 
             def reading() -> tuple[int, float, float]:
                 agg = next(r for r in web_stats(port)["stats"] if r["name"] == "Aggregated")
-                return agg["num_requests"], cpu_seconds(proc.pid), time.monotonic()
+                return agg["num_requests"], procs.cpu_seconds(proc.pid), time.monotonic()
 
             n0, c0, t0 = reading()
             time.sleep(seconds)
@@ -161,19 +153,16 @@ def main() -> int:
     ap.add_argument("--users", type=int, default=20, help="concurrent connections/users (default 20)")
     ap.add_argument("--rounds", type=int, default=2, help="alternate the generators this many times")
     args = ap.parse_args()
-    if not shutil.which("wrk"):
-        raise SystemExit("wrk is not installed (Debian package wrk)")
+    try:
+        procs.binary("wrk")
+    except DvcwatchError as exc:
+        raise SystemExit(str(exc)) from None
 
-    port = free_port()
+    port = procs.free_port()
     target = subprocess.Popen([sys.executable, __file__, "--serve", str(port)], start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+        procs.wait_tcp("127.0.0.1", port, timeout=5, proc=target)
         generators = {
             "wrk": lambda: wrk(url, args.seconds, args.users),
             "locust FastHttpUser (bare)": lambda: locust(url, args.seconds, args.users, "locust_bare.py", []),

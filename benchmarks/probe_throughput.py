@@ -33,7 +33,6 @@ sys.path.insert(0, str(ROOT))
 
 from dvcwatch import procs  # noqa: E402
 
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
 
 
@@ -67,25 +66,15 @@ def start_target(seconds: float, core: int | None) -> tuple[subprocess.Popen[byt
     )
     if core is not None:
         os.sched_setaffinity(proc.pid, {core})
-    deadline = time.monotonic() + 10
-    import socket
-
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return proc, f"http://127.0.0.1:{port}"
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError("target server did not start")
+    try:
+        procs.wait_tcp("127.0.0.1", port, timeout=10, proc=proc)
+    except Exception:
+        proc.kill()
+        raise
+    return proc, f"http://127.0.0.1:{port}"
 
 
 # -- measuring ------------------------------------------------------------------------------------
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime
 
 
 async def drive_probe_endpoint(
@@ -113,9 +102,9 @@ async def drive_probe_endpoint(
 
 def measure_endpoint(name: str, pid: int, probe_url: str, target: str, module: str, seconds: float) -> dict:
     asyncio.run(drive_probe_endpoint(probe_url, target, module, 1.0, 4))  # warm up
-    cpu0, t0 = cpu_seconds(pid), time.monotonic()
+    cpu0, t0 = procs.cpu_seconds(pid), time.monotonic()
     n, ok = asyncio.run(drive_probe_endpoint(probe_url, target, module, seconds, 8))
-    cpu, wall = cpu_seconds(pid) - cpu0, time.monotonic() - t0
+    cpu, wall = procs.cpu_seconds(pid) - cpu0, time.monotonic() - t0
     return {
         "prober": name,
         "mode": "/probe",
@@ -193,10 +182,10 @@ def measure_scheduled(
         assert m.pid
         started = time.monotonic()
         time.sleep(min(interval, 3.0))  # let the first slots spread in
-        before_text, cpu0, t0 = fetch_metrics(url), cpu_seconds(m.pid), time.monotonic()
+        before_text, cpu0, t0 = fetch_metrics(url), procs.cpu_seconds(m.pid), time.monotonic()
         time.sleep(seconds)
         after_text, now = fetch_metrics(url), time.time()
-        cpu, wall, up = cpu_seconds(m.pid) - cpu0, time.monotonic() - t0, time.monotonic() - started
+        cpu, wall, up = procs.cpu_seconds(m.pid) - cpu0, time.monotonic() - t0, time.monotonic() - started
     before, after = parse_metrics(before_text), parse_metrics(after_text, last_runs)
     # a target is stale when its last run is older than a slot plus jitter plus a second of slack;
     # only meaningful once every target's first slot (spread over one interval) has passed

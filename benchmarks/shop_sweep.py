@@ -38,12 +38,8 @@ TARGET_SECONDS = 60
 TARGET_BYTES = 1.5 * 1024**3
 
 
-def _children_map() -> dict[int, list[int]]:
-    return children_map()
-
-
 def _tree(root: int) -> list[int]:
-    kids, out, todo = _children_map(), [], [root]
+    kids, out, todo = children_map(), [], [root]
     while todo:
         pid = todo.pop()
         out.append(pid)

@@ -106,6 +106,12 @@ def pid_command(pid: int) -> list[str]:
         return []
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a live process has used so far (/proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
 def children_map() -> dict[int, list[int]]:
     """Parent pid → child pids, read from /proc: how a browser's or a stack's process tree is found."""
     kids: dict[int, list[int]] = {}

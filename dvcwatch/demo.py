@@ -100,16 +100,15 @@ class DemoFindings:
 
 def expected_from(broken: list[dict[str, Any]]) -> dict[str, tuple[str, str | None]]:
     """service → (verdict, step) that the injected faults should produce."""
+    from dvcwatch.rehearse import IMPLIED_STEP, PlacedFault
+
     out: dict[str, tuple[str, str | None]] = {}
     for f in broken:
-        svc = f.get("service")
-        if not svc:
+        if not f.get("service"):
             continue
-        if f["kind"] == "downgrade":
-            out[svc] = ("degraded", None)
-        else:
-            step = f.get("step") or {"otp_lost": "otp", "payment_failed": "payment"}.get(f["kind"])
-            out[svc] = ("fail", step)
+        placed = PlacedFault(f["service"], f["kind"], f.get("step") or IMPLIED_STEP.get(f["kind"]), {})
+        verdict = placed.expected_verdict
+        out[placed.service] = (verdict, placed.step if verdict == "fail" else None)
     return out
 
 

@@ -48,6 +48,11 @@ class Pool(Strict):
     pool: list[PoolEntry]
 
 
+# Behavioural faults are placed without a step (the sandbox applies them where they belong) and show
+# at this step of the journey.
+IMPLIED_STEP = {"otp_lost": "otp", "payment_failed": "payment"}
+
+
 @dataclass(frozen=True)
 class PlacedFault:
     service: str
@@ -57,7 +62,7 @@ class PlacedFault:
 
     def as_fault(self) -> dict[str, Any]:
         f: dict[str, Any] = {"kind": self.kind, "service": self.service, **self.params}
-        if self.step and self.kind not in ("otp_lost", "payment_failed"):
+        if self.step and self.kind not in IMPLIED_STEP:
             f["step"] = self.step
         return f
 

@@ -43,7 +43,7 @@ class CheckReport:
 
     @property
     def ok(self) -> bool:
-        ok_verdict = self.result is not None and self.result.verdict in ("pass", "degraded")
+        ok_verdict = self.result is not None and self.result.completed
         return all(u.ok for u in self.urls) and ok_verdict
 
 

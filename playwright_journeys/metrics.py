@@ -64,10 +64,10 @@ class JourneyMetrics:
     def observe(self, run: RunResults, now: float) -> None:
         for res in run.results:
             key = (res.service, res.persona, run.vantage)
-            self.success.labels(*key).set(1 if res.verdict in ("pass", "degraded") else 0)
+            self.success.labels(*key).set(1 if res.completed else 0)
             self.degraded.labels(*key).set(1 if res.verdict == "degraded" else 0)
             self.level_shortfall.labels(*key).set(
-                1 if res.level_promised == "full" and res.level_delivered == "partial" else 0
+                1 if res.level_shortfall else 0
             )
             self.harness_error.labels(*key).set(1 if res.verdict == "error" else 0)
             self.duration.labels(*key).set(res.duration_seconds)

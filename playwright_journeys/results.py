@@ -81,6 +81,16 @@ class ServiceResult(BaseModel):
         None, description="production (look, don't touch): the last step checked before stopping"
     )
 
+    @property
+    def completed(self) -> bool:
+        """The citizen got through, on time or not, as promised or not (pass or degraded)."""
+        return self.verdict in ("pass", "degraded")
+
+    @property
+    def level_shortfall(self) -> bool:
+        """Promised fully online (toàn trình), delivered only partly: the office visit after all."""
+        return self.level_promised == "full" and self.level_delivered == "partial"
+
 
 class Summary(BaseModel):
     total: int

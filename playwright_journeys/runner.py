@@ -202,7 +202,7 @@ class Sweep:
         final = attempts[-1]
         first_bad = next((a for a in attempts if a.verdict in ("fail", "error")), None)
         update: dict[str, object] = {"attempts": len(attempts), "harness_restarts": restarts}
-        if len(attempts) > 1 and final.verdict in ("pass", "degraded"):
+        if len(attempts) > 1 and final.completed:
             update["flaky"] = True
             if first_bad is not None:
                 update["artifacts"] = first_bad.artifacts

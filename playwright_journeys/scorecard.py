@@ -17,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from dvcwatch.catalog.models import Catalog
 from dvcwatch.steps import STEP_LABELS
 from playwright_journeys.personas import Personas
-from playwright_journeys.results import RunResults, ServiceResult
+from playwright_journeys.results import RunResults, ServiceResult, summarize
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -58,16 +58,9 @@ def message_vi(message: str) -> str:
 
 
 def _headline(results: list[ServiceResult]) -> dict[str, Any]:
-    total = len(results)
-    passed = sum(r.verdict == "pass" for r in results)
-    return {
-        "total": total,
-        "pass": passed,
-        "degraded": sum(r.verdict == "degraded" for r in results),
-        "fail": sum(r.verdict == "fail" for r in results),
-        "error": sum(r.verdict == "error" for r in results),
-        "share": round(100 * passed / total) if total else 0,
-    }
+    """`summarize`, as the template reads it: counts by verdict and the end-to-end share in percent."""
+    summary = summarize(results).model_dump(by_alias=True)
+    return {**summary, "share": round(100 * summary["share_end_to_end"])}
 
 
 def _when(iso: str) -> str:
@@ -98,7 +91,7 @@ def build_context(run: RunResults, catalog: Catalog, personas: Personas) -> dict
             groups.append({"id": agency_id, "name_vi": a.name_vi, "name_en": a.name_en, "rows": rows})
     heads = {p: _headline([r for r in run.results if r.persona == p]) for p in persona_names}
     broken_at = Counter(r.failed_step for r in run.results if r.verdict == "fail" and r.failed_step)
-    shortfalls = [r for r in run.results if r.level_promised == "full" and r.level_delivered == "partial"]
+    shortfalls = [r for r in run.results if r.level_shortfall]
     order = {"fail": 0, "error": 1, "degraded": 2}
     problems = sorted((r for r in run.results if r.verdict != "pass"), key=lambda r: order[r.verdict])
     return {
@@ -109,7 +102,6 @@ def build_context(run: RunResults, catalog: Catalog, personas: Personas) -> dict
         "personas": persona_names,
         "persona_labels": labels,
         "heads": heads,
-        "overall": _headline(run.results),
         "broken_at": broken_at.most_common(),
         "shortfalls": shortfalls,
         "steps": STEP_LABELS,

@@ -160,14 +160,14 @@ class Managed:
 
     def start(self, timeout: float = 30.0) -> Managed:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "ab")  # noqa: SIM115
-        self.proc = subprocess.Popen(
-            self.args,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            env={**os.environ, **self.env},
-        )
+        with open(self.log_path, "ab") as log:  # the child keeps its own copy of the descriptor
+            self.proc = subprocess.Popen(
+                self.args,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env={**os.environ, **self.env},
+            )
         try:
             if self.ready_url.startswith("tcp://"):
                 host, _, port = self.ready_url[len("tcp://") :].rpartition(":")
@@ -183,16 +183,6 @@ class Managed:
     @property
     def pid(self) -> int | None:
         return self.proc.pid if self.proc else None
-
-    def describe(self) -> dict[str, object]:
-        """What a state file needs to find and stop it later."""
-        return {
-            "name": self.name,
-            "pid": self.pid,
-            "url": url_of(self),
-            "log": str(self.log_path),
-            "command": self.args[0],
-        }
 
     def stop(self, timeout: float = 10.0) -> None:
         if not self.proc or self.proc.poll() is not None:

@@ -190,7 +190,7 @@ class Stack:
             ("listener", self._listener),
             ("alertmanager", self._alertmanager),
             (f"prober {self.settings.vantage}", lambda: self._prober(self.settings.vantage, None)),
-            *[(f"ward {w}", lambda w=w: self.add_ward(w, reload=False)) for w in self.settings.wards],
+            *[(f"ward {w}", lambda w=w: self._ward(w)) for w in self.settings.wards],
             ("prometheus", self._prometheus),
         ]
         # a port for `dvcwatch load --metrics-port`: scraped whenever a load test runs
@@ -270,8 +270,9 @@ class Stack:
         self._record(f"prober-{vantage}", m, procs.url_of(m), "dvcwatch", m.log_path)
         self._write_prober_targets()
 
-    def add_ward(self, ward: str, reload: bool = True) -> None:
-        """A prober at `ward` that reaches the portal through its own cuttable link."""
+    def _ward(self, ward: str) -> None:
+        """A prober at `ward` (one of the settings' wards) that reaches the portal through its own
+        cuttable link."""
         if f"prober-{ward}" in self.urls:
             raise StackError(f"vantage {ward!r} already has a prober")
         upstream = urllib.parse.urlsplit(self.urls["sandbox"]).netloc
@@ -279,9 +280,6 @@ class Stack:
         self._record(f"link-{ward}", link, procs.url_of(link), "linkproxy", link.log_path)
         via = "http://" + procs.url_of(link)[len("tcp://") :]
         self._prober(ward, via)
-        if ward not in self.settings.wards:
-            self.settings.wards.append(ward)
-            self._save()
 
     def _write_prober_targets(self) -> None:
         """File-based discovery: Prometheus picks up a new ward's prober without a restart."""

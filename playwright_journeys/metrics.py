@@ -66,9 +66,7 @@ class JourneyMetrics:
             key = (res.service, res.persona, run.vantage)
             self.success.labels(*key).set(1 if res.completed else 0)
             self.degraded.labels(*key).set(1 if res.verdict == "degraded" else 0)
-            self.level_shortfall.labels(*key).set(
-                1 if res.level_shortfall else 0
-            )
+            self.level_shortfall.labels(*key).set(1 if res.level_shortfall else 0)
             self.harness_error.labels(*key).set(1 if res.verdict == "error" else 0)
             self.duration.labels(*key).set(res.duration_seconds)
             self.last_run.labels(*key).set(now)

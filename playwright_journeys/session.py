@@ -181,26 +181,17 @@ class Journey:
         """Fail the step if the portal shows an error page, a 'busy' banner or an HTTP error."""
         if response is not None:
             self.last_status = response.status
-        trouble = self.page.locator(self.sel("error_page")).or_(self.page.locator(self.sel("error_banner")))
         try:
-            seen_trouble = await trouble.count() > 0
+            seen_trouble = await self._trouble().count() > 0  # one look, the precise ones only if needed
         except PlaywrightError:
-            seen_trouble = True  # let the precise checks below decide
-        if not seen_trouble:
-            if self.last_status is not None and self.last_status >= 400:
-                raise StepFailure(
-                    f"the portal answered HTTP {self.last_status}",
-                    seen=await self.seen_text(),
-                    http_status=self.last_status,
-                )
-            return
-        if await self.present("error_page"):
+            seen_trouble = True  # let the precise checks decide
+        if seen_trouble and await self.present("error_page"):
             raise StepFailure(
                 "the portal showed an error page",
                 seen=await self.seen_text("error_page"),
                 http_status=self.last_status,
             )
-        if await self.present("error_banner"):
+        if seen_trouble and await self.present("error_banner"):
             raise StepFailure(
                 "the portal said it is busy (soft failure)",
                 seen=await self.seen_text("error_banner"),

@@ -99,18 +99,28 @@ def test_an_unknown_surge_service_is_refused_with_close_matches() -> None:
 
 def test_a_vendors_own_locustfile_can_run_one_kind_from_a_profile_file() -> None:
     """`class Mine(SteppedRampShape): profile_file = ...` (locust_shapes' docstring) follows that
-    profile's plan; a kind class without a profile says what it needs."""
-    from loadtests.shapes.locust_shapes import SteppedRampShape
+    profile's plan; a kind class without a profile says what it needs. In a child process: importing
+    Locust monkey-patches this one with gevent, which the test workers do not survive."""
+    import subprocess
+    import sys
 
-    class Mine(SteppedRampShape):
-        profile_file = str(Path(__file__).with_name("data") / "knee-ramp.yaml")
+    profile = Path(__file__).with_name("data") / "knee-ramp.yaml"
+    code = f"""
+from loadtests.shapes.locust_shapes import SteppedRampShape
 
-    stages = Mine().stages()
-    assert [s.users for s in stages] == [5, 10, 15, 20, 25, 30, 35, 40]
-    assert Mine().stage_index_at(7.0) == 1
+class Mine(SteppedRampShape):
+    profile_file = {str(profile)!r}
 
-    class Forgot(SteppedRampShape):
-        pass
+class Forgot(SteppedRampShape):
+    pass
 
-    with pytest.raises(TypeError, match="needs profile_file"):
-        Forgot().stages()
+print([s.users for s in Mine().stages()], Mine().stage_index_at(7.0))
+try:
+    Forgot().stages()
+except TypeError as exc:
+    print(exc)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    lines = out.stdout.splitlines()
+    assert lines[0] == "[5, 10, 15, 20, 25, 30, 35, 40] 1"
+    assert "needs profile_file" in lines[1]

@@ -11,7 +11,7 @@ import subprocess
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -147,3 +147,32 @@ def cert_expiry(self_signed: tuple[Path, Path]) -> float:
         text=True,
     ).stdout.strip()
     return float(ssl.cert_time_to_seconds(out.split("=", 1)[1]))
+
+
+class LoopStalls:
+    """Records how late the event loop wakes a 10 ms sleeper, so a timing test can tell a stall of the
+    whole machine (a busy CI neighbour) from the prober holding up its own schedule: a probe can only be
+    late through no fault of the prober while the loop itself was stalled at least that long."""
+
+    def __init__(self) -> None:
+        self.lags: list[float] = []
+
+    async def _watch(self) -> None:
+        while True:
+            t0 = time.monotonic()
+            await asyncio.sleep(0.01)
+            self.lags.append(time.monotonic() - t0 - 0.01)
+
+    def count(self, longer_than: float) -> int:
+        return sum(1 for lag in self.lags if lag > longer_than)
+
+    def longest(self) -> float:
+        return max(self.lags, default=0.0)
+
+
+@pytest.fixture
+async def loop_stalls() -> AsyncIterator[LoopStalls]:
+    stalls = LoopStalls()
+    task = asyncio.get_running_loop().create_task(stalls._watch())
+    yield stalls
+    task.cancel()

@@ -23,7 +23,7 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     return out
 
 
-async def test_hanging_third_does_not_delay_the_others(portal, tmp_path: Path) -> None:
+async def test_hanging_third_does_not_delay_the_others(portal, tmp_path: Path, loop_stalls) -> None:
     healthy = [f"/ok{i}" for i in range(8)]
     hanging = [f"/hang{i}" for i in range(4)]
     targets = "".join(
@@ -37,6 +37,7 @@ async def test_hanging_third_does_not_delay_the_others(portal, tmp_path: Path) -
     )
     prober = Prober(cfg, port=0)
     await prober.run(duration=RUN)
+    stalls = loop_stalls
     m = samples(generate_latest(prober.registry).decode())
 
     for path in healthy:
@@ -45,8 +46,8 @@ async def test_hanging_third_does_not_delay_the_others(portal, tmp_path: Path) -
         assert len(hits) >= int((RUN - INTERVAL) / INTERVAL), (path, len(hits))
         gaps = [b - a for a, b in itertools.pairwise(hits)]
         # one slot plus jitter, with slack for a loaded CI box; a hang holding up the schedule would add
-        # its 0.3 s timeout to every gap, a serial one 1.2 s
-        assert max(gaps) < INTERVAL * 1.1 + 0.25, (path, gaps)
+        # its 0.3 s timeout to every gap, a serial one 1.2 s; a stall of the whole loop adds to one gap
+        assert max(gaps) < INTERVAL * 1.1 + 0.25 + stalls.longest(), (path, gaps)
         assert (
             m[("dvc_probe_success", (("service", ""), ("target", f"t{path[1:]}"), ("vantage", "test")))] == 1
         )
@@ -64,8 +65,13 @@ async def test_hanging_third_does_not_delay_the_others(portal, tmp_path: Path) -
             ]
             == 0
         )
-    assert m[("dvc_prober_probes_late_total", (("vantage", "test"),))] == 0
-    assert m[("dvc_prober_probes_dropped_total", (("vantage", "test"),))] == 0
+    # a late or dropped start is the prober's fault unless the whole loop stalled at that moment (a busy CI
+    # neighbour); each such stall may delay at most every target once. Hangs holding concurrency slots
+    # would make probes late while the loop runs freely, and fail this.
+    excused = len(healthy + hanging) * stalls.count(longer_than=0.1)
+    late = m[("dvc_prober_probes_late_total", (("vantage", "test"),))]
+    dropped = m[("dvc_prober_probes_dropped_total", (("vantage", "test"),))]
+    assert late + dropped <= excused, (late, dropped, sorted(stalls.lags)[-5:])
     assert m[("dvc_prober_targets", (("vantage", "test"),))] == 12
     failures = m[("dvc_prober_probes_total", (("result", "failure"), ("vantage", "test")))]
     started = sum(len(portal.hits[p]) for p in hanging)

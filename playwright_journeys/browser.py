@@ -24,6 +24,13 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
     "--disable-dev-shm-usage",
+    # Each journey's context already has its own renderer processes; strict site isolation only adds a
+    # process spawn at every hop between the portal, the identity provider and the payment origin.
+    # Measured on a 2-core machine, a 25-service sweep at parallel 4: 57-60 s instead of 61-66 s.
+    # Contexts never share a renderer either way, so one hung page still stalls only its own journey.
+    # (The switch's name is historical: it turns site isolation off. `--disable-features` is not used,
+    # because a second copy would replace the features Playwright itself turns off.)
+    "--disable-site-isolation-trials",
 ]
 
 

@@ -286,7 +286,7 @@ class Sweep:
                 s0 = time.monotonic()
                 status, detail = "passed", ""
                 try:
-                    await asyncio.wait_for(self.steps[name](j), timeout=step_timeout + STEP_GRACE)
+                    await asyncio.wait_for(self.steps[name](j), timeout=j.step_limit + STEP_GRACE)
                     detail = j.detail
                 except LookOnlyStop as exc:
                     status, detail, j.checked_to = "passed", str(exc), name

@@ -26,6 +26,7 @@ LEVELS = {"full": ("Toàn trình", "Fully online"), "partial": ("Một phần", 
 # The harness speaks English in results.json; the leader reads Vietnamese. Unknown messages stay English.
 MESSAGES_VI: list[tuple[str, str]] = [
     (r"no answer in (\S+) s", "Cổng không phản hồi sau {0} giây"),
+    (r"step not done in (\S+) s", "Bước này chưa xong sau {0} giây (cổng trả lời quá chậm)"),
     (r"the portal showed an error page", "Cổng hiện trang báo lỗi"),
     (r"the portal said it is busy \(soft failure\)", "Cổng báo hệ thống đang bận"),
     (r"the portal answered HTTP (\d+)", "Cổng trả lỗi HTTP {0}"),

@@ -32,6 +32,9 @@ class StepSkipped(Exception):
     """The step did not apply on this visit (e.g. payment moved offline); the reason is kept."""
 
 
+STEP_WAITS = 3  # a step's whole time, in answers' patience (step_timeout): see Journey.step_limit
+
+
 @dataclass
 class Journey:
     page: Page
@@ -99,12 +102,22 @@ class Journey:
         self.step_name = name
         self.detail = ""
         self.last_status = None
-        self._deadline = time.monotonic() + self.step_timeout
+        self._deadline = time.monotonic() + self.step_limit
+
+    @property
+    def step_limit(self) -> float:
+        """A slow portal is not a hung one: `step_timeout` bounds each wait for an answer, so "no
+        answer in N s" is literally true, while a step of several pages that each answer slowly may
+        take up to STEP_WAITS of them and end as a slow (degraded) journey rather than a failure."""
+        return self.step_timeout * STEP_WAITS
 
     def remaining_ms(self) -> float:
-        return max(1.0, (self._deadline - time.monotonic()) * 1000)
+        """The timeout for the next wait: one answer's patience, or what is left of the step's."""
+        return max(1.0, min(self.step_timeout, self._deadline - time.monotonic()) * 1000)
 
     def no_answer(self) -> StepFailure:
+        if time.monotonic() >= self._deadline - 0.05:
+            return StepFailure(f"step not done in {self.step_limit:g} s", seen="", http_status=None)
         return StepFailure(f"no answer in {self.step_timeout:g} s", seen="", http_status=None)
 
     # --- selectors ----------------------------------------------------------------------------

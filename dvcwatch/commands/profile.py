@@ -41,7 +41,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("profile", metavar="PROFILE", help="a target profile YAML (or a sandbox base URL)")
     c.add_argument("--service", metavar="ID", help="the catalog service to walk (default: the first mapped)")
     c.add_argument(
-        "--step-timeout", type=float, metavar="S", help="seconds each step may take (default: the profile's)"
+        "--step-timeout",
+        type=float,
+        metavar="S",
+        help="seconds to wait for each answer of the portal (default: the profile's)",
     )
     c.add_argument("--persona", default="desktop", metavar="NAME", help="desktop, phone, slow-3g")
     c.add_argument(

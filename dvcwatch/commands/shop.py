@@ -72,7 +72,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--step-timeout",
         type=float,
         metavar="S",
-        help="seconds each step may take (default: the profile's, 20)",
+        help="seconds to wait for each answer of the portal; a step may take three of them (default: the profile's, 20)",
     )
     p.add_argument("--shard", metavar="K/N", help="run only shard K of N of the sweep (merge with --merge)")
     p.add_argument(

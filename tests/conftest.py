@@ -9,7 +9,7 @@ from __future__ import annotations
 import fcntl
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -43,6 +43,28 @@ def sandbox_factory(tmp_path: Path) -> Iterator[Callable[..., object]]:
     yield make
     for s in started:
         s.stop()
+
+
+@pytest.fixture
+async def serve_app() -> AsyncIterator[Callable[[object], Awaitable[str]]]:
+    """Serve a small aiohttp app on a free loopback port, in the test's own event loop:
+    `url = await serve_app(app)` gives `http://127.0.0.1:PORT`; every app is stopped at teardown."""
+    from aiohttp import web
+
+    runners: list[web.AppRunner] = []
+
+    async def serve(app: object) -> str:
+        assert isinstance(app, web.Application)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        runners.append(runner)
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        return f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+
+    yield serve
+    for runner in runners:
+        await runner.cleanup()
 
 
 @pytest.fixture

@@ -128,7 +128,7 @@ def test_extract_code() -> None:
 
 
 @pytest.fixture
-async def forwarder() -> AsyncIterator[tuple[str, dict]]:
+async def forwarder(serve_app) -> AsyncIterator[tuple[str, dict]]:
     """A fake SMS forwarder: answers with whatever `state` holds."""
     state: dict = {"status": 200, "body": "", "type": "text/plain", "hits": 0, "auth": None}
 
@@ -146,13 +146,7 @@ async def forwarder() -> AsyncIterator[tuple[str, dict]]:
 
     app = web.Application()
     app.router.add_get("/sms", latest)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield f"http://127.0.0.1:{port}", state
-    await runner.cleanup()
+    yield await serve_app(app), state
 
 
 async def test_http_source_reads_json_field_with_token(forwarder: tuple[str, dict]) -> None:

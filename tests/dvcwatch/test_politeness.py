@@ -157,7 +157,7 @@ def test_observe_honours_retry_after_and_refuses_absurd_pauses() -> None:
 
 
 @pytest.fixture
-async def busy_portal() -> AsyncIterator[tuple[str, list[float], list[str]]]:
+async def busy_portal(serve_app) -> AsyncIterator[tuple[str, list[float], list[str]]]:
     """Answers 503 + Retry-After: 1 to the first request, 200 afterwards; records arrival times."""
     hits: list[float] = []
     agents: list[str] = []
@@ -171,13 +171,7 @@ async def busy_portal() -> AsyncIterator[tuple[str, list[float], list[str]]]:
 
     app = web.Application()
     app.router.add_get("/", page)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield f"http://127.0.0.1:{port}/", hits, agents
-    await runner.cleanup()
+    yield f"{await serve_app(app)}/", hits, agents
 
 
 async def test_aiohttp_trace_config_limits_rate_and_obeys_retry_after(
@@ -209,7 +203,7 @@ async def test_loopback_is_not_slowed(busy_portal: tuple[str, list[float], list[
 
 
 @pytest.mark.browser
-async def test_browser_context_requests_are_paced_and_signed() -> None:
+async def test_browser_context_requests_are_paced_and_signed(serve_app) -> None:
     """A page's own fetches wait for the host's turn; static files do not; the User-Agent is ours."""
     from playwright.async_api import async_playwright
 
@@ -232,29 +226,18 @@ async def test_browser_context_requests_are_paced_and_signed() -> None:
 
     app = web.Application()
     app.router.add_get("/{tail:.*}", record)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    url = await serve_app(app)
     pol = Politeness(PolitenessConfig(requests_per_second=2, limit_loopback=True, contact="qa@x.vn"))
-    try:
-        async with async_playwright() as pw:
-            browser = await pw.chromium.launch(
-                executable_path=CHROMIUM,
-                headless=True,
-                args=CHROMIUM_ARGS,
-            )
-            try:
-                context = await browser.new_context(user_agent=pol.user_agent)
-                await pol.install_on_context(context)
-                page = await context.new_page()
-                await page.goto(f"http://127.0.0.1:{port}/")
-                await page.evaluate("window.done")
-            finally:
-                await browser.close()
-    finally:
-        await runner.cleanup()
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            context = await browser.new_context(user_agent=pol.user_agent)
+            await pol.install_on_context(context)
+            page = await context.new_page()
+            await page.goto(f"{url}/")
+            await page.evaluate("window.done")
+        finally:
+            await browser.close()
     counted = [t for path, t, _ in seen if not path.endswith(".js")]
     assert [p for p, _, _ in seen if not p.endswith(".js")] == ["/", "/api/1", "/api/2", "/api/3"]
     gaps = [b - a for a, b in itertools.pairwise(counted)]

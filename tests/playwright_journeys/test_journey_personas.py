@@ -38,7 +38,7 @@ def test_a_bad_personas_file_names_line_and_field(tmp_path: Path) -> None:
 
 
 @pytest.mark.browser
-async def test_the_slow_3g_persona_really_throttles_the_link() -> None:
+async def test_the_slow_3g_persona_really_throttles_the_link(serve_app) -> None:
     """A 400 kB page at 200 kB/s cannot arrive in under 2 s on the throttled link; the phone persona,
     same device without throttling, gets it at loopback speed. The bound is what the throttle
     guarantees, not a guess about this machine's speed."""
@@ -54,28 +54,21 @@ async def test_the_slow_3g_persona_really_throttles_the_link() -> None:
 
     app = web.Application()
     app.router.add_get("/", page)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/"  # type: ignore[union-attr]
+    url = f"{await serve_app(app)}/"
     personas = load_personas()
     took: dict[str, float] = {}
-    try:
-        async with async_playwright() as pw:
-            host = BrowserHost(pw)
-            try:
-                for name in ("slow-3g", "phone"):
-                    context, tab = await host.new_context(personas.get(name))
-                    await tab.goto(url, wait_until="load", timeout=60_000)
-                    took[name] = await tab.evaluate(
-                        "performance.getEntriesByType('navigation')[0].responseEnd"
-                        " - performance.getEntriesByType('navigation')[0].requestStart"
-                    )
-                    await context.close()
-            finally:
-                await host.close()
-    finally:
-        await runner.cleanup()
+    async with async_playwright() as pw:
+        host = BrowserHost(pw)
+        try:
+            for name in ("slow-3g", "phone"):
+                context, tab = await host.new_context(personas.get(name))
+                await tab.goto(url, wait_until="load", timeout=60_000)
+                took[name] = await tab.evaluate(
+                    "performance.getEntriesByType('navigation')[0].responseEnd"
+                    " - performance.getEntriesByType('navigation')[0].requestStart"
+                )
+                await context.close()
+        finally:
+            await host.close()
     assert took["slow-3g"] >= 1800, took  # 400 kB / 200 kB/s, less a little for timer rounding
     assert took["phone"] < took["slow-3g"], took

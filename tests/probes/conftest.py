@@ -157,7 +157,7 @@ class LoopStalls:
     def __init__(self) -> None:
         self.lags: list[float] = []
 
-    async def _watch(self) -> None:
+    async def watch(self) -> None:
         while True:
             t0 = time.monotonic()
             await asyncio.sleep(0.01)
@@ -173,6 +173,6 @@ class LoopStalls:
 @pytest.fixture
 async def loop_stalls() -> AsyncIterator[LoopStalls]:
     stalls = LoopStalls()
-    task = asyncio.get_running_loop().create_task(stalls._watch())
+    task = asyncio.get_running_loop().create_task(stalls.watch())
     yield stalls
     task.cancel()

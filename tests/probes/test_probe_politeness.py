@@ -16,7 +16,7 @@ from probes.runner import new_session
 
 
 @pytest.fixture
-async def portal() -> AsyncIterator[tuple[str, list[tuple[float, str]]]]:
+async def portal(serve_app) -> AsyncIterator[tuple[str, list[tuple[float, str]]]]:
     seen: list[tuple[float, str]] = []
     busy = {"left": 1}
 
@@ -29,13 +29,7 @@ async def portal() -> AsyncIterator[tuple[str, list[tuple[float, str]]]]:
 
     app = web.Application()
     app.router.add_get("/{tail:.*}", page)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield f"http://127.0.0.1:{port}", seen
-    await runner.cleanup()
+    yield await serve_app(app), seen
 
 
 async def test_user_agent_names_dvcwatch_and_the_contact(portal: tuple[str, list]) -> None:

@@ -19,7 +19,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from dvcwatch.catalog.models import Catalog, Service
 from dvcwatch.credentials import Account, Credentials, Redactor
@@ -44,6 +44,9 @@ from playwright_journeys.results import (
 )
 from playwright_journeys.session import Journey, StepSkipped
 from playwright_journeys.verdicts import judge
+
+if TYPE_CHECKING:
+    from dvcwatch.otp_sources import OtpSource
 
 CLOSE_TIMEOUT = 10.0
 MAX_HARNESS_RESTARTS = 2
@@ -105,7 +108,7 @@ class Sweep:
         self.redactor = Redactor()
         self.politeness = Politeness(cfg.profile.politeness)
         self.account: Account | None = None
-        self.otp_source: Any = None
+        self.otp_source: OtpSource | None = None
         self.steps = step_functions(cfg.profile.journey.plugins)
         self.journeys: list[Journey] = []  # kept for `dvcwatch profile check`, which reports selectors
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
@@ -24,6 +24,8 @@ from playwright_journeys.personas import Persona
 
 if TYPE_CHECKING:
     from playwright.async_api import BrowserContext, Locator, Page, Response
+
+    from dvcwatch.otp_sources import OtpSource
 
 SEEN_CHARS = 400
 
@@ -63,7 +65,9 @@ class Journey:
     password: Secret | None = field(default=None, repr=False)
     account: str = ""  # the profile's account name, "" for a synthetic citizen
     totp_secret: Secret | None = None  # the account's own TOTP seed, when the OTP source is totp
-    otp_source: Any = None  # the sweep's one OtpSource (steps/otp.py); None: the step builds its own
+    otp_source: OtpSource | None = (
+        None  # the sweep's one source (steps/otp.py); None: the step builds its own
+    )
     redactor: Redactor = field(default_factory=Redactor, repr=False)
     look_only: bool = False  # production: stop at the last reversible point
     checked_to: str | None = None

@@ -42,7 +42,7 @@ def test_example_configs_are_valid() -> None:
 def test_central_prometheus_sees_both_vantages(portal, tmp_path: Path) -> None:
     cfg = tmp_path / "probes.yaml"
     cfg.write_text(
-        "vantage: default\ndefaults: {interval: 0.5, timeout: 0.4}\n"
+        "vantage: default\ndefaults: {interval: 1, timeout: 0.9}\n"
         f"targets:\n  - {{name: home, module: portal_page, url: '{portal.url}/ok'}}\n"
         f"  - {{name: birth, module: portal_page, service: dang-ky-khai-sinh, url: '{portal.url}/soft'}}\n"
     )
@@ -89,21 +89,25 @@ def test_central_prometheus_sees_both_vantages(portal, tmp_path: Path) -> None:
 
         with procs.prometheus(prom_cfg, tmp_path / "prom") as prom:
             base = procs.url_of(prom)
-            deadline = time.monotonic() + 30
-            series: list[dict] = []
-            while time.monotonic() < deadline:
-                series = query(base, 'dvc_probe_success{job="dvc-probers"}')
-                endpoint = query(base, 'probe_success{job="dvc-probe-endpoint"}')
-                if len(series) == 4 and endpoint:
-                    break
-                time.sleep(0.5)
-            got = {(s["metric"]["vantage"], s["metric"]["target"]): s["value"][1] for s in series}
-            assert got == {
+            expected = {
                 ("phuong-vinh-hung", "home"): "1",
                 ("phuong-vinh-hung", "birth"): "0",
                 ("kiosk-hoang-mai", "home"): "1",
                 ("kiosk-hoang-mai", "birth"): "0",
             }
+            # the latest sample of each series, until all agree: one probe of the healthy page slowed
+            # past its timeout by a busy machine is a sample, not the answer
+            deadline = time.monotonic() + 30
+            series: list[dict] = []
+            got: dict[tuple[str, str], str] = {}
+            while time.monotonic() < deadline:
+                series = query(base, 'dvc_probe_success{job="dvc-probers"}')
+                endpoint = query(base, 'probe_success{job="dvc-probe-endpoint"}')
+                got = {(s["metric"]["vantage"], s["metric"]["target"]): s["value"][1] for s in series}
+                if got == expected and endpoint and endpoint[0]["value"][1] == "1":
+                    break
+                time.sleep(0.5)
+            assert got == expected
             assert {s["metric"]["district"] for s in series} == {"hoang-mai"}
             birth = query(base, 'dvc_probe_content_match{target="birth"}')
             assert {s["metric"]["service"] for s in birth} == {"dang-ky-khai-sinh"}

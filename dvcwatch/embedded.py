@@ -19,6 +19,7 @@ from pathlib import Path
 from types import TracebackType
 
 from dvcwatch.errors import DvcwatchError
+from dvcwatch.procs import child_kwargs
 
 
 class SandboxStartError(DvcwatchError):
@@ -72,7 +73,11 @@ class EmbeddedSandbox:
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         try:
             self.proc = subprocess.Popen(
-                self.command(ready), env=env, stdout=log, stderr=log, start_new_session=True
+                self.command(ready),
+                env=env,
+                stdout=log,
+                stderr=log,
+                **child_kwargs(),  # type: ignore[arg-type]
             )
         finally:
             if log is not subprocess.DEVNULL:

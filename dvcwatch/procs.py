@@ -38,6 +38,31 @@ class MissingBinary(DvcwatchError):
     pass
 
 
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(sig: int = signal.SIGTERM) -> None:
+    """`preexec_fn` for every child dvcwatch starts: the kernel sends `sig` to the child when the
+    thread that started it dies, even by SIGKILL, so no load, sandbox or exporter outlives the command
+    that owns it (children live in their own sessions, so a signal to the parent's group misses them).
+
+    The kernel ties this to the *thread* that forked: start children from the main thread or from a
+    thread that lives as long as they should. Runs between fork and exec, so it only makes syscalls."""
+    import ctypes
+
+    parent = os.getppid()
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def child_kwargs(sig: int = signal.SIGTERM) -> dict[str, object]:
+    """Popen keyword arguments for a child that has its own process group (so it can be stopped as a
+    whole, by pid, without touching ours) and still dies with us."""
+    return {"start_new_session": True, "preexec_fn": lambda: die_with_parent(sig)}
+
+
 def binary(name: str) -> str:
     exe = BINARIES.get(name, name)
     path = shutil.which(exe) or shutil.which(exe, path="/usr/bin:/usr/sbin")
@@ -165,8 +190,8 @@ class Managed:
                 self.args,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                start_new_session=True,
                 env={**os.environ, **self.env},
+                **child_kwargs(),  # type: ignore[arg-type]
             )
         try:
             if self.ready_url.startswith("tcp://"):

@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dvcwatch.procs import child_kwargs
+
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 ROOT = LOCUSTFILE.parent.parent
 # Time beyond the duration cap for workers to connect, users to stop and the report to be written.
@@ -144,7 +146,7 @@ class LocustRun:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 env=env,
-                start_new_session=True,
+                **child_kwargs(),  # type: ignore[arg-type]
             )
         finally:
             out.close()

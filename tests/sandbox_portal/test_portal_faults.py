@@ -102,8 +102,9 @@ async def test_hang_never_answers_and_does_not_block_others(sandbox_factory, tmp
             s.get(f"{sb.url}/api/v1/health", timeout=aiohttp.ClientTimeout(total=1.0))
         )
         await asyncio.sleep(0.1)
-        status, took, _ = await timed_get(s, f"{sb.url}/")
-        assert status == 200 and took < 0.5
+        status, _, _ = await timed_get(s, f"{sb.url}/")
+        # the event: the healthy page answered while the hung request was still waiting
+        assert status == 200 and not hung.done()
         with pytest.raises(asyncio.TimeoutError):
             await hung
 

@@ -16,6 +16,10 @@ from alerts import ALERTMANAGER_PATH
 
 DEFAULT_WEBHOOK_BASE = "http://127.0.0.1:9099"
 TIMINGS = ("group_wait", "group_interval", "repeat_interval")
+# The dead man's switch: DvcWatchdog always fires and is re-sent every few minutes; the service behind
+# this receiver pages when it stops arriving. Its cadence is a contract with that service, so `timings`
+# never change its route.
+HEARTBEAT_RECEIVER = "deadmans-switch"
 
 
 def _routes(route: dict[str, Any]) -> list[dict[str, Any]]:
@@ -42,6 +46,8 @@ def render(
         if key not in TIMINGS:
             raise ValueError(f"unknown timing {key!r}; one of {', '.join(TIMINGS)}")
         for route in _routes(config["route"]):
+            if route.get("receiver") == HEARTBEAT_RECEIVER:
+                continue
             if key in route or route is config["route"]:
                 route[key] = value
     return yaml.safe_dump(config, sort_keys=False, allow_unicode=True)

@@ -381,6 +381,24 @@ def harness_group(cfg: AlertsConfig) -> dict[str, Any]:
     return {
         "name": "dvc-harness",
         "rules": [
+            # The dead man's switch (kube-prometheus's Watchdog): always firing, so its absence at the
+            # external receiver means Prometheus, the rules or Alertmanager are down. severity none:
+            # it is routed to its own receiver and never pages by itself.
+            _alert(
+                cfg,
+                "DvcWatchdog",
+                "vector(1)",
+                for_=None,
+                severity="none",
+                owner="sre",
+                scope="harness",
+                summary_vi="Tín hiệu sống của hệ thống cảnh báo (luôn kích hoạt)",
+                summary_en="Heartbeat of the alerting pipeline (always firing)",
+                description=(
+                    "Always firing. Routed to the dead man's switch, which pages when these notifications "
+                    "stop arriving: then no other alert can reach anyone."
+                ),
+            ),
             _alert(
                 cfg,
                 "DvcProberNotReporting",

@@ -166,3 +166,46 @@ def test_resolution_is_delivered(alertmanager: str, listener: WebhookServer) -> 
     _post(alertmanager, [_alert("DvcPortalDown", ends_in=-1, severity="page", owner="sre", scope="portal")])
     got = _wait_for(listener, lambda r, a: a["status"] == "resolved")
     assert got[0][0]["receiver"] == "sre-page"
+
+
+def test_the_watchdog_goes_to_the_dead_mans_switch_only_and_repeats(tmp_path: Path) -> None:
+    """DvcWatchdog reaches `deadmans-switch` and no other receiver, and is sent again and again: the
+    external switch pages when it stops. The committed route is kept as is (render never changes its
+    timings), so this runs it with a repeat interval shortened in a copy of the committed file."""
+    import yaml
+
+    from alerts import ALERTMANAGER_PATH
+    from alerts.amconfig import HEARTBEAT_RECEIVER
+
+    committed = yaml.safe_load(ALERTMANAGER_PATH.read_text())
+    route = committed["route"]["routes"][0]
+    assert route["receiver"] == HEARTBEAT_RECEIVER and route["matchers"] == ['alertname="DvcWatchdog"']
+    assert not route.get("continue")
+    source = tmp_path / "committed-but-fast.yml"
+    route.update(group_wait="0s", group_interval="1s", repeat_interval="2s")
+    source.write_text(yaml.safe_dump(committed, sort_keys=False))
+
+    server = WebhookServer("127.0.0.1", 0, tmp_path / "alerts.jsonl")
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    config = tmp_path / "alertmanager.yml"
+    rendered = render(server.url, timings=FAST, source=source)
+    assert yaml.safe_load(rendered)["route"]["routes"][0]["repeat_interval"] == "2s"
+    config.write_text(rendered)
+    try:
+        with procs.alertmanager(config, tmp_path / "am") as am:
+            url = procs.url_of(am)
+            heartbeat = _alert("DvcWatchdog", severity="none", owner="sre", scope="harness")
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                _post(url, [heartbeat])  # as Prometheus does: re-sent while it fires
+                beats = [r for r in server.records() if r["receiver"] == HEARTBEAT_RECEIVER]
+                if len(beats) >= 2:
+                    break
+                time.sleep(0.5)
+            assert len(beats) >= 2, "the heartbeat was not repeated"
+            assert {r["receiver"] for r in server.records()} == {HEARTBEAT_RECEIVER}
+            assert beats[0]["path"] == "/hooks/deadmans-switch"
+    finally:
+        server.shutdown()
+        server.server_close()

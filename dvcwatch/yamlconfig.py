@@ -35,11 +35,70 @@ def _index_lines(node: yaml.Node, prefix: PathKey, out: dict[PathKey, int]) -> N
             _index_lines(item, (*prefix, i), out)
 
 
+EXPANDED_NODES_MAX = 500_000
+"""How many nodes a document may hold once its aliases are expanded. The largest real config (a
+probe config for thousands of targets) has tens of thousands; a "billion laughs" document, a few
+lines of nested aliases, has billions, and walking them would hang the command (or a live reload)."""
+
+
+def _expanded_size(root: yaml.Node, source: str) -> int:
+    """The number of nodes the document has with every alias expanded, counted on the node graph (each
+    shared node once), so the count itself costs time in the size of the text, not of the expansion.
+    Merge keys (`<<: *base`) are counted the same way: they copy the merged mapping's pairs."""
+    size: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        if done:
+            on_path.discard(key)
+            size[key] = min(1 + sum(size[id(c)] for c in children), EXPANDED_NODES_MAX + 1)
+            continue
+        if key in size:
+            continue
+        if key in on_path:
+            raise ConfigError(
+                "an alias refers to a node that contains it (a recursive document)",
+                path=source,
+                line=node.start_mark.line + 1,
+            )
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if id(c) not in size)
+    return size[id(root)]
+
+
+def _compose(text: str, source: str) -> Any:
+    """Compose the text into a node graph, refuse one whose aliases expand past the budget, and only
+    then construct the data (construction, and merge keys above all, can expand aliases too)."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, None
+        expanded = _expanded_size(node, source)
+        if expanded > EXPANDED_NODES_MAX:
+            raise ConfigError(
+                f"the document's aliases expand to more than {EXPANDED_NODES_MAX:,} nodes "
+                "(an alias bomb?); write the values out or use fewer nested aliases",
+                path=source,
+                line=1,
+            )
+        return node, loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
 def parse_yaml(text: str, source: str) -> tuple[Any, dict[PathKey, int]]:
     """Parse YAML text; return the data and a map from data path to 1-based line number."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node, data = _compose(text, source)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -56,6 +115,9 @@ def parse_yaml(text: str, source: str) -> tuple[Any, dict[PathKey, int]]:
         raise ConfigError(f"malformed YAML: {problem}", path=source, line=line) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"malformed YAML: {exc}", path=source) from None
+    except RecursionError:
+        # PyYAML composes and constructs recursively: thousands of nested brackets exhaust the stack
+        raise ConfigError("malformed YAML: nested too deeply", path=source) from None
     lines: dict[PathKey, int] = {}
     if node is not None:
         _index_lines(node, (), lines)

@@ -244,7 +244,7 @@ def main() -> int:
         target_proc, base = start_target(field_seconds + 8 * endpoint_seconds + 120, cores[-1])
         try:
             empty = work / "empty.yaml"
-            empty.write_text("vantage: benchmark\ntargets: []\n")
+            empty.write_text("vantage: benchmark\nprobe_only: true\n")
             with dvcwatch_prober(empty, work, prober_core) as ours:
                 assert ours.pid
                 rows.append(

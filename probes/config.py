@@ -26,7 +26,7 @@ from pydantic import (
 )
 
 from dvcwatch.credentials import Secret
-from dvcwatch.errors import ConfigError
+from dvcwatch.errors import ConfigError, LocatedValueError
 from dvcwatch.otp_sources import OtpConfig
 from dvcwatch.politeness import PolitenessConfig
 from dvcwatch.yamlconfig import PathKey, line_for, parse_duration, parse_yaml, read_yaml, validate
@@ -212,6 +212,10 @@ class ProbeConfig(Strict):
     defaults: dict[str, Any] = {}
     modules: dict[str, dict[str, Any]] = {}
     targets: list[Target] = []
+    probe_only: bool = Field(
+        False,
+        description="this prober only answers /probe (blackbox_exporter style): no targets is intended",
+    )
     politeness: PolitenessConfig = Field(
         PolitenessConfig(),
         description="per-host limits and the operator's contact toward hosts that are not loopback "
@@ -231,6 +235,17 @@ class ProbeConfig(Strict):
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
             raise ValueError(f"duplicate target names: {dup}")
+        return self
+
+    @model_validator(mode="after")
+    def _has_targets(self) -> ProbeConfig:
+        # An editor that truncates the file while saving leaves a valid-looking config with no
+        # targets; taking it would delete every series and resolve every alert. Say so instead.
+        if not self.targets and not self.probe_only:
+            raise LocatedValueError(
+                "no targets: a truncated file? (a prober that only answers /probe says `probe_only: true`)",
+                ("targets",),
+            )
         return self
 
     def target(self, name: str) -> HttpTarget | TlsTarget | ApiFlowTarget:
@@ -394,9 +409,14 @@ def check_accounts(config: ProbeConfig, source: str, lines: dict[PathKey, int]) 
 def _finish(
     data: Any, lines: dict[PathKey, int], source: str, secrets: bool, base_dir: Path | None = None
 ) -> ProbeConfig:
-    if data is not None and not isinstance(data, dict):
+    if data is None or data == {}:
+        raise ConfigError(
+            "the file is empty (truncated while saving?); a probe config is a mapping with `targets:`",
+            path=source,
+        )
+    if not isinstance(data, dict):
         raise ConfigError("a probe config is a mapping with `targets:`", path=source, line=1)
-    merged = _merge(data or {}, lines, source)
+    merged = _merge(data, lines, source)
     _profiles_beside(merged, base_dir)
     config = validate(ProbeConfig, merged, lines, source)
     check_services(config, source, lines)

@@ -167,6 +167,19 @@ class ProbeMetrics:
         self.reloads = Counter(
             "dvc_prober_config_reloads", "Configuration reloads, by result", ("vantage", "result"), registry=h
         )
+        self.reload_ok = Gauge(
+            "dvc_prober_config_last_reload_successful",
+            "1 if the last configuration load or reload was applied, 0 if it was rejected and the "
+            "previous configuration keeps running",
+            ("vantage",),
+            registry=h,
+        )
+        self.reload_ok_at = Gauge(
+            "dvc_prober_config_last_reload_success_timestamp_seconds",
+            "When the running configuration was loaded, Unix time",
+            ("vantage",),
+            registry=h,
+        )
         for result in ("success", "failure"):
             self.probes.labels(vantage, result)
             self.reloads.labels(vantage, result)
@@ -174,6 +187,13 @@ class ProbeMetrics:
         self.dropped.labels(vantage)
         registry.register(_HealthCollector(h))
         registry.register(_TargetCollector(self))
+
+    def config_loaded(self, ok: bool) -> None:
+        """Like Prometheus' own `..._config_last_reload_successful`: an alert on 0 catches a rejected
+        reload, which otherwise only shows as a log line while the old config keeps running."""
+        self.reload_ok.labels(self.vantage).set(1 if ok else 0)
+        if ok:
+            self.reload_ok_at.labels(self.vantage).set_to_current_time()
 
     def series(self, target: str, service: str) -> TargetSeries:
         s = self._series.get((target, service))

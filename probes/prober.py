@@ -45,6 +45,7 @@ class Prober:
         self.on_result = on_result
         self.registry = CollectorRegistry()
         self.metrics = ProbeMetrics(self.registry, self.config.vantage)
+        self.metrics.config_loaded(True)
         self.stop_event: asyncio.Event | None = None
         self.url: str | None = None
 

@@ -2,7 +2,9 @@
 
 A ward office's prober runs unattended; an operator who saves a broken file must not blind it. So a
 reload validates the whole new file first (the same checks as on start), applies it only if it is
-valid, and otherwise logs one clear line and counts `dvc_prober_config_reloads_total{result="failure"}`.
+valid, and otherwise logs one clear line, counts `dvc_prober_config_reloads_total{result="failure"}` and
+sets `dvc_prober_config_last_reload_successful` to 0 for an alert. An empty file or one without targets
+(an editor truncating while saving) is rejected like any other invalid file.
 The file is polled (size, mtime, content hash) rather than watched with inotify, which works on every
 box and on network mounts.
 """
@@ -79,12 +81,14 @@ class Reloader:
         except ConfigError as exc:
             self.last_error = str(exc)
             self.metrics.reloads.labels(self.metrics.vantage, "failure").inc()
+            self.metrics.config_loaded(False)
             log.error("config reload (%s) rejected, the previous config keeps running: %s", why, exc)
             return False
         self.current = new
         self.last_error = None
         self.apply(new)
         self.metrics.reloads.labels(self.metrics.vantage, "success").inc()
+        self.metrics.config_loaded(True)
         log.info("config reloaded (%s): %d targets", why, len(new.targets))
         return True
 

@@ -139,9 +139,72 @@ def test_metrics_reload_and_rejected_config(portal, tmp_path: Path, prober_proc)
     assert "rejected" in log and "probes.yaml:5: targets[1](x).interval: " in log
 
 
+RELOAD_OK = ("dvc_prober_config_last_reload_successful", (("vantage", "phuong-vinh-hung"),))
+RELOAD_FAILURES = (
+    "dvc_prober_config_reloads_total",
+    (("result", "failure"), ("vantage", "phuong-vinh-hung")),
+)
+
+
+def _keeps_old_config(proc, base: str, portal, names: tuple[str, ...], failures: int) -> None:
+    """After a rejected reload: the prober answers, says the reload failed, and still probes and
+    exports every old target."""
+    wait_for(lambda: metrics(base)[RELOAD_FAILURES] >= failures)
+    m = metrics(base)
+    assert m[RELOAD_OK] == 0
+    assert m[("dvc_prober_targets", (("vantage", "phuong-vinh-hung"),))] == len(names)
+    assert all(m[("dvc_probe_success", lbl(n))] == 1 for n in names)
+    before = {n: len(portal.hits[f"/{n}"]) for n in names}
+    wait_for(lambda: all(len(portal.hits[f"/{n}"]) > before[n] + 1 for n in names))
+    assert proc.poll() is None
+
+
+def test_a_truncated_or_emptied_config_is_rejected_and_the_old_one_keeps_running(
+    portal, tmp_path: Path, prober_proc
+) -> None:
+    cfg = tmp_path / "probes.yaml"
+    good = config_text(portal.url, "/ok", "/json")
+    cfg.write_text(good)
+    proc, base = prober_proc(cfg, [])
+    wait_for(lambda: all(("dvc_probe_success", lbl(t)) in metrics(base) for t in ("ok", "json")))
+    assert metrics(base)[RELOAD_OK] == 1
+
+    cfg.write_text("")  # an editor truncating the file while saving; the poller sees it
+    _keeps_old_config(proc, base, portal, ("ok", "json"), failures=1)
+
+    # cut after the defaults: a well-formed config with no targets at all
+    cfg.write_text(good.split("targets:")[0])
+    os.kill(proc.pid, signal.SIGHUP)
+    _keeps_old_config(proc, base, portal, ("ok", "json"), failures=2)
+
+    cfg.write_text(good)
+    success = ("dvc_prober_config_reloads_total", (("result", "success"), ("vantage", "phuong-vinh-hung")))
+    wait_for(lambda: metrics(base)[success] >= 1)
+    assert metrics(base)[RELOAD_OK] == 1
+    log = (tmp_path / "prober0.log").read_text()
+    assert "probes.yaml: the file is empty" in log and "no targets: a truncated file?" in log
+
+
+def test_an_alias_bomb_reload_is_rejected_and_metrics_keep_answering(
+    portal, tmp_path: Path, prober_proc
+) -> None:
+    cfg = tmp_path / "probes.yaml"
+    good = config_text(portal.url, "/ok", "/json")
+    cfg.write_text(good)
+    proc, base = prober_proc(cfg, [])
+    wait_for(lambda: all(("dvc_probe_success", lbl(t)) in metrics(base) for t in ("ok", "json")))
+    levels = ['l0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    levels += [f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]" for i in range(1, 9)]
+    cfg.write_text(good.replace("defaults:", "\n".join(levels) + "\ndefaults:"))
+    os.kill(proc.pid, signal.SIGHUP)
+    _keeps_old_config(proc, base, portal, ("ok", "json"), failures=1)
+    log = (tmp_path / "prober0.log").read_text()
+    assert "aliases expand to more than" in log
+
+
 def test_probe_endpoint_is_blackbox_compatible(portal, tmp_path: Path, prober_proc) -> None:
     cfg = tmp_path / "probes.yaml"
-    cfg.write_text("vantage: kiosk-1\ntargets: []\n")
+    cfg.write_text("vantage: kiosk-1\nprobe_only: true\n")
     _, base = prober_proc(cfg, [])
     status, text = get(f"{base}/probe?target={portal.url}/ok&module=http_2xx")
     assert status == 200
@@ -188,7 +251,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.Capture
     assert main(["probe", "--config", str(tmp_path / "none.yaml")]) == 2
     assert "file not found" in capsys.readouterr().err
     good = tmp_path / "good.yaml"
-    good.write_text("targets: []\n")
+    good.write_text("probe_only: true\n")
     assert main(["probe", "--config", str(good), "--listen", "nowhere"]) == 2
     assert "expected HOST:PORT" in capsys.readouterr().err
     assert main(["probe", "--config", str(good), "--once", "--vantage", "Phường 1"]) == 2

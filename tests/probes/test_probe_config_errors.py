@@ -28,6 +28,8 @@ EXPECTED = {
     "missing-secret.yaml": (None, None, "DVCWATCH_TEST_UNSET_PASSWORD not set"),
     "url-without-scheme.yaml": (4, "targets[0](home).url", "must start with http://"),
     "malformed.yaml": (4, None, "malformed YAML"),
+    "empty.yaml": (None, None, "the file is empty"),
+    "no-targets.yaml": (1, "(top level)", "no targets: a truncated file?"),
 }
 
 

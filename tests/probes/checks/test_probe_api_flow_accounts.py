@@ -174,7 +174,7 @@ def test_profiles_named_in_modules_are_read_beside_the_config_too(
     path.write_text(
         "modules:\n"
         "  flow: {kind: api_flow, service: cap-ho-chieu, credentials: {profile: profiles/tinh.yaml}}\n"
-        "targets: []\n",
+        "probe_only: true\n",
         encoding="utf-8",
     )
     target = module_target(load_config(path), "flow", f"{sandbox.url}/api/v1")

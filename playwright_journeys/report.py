@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from dvcwatch.catalog.models import Catalog
@@ -19,6 +20,7 @@ def write_report(run: RunResults, catalog: Catalog, personas: Personas, out_dir:
 
 
 def print_summary(run: RunResults, out_dir: Path, console: Console) -> None:
+    """Portal text (messages, what the citizen saw) is escaped: it is shown, never read as markup."""
     s = run.summary
     bad = [r for r in run.results if r.verdict != "pass"]
     if bad:
@@ -27,10 +29,14 @@ def print_summary(run: RunResults, out_dir: Path, console: Console) -> None:
             what = r.failure.message if r.failure else ", ".join(r.degraded_reasons)
             if r.failure and r.failure.seen:
                 what += f" — “{r.failure.seen[:80]}”"
-            t.add_row(r.service, r.persona, r.verdict, r.failed_step or "", what)
+            t.add_row(*(escape(x) for x in (r.service, r.persona, r.verdict, r.failed_step or "", what)))
         console.print(t)
     console.print(
         f"[bold]{s.passed}/{s.total}[/] journeys work end to end ({100 * s.share_end_to_end:.0f} %) · "
         f"{s.degraded} degraded · {s.failed} failed · {s.error} not checked · {run.duration_seconds:.1f} s"
     )
-    console.print(f"scorecard: {out_dir / 'scorecard.html'}   data: {out_dir / 'results.json'}")
+    if run.partial:
+        console.print(f"[yellow]partial:[/] {escape(run.partial_reason or 'the sweep did not finish')}")
+    console.print(
+        f"scorecard: {escape(str(out_dir / 'scorecard.html'))}   data: {escape(str(out_dir / 'results.json'))}"
+    )

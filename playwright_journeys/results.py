@@ -121,6 +121,11 @@ class RunResults(BaseModel):
     vantage: str
     personas: list[str]
     shard: str = "1/1"
+    planned: int | None = Field(None, description="journeys this sweep (or shard) set out to run")
+    partial: bool = Field(
+        False, description="true if the sweep stopped before every planned journey finished"
+    )
+    partial_reason: str | None = Field(None, description="why it stopped early (Ctrl-C, SIGTERM, killed)")
     summary: Summary
     results: list[ServiceResult]
 
@@ -192,6 +197,8 @@ def merge(parts: list[tuple[RunResults, Path]], out_dir: Path) -> RunResults:
             results.append(r.model_copy(update={"artifacts": Artifacts(**arts)}))
     first = parts[0][0]
     personas = sorted({p for run, _ in parts for p in run.personas})
+    stopped = [f"{d}: {run.partial_reason or 'partial'}" for run, d in parts if run.partial]
+    planned = [run.planned for run, _ in parts]
     return RunResults(
         started_at=min(run.started_at for run, _ in parts),
         finished_at=max(run.finished_at for run, _ in parts),
@@ -200,6 +207,9 @@ def merge(parts: list[tuple[RunResults, Path]], out_dir: Path) -> RunResults:
         vantage=first.vantage,
         personas=personas,
         shard=f"merged from {len(parts)}",
+        planned=sum(planned) if all(n is not None for n in planned) else None,  # type: ignore[misc]
+        partial=bool(stopped),
+        partial_reason="; ".join(stopped) or None,
         summary=summarize(results),
         results=results,
     )

@@ -76,6 +76,9 @@ class SweepConfig:
     executable: str = CHROMIUM
     on_result: Callable[[ServiceResult], None] | None = None
     on_start: Callable[[Job], None] | None = None
+    # after each finished journey, the sweep so far (partial): written at once, so a killed sweep
+    # keeps what it did
+    on_progress: Callable[[RunResults], None] | None = None
     authorised: bool = False  # --i-have-authorisation: with allow_submit, production journeys submit
     profile_dir: Path = Path(".")  # where a relative secrets_file is looked up
 
@@ -111,6 +114,33 @@ class Sweep:
         self.otp_source: OtpSource | None = None
         self.steps = step_functions(cfg.profile.journey.plugins)
         self.journeys: list[Journey] = []  # kept for `dvcwatch profile check`, which reports selectors
+        self.stop_reason: str | None = None  # set by stop_soon (Ctrl-C, SIGTERM): finish early, keep results
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._workers: asyncio.Future[list[None]] | None = None
+
+    def stop_soon(self, why: str) -> None:
+        """Stop the sweep: start no more journeys and cancel the running ones (their browser contexts
+        close); what finished is kept and the results say `partial`. Safe to call from a signal
+        handler: it only sets a field and wakes the loop."""
+        if self.stop_reason is None:
+            self.stop_reason = why
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._cancel_workers)
+
+    def _cancel_workers(self) -> None:
+        if self._workers is not None:
+            self._workers.cancel()
+
+    def _quiet_when_stopping(self, loop: asyncio.AbstractEventLoop, context: dict[str, object]) -> None:
+        """A journey cancelled mid-call leaves Playwright's answer pending; when the browser closes
+        (or Ctrl-C, sent to the whole process group, ends Playwright's driver first), that answer
+        fails with nobody waiting for it, and asyncio would print "Future exception was never
+        retrieved" for each. After a stop that is expected, not news; anything else is still shown."""
+        unretrieved = str(context.get("message", "")).startswith("Future exception was never retrieved")
+        if self.stop_reason is not None and unretrieved:
+            return
+        loop.default_exception_handler(context)
 
     def _polite(self) -> bool:
         """Someone else's portal (or a test asking for the limits on loopback)."""
@@ -123,6 +153,7 @@ class Sweep:
     def _prepare(self) -> None:
         """Everything that can be wrong before a browser starts: secrets, politeness contact."""
         prof = self.cfg.profile
+        prof.check_forms(self.cfg.catalog)  # forms: sections name catalog services and fields
         for url in prof.hosts():
             self.politeness.check_target(url)
         if prof.account:
@@ -135,6 +166,14 @@ class Sweep:
         self.otp_source = source_for(prof, self.account.totp_secret if self.account else None)
 
     async def run(self) -> RunResults:
+        self._loop = asyncio.get_running_loop()
+        self._loop.set_exception_handler(self._quiet_when_stopping)
+        try:
+            return await self._run()
+        finally:
+            self._loop = None
+
+    async def _run(self) -> RunResults:
         from playwright.async_api import async_playwright
 
         cfg = self.cfg
@@ -150,13 +189,14 @@ class Sweep:
             try:
                 await self.host.ensure()
             except Exception as exc:
-                raise DvcwatchError(f"could not start chromium ({cfg.executable}): {exc}") from None
+                if self.stop_reason is None:
+                    raise DvcwatchError(f"could not start chromium ({cfg.executable}): {exc}") from None
             queue: asyncio.Queue[Job] = asyncio.Queue()
             for j in jobs:
                 queue.put_nowait(j)
 
             async def worker() -> None:
-                while not queue.empty():
+                while not queue.empty() and self.stop_reason is None:
                     job = queue.get_nowait()
                     if cfg.on_start:
                         cfg.on_start(job)
@@ -164,16 +204,38 @@ class Sweep:
                     results.append(res)
                     if cfg.on_result:
                         cfg.on_result(res)
+                    if cfg.on_progress:
+                        cfg.on_progress(self._results(results, len(jobs), started, t0))
 
             try:
-                await asyncio.gather(*(worker() for _ in range(max(1, min(cfg.parallel, len(jobs))))))
+                if self.stop_reason is None:
+                    n = max(1, min(cfg.parallel, len(jobs)))
+                    self._workers = asyncio.gather(*(worker() for _ in range(n)))
+                    await self._workers
+            except asyncio.CancelledError:
+                if self.stop_reason is None:
+                    raise
             finally:
+                self._workers = None
                 await self.host.close()
+        return self._results(results, len(jobs), started, t0)
+
+    def _results(self, results: list[ServiceResult], planned: int, started: str, t0: float) -> RunResults:
+        """The sweep so far: ordered as planned, counted, redacted, and `partial` unless all is done."""
+        cfg = self.cfg
         order = {
             (p.name, s.id): i for i, (p, s) in enumerate((p, s) for p in cfg.personas for s in cfg.services)
         }
-        results.sort(key=lambda r: order[(r.persona, r.service)])
+        done = sorted(results, key=lambda r: order[(r.persona, r.service)])
         k, n = cfg.shard
+        partial, why = len(done) < planned, None
+        if partial and self.stop_reason:
+            why = f"stopped by {self.stop_reason} after {len(done)} of {planned} journeys"
+        elif partial:
+            why = (
+                f"in progress: {len(done)} of {planned} journeys finished when this was written "
+                "(a sweep that was killed stays like this)"
+            )
         run = RunResults(
             started_at=started,
             finished_at=now_iso(),
@@ -184,8 +246,11 @@ class Sweep:
             vantage=cfg.vantage,
             personas=[p.name for p in cfg.personas],
             shard=f"{k}/{n}",
-            summary=summarize(results),
-            results=results,
+            planned=planned,
+            partial=partial,
+            partial_reason=why,
+            summary=summarize(done),
+            results=done,
         )
         # what a journey saw may quote a typed value back (a form re-shown with the OTP in it)
         return RunResults.model_validate(self.redactor.data(run.model_dump(mode="json")))

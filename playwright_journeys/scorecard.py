@@ -14,6 +14,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from dvcwatch.atomic import write_text
 from dvcwatch.catalog.models import Catalog
 from dvcwatch.steps import STEP_LABELS
 from playwright_journeys.personas import Personas
@@ -124,5 +125,5 @@ def render(run: RunResults, catalog: Catalog, personas: Personas) -> str:
 
 def write_scorecard(run: RunResults, catalog: Catalog, personas: Personas, out_dir: Path) -> Path:
     path = out_dir / "scorecard.html"
-    path.write_text(render(run, catalog, personas), encoding="utf-8")
+    write_text(path, render(run, catalog, personas))  # rewritten after every journey: never half a page
     return path

@@ -40,6 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from dvcwatch.demo import Demo, default_out
@@ -52,7 +53,9 @@ def run(args: argparse.Namespace) -> int:
         keep_running=args.keep_running,
     )
     title = "a healthy day" if args.healthy else "a bad day"
-    console.print(f"[bold]dvcwatch demo[/] — {title} on the sandbox portal · evidence in {demo.out}")
+    console.print(
+        f"[bold]dvcwatch demo[/] — {title} on the sandbox portal · evidence in {escape(str(demo.out))}"
+    )
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -75,10 +78,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def print_summary(console: Any, s: dict[str, Any], demo: Any) -> None:
+    from rich.markup import escape
+
     from dvcwatch.catalog import load_catalog
 
     cat = load_catalog()
-    names = {svc.id: svc.name_vi for svc in cat.services}
+    # every text from the portal (a failure message, a verdict read back from results.json) and from
+    # the catalog is escaped: shown as written, never read as Rich markup
+    names = {svc.id: escape(svc.name_vi) for svc in cat.services}
     results = {r["service"]: r for r in demo.findings.last_sweep.get("results", [])}
     total = s["services"] or 25
     ok = s["working_end_to_end"]
@@ -88,11 +95,13 @@ def print_summary(console: Any, s: dict[str, Any], demo: Any) -> None:
         r = results[svc]
         seen = (r.get("failure") or {}).get("message", "")
         console.print(
-            f"[red]Broken[/]  {names.get(svc, svc)} ({svc}) — fails at [bold]{step}[/]: {seen[:90]}"
+            f"[red]Broken[/]  {names.get(svc, escape(svc))} ({escape(svc)}) — fails at "
+            f"[bold]{escape(str(step))}[/]: {escape(seen[:90])}"
         )
     for svc in s["level_shortfall"]:
         console.print(
-            f"[yellow]Only looks online[/]  {names.get(svc, svc)} ({svc}) — promised toàn trình (full), "
+            f"[yellow]Only looks online[/]  {names.get(svc, escape(svc))} ({escape(svc)}) — promised "
+            "toàn trình (full), "
             "the citizen must go to the office"
         )
     other = [
@@ -101,7 +110,9 @@ def print_summary(console: Any, s: dict[str, Any], demo: Any) -> None:
         if v in ("degraded", "error") and svc not in s["level_shortfall"]
     ]
     for svc in other:
-        console.print(f"[yellow]{s['verdicts'][svc]}[/]  {names.get(svc, svc)} ({svc})")
+        console.print(
+            f"[yellow]{escape(s['verdicts'][svc])}[/]  {names.get(svc, escape(svc))} ({escape(svc)})"
+        )
     if s["freeze_notified_after_seconds"] is not None:
         console.print(
             f"Freeze: the portal-down alert reached the on-call {s['freeze_notified_after_seconds']:.0f} s after the portal froze"
@@ -115,19 +126,22 @@ def print_summary(console: Any, s: dict[str, Any], demo: Any) -> None:
         console.print("Capacity: no knee within the ramp (the portal held every step)")
     fired = s["alerts_fired"]
     console.print(
-        "Alerts received: " + (", ".join(f"{k} ×{v}" if v > 1 else k for k, v in fired.items()) or "none")
+        "Alerts received: "
+        + escape(", ".join(f"{k} ×{v}" if v > 1 else k for k, v in fired.items()) or "none")
     )
-    console.print(f"Scorecard:        {s['scorecard']}")
-    console.print(f"Capacity report:  {s['capacity_report']}")
-    console.print(f"Alerts received:  {s['alerts_received']}")
+    console.print(f"Scorecard:        {escape(s['scorecard'])}")
+    console.print(f"Capacity report:  {escape(s['capacity_report'])}")
+    console.print(f"Alerts received:  {escape(s['alerts_received'])}")
     state = "still running" if demo.findings.kept_running else "stopped; --keep-running leaves it up"
-    console.print(f"Prometheus:       {s['prometheus']} ({state})")
+    console.print(f"Prometheus:       {escape(str(s['prometheus']))} ({state})")
     if demo.findings.kept_running:
-        console.print(f"Stop it with:     dvcwatch stack --run-dir {demo.findings.stack_dir} down")
+        console.print(
+            f"Stop it with:     dvcwatch stack --run-dir {escape(str(demo.findings.stack_dir))} down"
+        )
     if s["problems"]:
         console.print("[red]The instruments disagree with what was staged:[/]")
         for p in s["problems"]:
-            console.print(f"  - {p}")
+            console.print(f"  - {escape(p)}")
     else:
         staged = "no fault, no alert" if demo.healthy else "every staged fault found at its service and step"
         console.print(f"[green]Check:[/] {staged}.")

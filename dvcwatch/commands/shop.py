@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import signal
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,6 +15,7 @@ from dvcwatch.cli import HelpFormatter
 
 if TYPE_CHECKING:
     from playwright_journeys.results import RunResults
+    from playwright_journeys.runner import Sweep
 
 EXAMPLES = """examples:
   dvcwatch shop                                   all 25 services on an embedded healthy sandbox
@@ -22,7 +26,8 @@ EXAMPLES = """examples:
   dvcwatch shop --every 15m --listen 127.0.0.1:9465 --pushgateway http://127.0.0.1:9091
   dvcwatch shop --target tinh-x.yaml              production profile: stops at the last reversible point
 exit codes: 0 every journey passed, 1 one failed or was degraded (--fail-on fail: only failures),
-            2 usage or configuration error"""
+            2 usage or configuration error, 130 stopped by Ctrl-C, 143 stopped by SIGTERM
+            (a stopped sweep keeps the journeys that finished, marked partial: true)"""
 
 SHARD_RE = re.compile(r"^(\d+)/(\d+)$")
 
@@ -62,6 +67,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="rerun a failed journey up to N times; a later pass is reported as flaky",
     )
     p.add_argument("--out", metavar="DIR", help="output folder (default results/shop-<timestamp>/)")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the results in an --out folder that already holds some (default: refuse)",
+    )
     p.add_argument(
         "--fail-on",
         choices=["degraded", "fail"],
@@ -169,9 +179,82 @@ def _default_out() -> Path:
     return Path("results") / time.strftime("shop-%Y%m%d-%H%M%S")
 
 
+def _prepare_out(out: Path, *, overwrite: bool, every: bool) -> None:
+    """Refuse, before anything starts, a folder that would lose earlier results or cannot be written.
+
+    With --every each sweep gets its own run-<time> folder beside the earlier ones, so a restarted
+    monitor may reuse its --out."""
+    from dvcwatch.errors import ConfigError
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        if not every and not overwrite and any(out.iterdir()):
+            raise ConfigError(
+                f"--out {out} already holds files (earlier results?); give an empty or new folder, "
+                "or --overwrite to replace its results"
+            )
+        probe = out / f".dvcwatch-write-test.{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(f"--out {out}: cannot write there ({exc.strerror or exc})") from None
+
+
+def _run_dir(out: Path) -> Path:
+    """A fresh folder for one scheduled sweep, never one that already exists."""
+    base = out / time.strftime("run-%Y%m%d-%H%M%S")
+    d, n = base, 1
+    while d.exists():
+        n += 1
+        d = base.with_name(f"{base.name}-{n}")
+    return d
+
+
 def exit_code(run: RunResults, fail_on: str) -> int:
     bad = {"fail", "error"} if fail_on == "fail" else {"fail", "error", "degraded"}
     return 1 if any(r.verdict in bad for r in run.results) else 0
+
+
+class Interrupted(BaseException):
+    """Ctrl-C or SIGTERM while no sweep runs (the sandbox starting, the wait for the next sweep):
+    raised from the signal handler so every `finally` runs and the embedded sandbox goes too."""
+
+
+class Stopper:
+    """Ctrl-C and SIGTERM stop `shop` the same way: a running sweep is told to stop (it cancels its
+    journeys, closes its browser and returns what finished, marked partial); between sweeps the
+    handler raises `Interrupted`. Either way the exit code says which signal it was."""
+
+    CODES = {"Ctrl-C": 130, "SIGTERM": 143}
+
+    def __init__(self) -> None:
+        self.why: str | None = None
+        self.sweep: Sweep | None = None  # the running sweep, told to stop
+        self.may_raise = True  # False while cleaning up: a second signal must not cut that short
+        self._old: dict[int, object] = {}
+
+    @property
+    def code(self) -> int:
+        return self.CODES.get(self.why or "", 130)
+
+    def __enter__(self) -> Stopper:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._old[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, old in self._old.items():
+            signal.signal(sig, old)  # type: ignore[arg-type]
+
+    def _handle(self, signum: int, _frame: object) -> None:
+        if self.why is not None:
+            return  # already stopping; the cleanups are bounded
+        self.why = "Ctrl-C" if signum == signal.SIGINT else "SIGTERM"
+        if self.sweep is not None:
+            self.sweep.stop_soon(self.why)
+        elif self.may_raise:
+            raise Interrupted(self.why)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -189,63 +272,94 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else _default_out()
 
     if args.merge:
+        _prepare_out(out, overwrite=args.overwrite, every=False)
         return _merge(args, catalog, personas_cfg, out, console)
 
     from dvcwatch.embedded import EmbeddedSandbox
     from dvcwatch.profile import load_profile
 
     sandbox = None
-    try:
-        if args.target:
-            profile = load_profile(args.target)
-            check_authorisation(profile, args.authorised)
-        else:
-            console.print("starting an embedded healthy sandbox portal …")
-            sandbox = EmbeddedSandbox().start()
-            profile = load_profile(sandbox.url)
-        return _sweeps(args, profile, catalog, personas_cfg, services, personas, shard, every, out, console)
-    finally:
-        if sandbox is not None:
-            sandbox.stop()
+    with Stopper() as stopper:
+        try:
+            if args.target:
+                profile = load_profile(args.target)
+                check_authorisation(profile, args.authorised)
+            _prepare_out(out, overwrite=args.overwrite, every=every is not None)
+            if not args.target:
+                console.print("starting an embedded healthy sandbox portal …")
+                sandbox = EmbeddedSandbox()
+                sandbox.start()
+                profile = load_profile(sandbox.url)
+            return _sweeps(
+                args, profile, catalog, personas_cfg, services, personas, shard, every, out, console, stopper
+            )
+        except Interrupted:
+            console.print(f"stopped by {stopper.why}")
+            return stopper.code
+        finally:
+            stopper.may_raise = False
+            if sandbox is not None:
+                sandbox.stop()
 
 
-def _sweeps(args, profile, catalog, personas_cfg, services, personas, shard, every, out, console) -> int:  # type: ignore[no-untyped-def]
+def _sweeps(
+    args, profile, catalog, personas_cfg, services, personas, shard, every, out, console, stopper
+) -> int:  # type: ignore[no-untyped-def]
+    from rich.markup import escape
+
     from playwright_journeys import metrics
 
     latest = metrics.LatestRun()
     server = metrics.serve(args.listen, latest) if args.listen else None
     if server is not None:
-        console.print(f"serving metrics on http://{args.listen}/metrics")
+        console.print(f"serving metrics on http://{escape(args.listen)}/metrics")
     code, n = 0, 0
     try:
         while True:
             n += 1
-            run_out = out / time.strftime("run-%Y%m%d-%H%M%S") if every is not None else out
+            run_out = _run_dir(out) if every is not None else out
             started = time.monotonic()
-            result = _one_sweep(
-                args, profile, catalog, personas_cfg, services, personas, shard, run_out, console
-            )
-            now = time.time()
-            latest.update(result, now)
-            if args.pushgateway:
-                try:
-                    metrics.push(result, args.pushgateway, now)
-                except OSError as exc:
-                    console.print(f"[yellow]could not push to {args.pushgateway}: {exc}[/]")
-            code = exit_code(result, args.fail_on)
+            try:
+                result = _one_sweep(
+                    args, profile, catalog, personas_cfg, services, personas, shard, run_out, console, stopper
+                )
+            except Exception as exc:
+                if every is None:
+                    raise
+                # a monitoring loop outlives one bad sweep; the stale metrics then raise the alarm
+                console.print(f"[red]sweep {n} failed:[/] {escape(f'{type(exc).__name__}: {exc}')}")
+                result = None
+            if stopper.why is not None:
+                return stopper.code
+            if result is not None:
+                now = time.time()
+                latest.update(result, now)
+                if args.pushgateway:
+                    try:
+                        metrics.push(result, args.pushgateway, now)
+                    except OSError as exc:
+                        console.print(
+                            f"[yellow]could not push to {escape(args.pushgateway)}: {escape(str(exc))}[/]"
+                        )
+                code = exit_code(result, args.fail_on)
             if every is None or (args.max_runs is not None and n >= args.max_runs):
                 return code
-            time.sleep(max(0.0, every - (time.monotonic() - started)))
+            time.sleep(max(0.0, every - (time.monotonic() - started)))  # a signal here raises Interrupted
     finally:
         if server is not None:
             server.shutdown()
 
 
-def _one_sweep(args, profile, catalog, personas_cfg, services, personas, shard, out, console) -> RunResults:  # type: ignore[no-untyped-def]
+def _one_sweep(
+    args, profile, catalog, personas_cfg, services, personas, shard, out, console, stopper
+) -> RunResults:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from playwright_journeys.report import print_summary, write_report
-    from playwright_journeys.runner import SweepConfig, plan, run_sweep
+    from playwright_journeys.runner import Sweep, SweepConfig, plan
 
     out.mkdir(parents=True, exist_ok=True)
     with Progress(
@@ -273,36 +387,47 @@ def _one_sweep(args, profile, catalog, personas_cfg, services, personas, shard, 
             if args.target and not args.target.startswith("http")
             else Path("."),
         )
-        task = progress.add_task(profile.base_url, total=len(plan(cfg)))
+        task = progress.add_task(escape(profile.base_url), total=len(plan(cfg)))
 
         def done(r) -> None:  # type: ignore[no-untyped-def]
-            mark = {
-                "pass": "[green]✔[/]",
-                "degraded": "[yellow]~[/]",
-                "fail": "[red]✘[/]",
-                "error": "[dim]?[/]",
-            }
-            where = f" at {r.failed_step}: {r.failure.message}" if r.failure else ""
-            if r.checked_to and not r.failure:
-                where = f" checked to {r.checked_to} (production: look, don't touch)"
-            extra = f" ({', '.join(r.degraded_reasons)})" if r.degraded_reasons else ""
-            progress.console.print(
-                f"{mark[r.verdict]} {r.service:<28} {r.persona:<8} {r.duration_seconds:5.1f} s{extra}{where}"
-            )
+            progress.console.print(journey_line(r))
             progress.advance(task)
 
         cfg.on_result = done
-        result = run_sweep(cfg)
+        cfg.on_progress = lambda so_far: write_report(so_far, catalog, personas_cfg, out)
+        sweep = Sweep(cfg)
+        stopper.sweep = sweep
+        if stopper.why is not None:  # a signal came while this sweep was being set up
+            sweep.stop_soon(stopper.why)
+        try:
+            result = asyncio.run(sweep.run())
+        finally:
+            stopper.sweep = None
     write_report(result, catalog, personas_cfg, out)
     print_summary(result, out, console)
     return result
+
+
+MARKS = {"pass": "[green]✔[/]", "degraded": "[yellow]~[/]", "fail": "[red]✘[/]", "error": "[dim]?[/]"}
+
+
+def journey_line(r) -> str:  # type: ignore[no-untyped-def]
+    """One finished journey as a console line; every text from the portal or a profile is escaped,
+    so `[/]` in a banner cannot break the sweep and `[link=…]` cannot become a hyperlink."""
+    from rich.markup import escape
+
+    where = f" at {r.failed_step}: {r.failure.message}" if r.failure else ""
+    if r.checked_to and not r.failure:
+        where = f" checked to {r.checked_to} (production: look, don't touch)"
+    extra = f" ({', '.join(r.degraded_reasons)})" if r.degraded_reasons else ""
+    text = f"{r.service:<28} {r.persona:<8} {r.duration_seconds:5.1f} s{extra}{where}"
+    return f"{MARKS[r.verdict]} {escape(text)}"
 
 
 def _merge(args, catalog, personas_cfg, out, console) -> int:  # type: ignore[no-untyped-def]
     from playwright_journeys.report import print_summary, write_report
     from playwright_journeys.results import merge, read_results
 
-    out.mkdir(parents=True, exist_ok=True)
     parts = [(read_results(d), Path(d) if Path(d).is_dir() else Path(d).parent) for d in args.merge]
     result = merge(parts, out)
     write_report(result, catalog, personas_cfg, out)

@@ -62,7 +62,8 @@ def test_merge_joins_shards_into_one_results_file_and_scorecard(tmp_path: Path) 
     assert merged["summary"]["total"] == 25 and merged["shard"] == "merged from 2"
     html = (out / "scorecard.html").read_text(encoding="utf-8")
     assert 'data-testid="tile-dang-ky-khai-sinh" data-verdict="fail"' in html
-    assert main(["shop", "--merge", str(a), "--merge", str(b), "--out", str(out), "--fail-on", "fail"]) == 1
+    again = ["shop", "--merge", str(a), "--merge", str(b), "--out", str(out), "--fail-on", "fail"]
+    assert main([*again, "--overwrite"]) == 1
 
 
 def test_a_prompt_otp_source_without_a_terminal_stops_the_sweep_before_any_browser(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -76,3 +77,32 @@ def test_a_prompt_otp_source_without_a_terminal_stops_the_sweep_before_any_brows
     assert code == 2
     assert "not a TTY" in capsys.readouterr().err
     assert not (tmp_path / "o" / "results.json").exists()
+
+
+def test_an_unwritable_out_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["shop", "--target", "http://127.0.0.1:1", "--out", "/proc/x"]) == 2
+    err = capsys.readouterr().err
+    assert "--out /proc/x: cannot write there" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1, err
+
+
+def test_earlier_results_are_not_overwritten_without_overwrite(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "ward-7"
+    out.mkdir()
+    (out / "results.json").write_text("earlier", encoding="utf-8")
+    (out / "scorecard.html").write_text("earlier", encoding="utf-8")
+    assert main(["shop", "--target", "http://127.0.0.1:1", "--out", str(out)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"--out {out} already holds files" in err and "--overwrite" in err
+    a, b = tmp_path / "a", tmp_path / "b"
+    full = sample_run(a)
+    write_results(full.model_copy(update={"results": full.results[:5], "shard": "1/2"}), a)
+    write_results(full.model_copy(update={"results": full.results[5:], "shard": "2/2"}), b)
+    assert main(["shop", "--merge", str(a), "--merge", str(b), "--out", str(out)]) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert (out / "results.json").read_text(encoding="utf-8") == "earlier"
+    assert (out / "scorecard.html").read_text(encoding="utf-8") == "earlier"
+    assert main(["shop", "--merge", str(a), "--merge", str(b), "--out", str(out), "--overwrite"]) == 1
+    assert json.loads((out / "results.json").read_text(encoding="utf-8"))["summary"]["total"] == 25

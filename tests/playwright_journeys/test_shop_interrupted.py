@@ -1,0 +1,120 @@
+"""An interrupted sweep keeps what it finished and leaves nothing running: a real `dvcwatch shop`
+process on its embedded sandbox is stopped once results.json names a finished journey, by SIGTERM,
+by Ctrl-C (SIGINT to its whole process group, as a terminal sends it) and by SIGKILL."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from proctree import Proc, descendants, wait_gone
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+SERVICES = [
+    "xac-nhan-so-cmnd",
+    "khai-bao-tam-vang",
+    "thong-bao-luu-tru",
+    "doi-chu-the-hop-dong-dien",
+    "dang-ky-khai-sinh",
+    "cap-ho-chieu",
+    "dang-ky-thuong-tru",
+    "cap-doi-gplx",
+]
+
+
+@dataclass
+class Running:
+    proc: subprocess.Popen[bytes]
+    out: Path
+    err: Path
+    procs: list[Proc]  # everything it had started, recorded before the signal
+    sandbox_dir: Path
+
+
+def start_and_wait_for_a_finished_journey(tmp_path: Path) -> Running:
+    out, err = tmp_path / "out", tmp_path / "stderr.txt"
+    argv = [sys.executable, "-m", "dvcwatch", "shop", "--out", str(out), "--parallel", "2"]
+    for s in SERVICES:
+        argv += ["--service", s]
+    with err.open("wb") as f:
+        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=f, start_new_session=True)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"shop ended before the signal: {err.read_text()}")
+        data = _results(out)
+        if data and data["results"]:
+            break
+        time.sleep(0.1)
+    else:
+        proc.kill()
+        pytest.fail("no journey finished in time")
+    procs = descendants(proc.pid)
+    sandbox = [p for p in procs if "sandbox_portal" in p.command]
+    assert sandbox and any("chromium" in p.command for p in procs), procs
+    ready = sandbox[0].command.split("--ready-file ")[1].split()[0]
+    return Running(proc, out, err, procs, Path(ready).parent)
+
+
+def _results(out: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((out / "results.json").read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def assert_nothing_left(run: Running) -> None:
+    assert wait_gone(run.procs) == []
+    deadline = time.monotonic() + 10
+    while run.sandbox_dir.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not run.sandbox_dir.exists(), "the embedded sandbox's temporary folder was left behind"
+
+
+def assert_kept(data: dict[str, Any] | None) -> dict[str, Any]:
+    assert data is not None, "results.json is gone or half-written"
+    assert data["results"] and data["planned"] == len(SERVICES)
+    assert data["summary"]["total"] == len(data["results"])
+    assert all(r["service"] in SERVICES and r["verdict"] == "pass" for r in data["results"])
+    return data
+
+
+def test_sigterm_keeps_finished_journeys_marks_partial_and_stops_every_child(tmp_path: Path) -> None:
+    run = start_and_wait_for_a_finished_journey(tmp_path)
+    run.proc.send_signal(signal.SIGTERM)
+    assert run.proc.wait(timeout=60) == 143, run.err.read_text()
+    assert_nothing_left(run)
+    data = assert_kept(_results(run.out))
+    assert data["partial"] is True and "SIGTERM" in data["partial_reason"]
+    assert len(data["results"]) < len(SERVICES)
+    html = (run.out / "scorecard.html").read_text(encoding="utf-8")
+    assert 'data-testid="partial"' in html
+
+
+def test_ctrl_c_stops_quietly_and_keeps_finished_journeys(tmp_path: Path) -> None:
+    run = start_and_wait_for_a_finished_journey(tmp_path)
+    os.killpg(run.proc.pid, signal.SIGINT)  # the terminal signals the whole foreground group
+    assert run.proc.wait(timeout=60) == 130, run.err.read_text()
+    assert_nothing_left(run)
+    err = run.err.read_text()
+    assert "Future exception was never retrieved" not in err and "Traceback" not in err, err
+    data = assert_kept(_results(run.out))
+    assert data["partial"] is True and "Ctrl-C" in data["partial_reason"]
+
+
+def test_sigkill_keeps_finished_journeys_and_no_child_outlives_it(tmp_path: Path) -> None:
+    run = start_and_wait_for_a_finished_journey(tmp_path)
+    run.proc.kill()
+    run.proc.wait(timeout=30)
+    assert_nothing_left(run)
+    data = assert_kept(_results(run.out))
+    assert data["partial"] is True and "in progress" in data["partial_reason"]

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 from gevent.lock import Semaphore
 from locust import FastHttpUser, task
-from locust.exception import RescheduleTask
+from locust.exception import RescheduleTask, StopUser
 from requests_toolbelt import MultipartEncoder
 
 from dvcwatch.catalog import load_catalog
@@ -96,6 +96,11 @@ class PortalUser(FastHttpUser):
         self.identity: Identity = citizen(ids.seed, self.citizen_index)
         self.api = self.paths.api_base.rstrip("/")
         self.banner = banner_marker(ctx.target).encode()
+
+    def on_start(self) -> None:
+        """A host the allow-list refused (hooks.refused_host) gets not one request."""
+        if getattr(self.environment, "dvc_refused", None):
+            raise StopUser()
 
     def wait_time(self) -> float:
         return self._draw(self.think_times.between_visits)

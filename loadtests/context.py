@@ -73,6 +73,21 @@ def add_options(parser: Any) -> None:
         help="serve Prometheus metrics of the run on this port (0: off)",
     )
     group.add_argument(
+        "--dvc-allowlist",
+        default="",
+        env_var="DVCWATCH_LOAD_ALLOWLIST",
+        help="staging hosts YAML (default: loadtests/allowed_hosts.yaml)",
+        include_in_web_ui=False,
+    )
+    group.add_argument(
+        "--dvc-i-have-authorisation",
+        action="store_true",
+        default=False,
+        env_var="DVCWATCH_LOAD_AUTHORISED",
+        help="the portal's operator authorised this load in writing (needed outside loopback/staging)",
+        include_in_web_ui=False,
+    )
+    group.add_argument(
         "--dvc-metrics-host",
         default="127.0.0.1",
         env_var="DVCWATCH_LOAD_METRICS_HOST",

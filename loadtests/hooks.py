@@ -4,11 +4,18 @@ Installed once by the locustfile. On the master (or a single local process) they
 timeline, serve the live metrics and, on `quitting`, judge the gates, write the report and set the
 process exit code (0 every gate held, 1 one broke), the way Locust documents gating a run. Workers
 only read the profile (think times, surge weights) and report their counts promptly.
+
+The host allow-list is checked here, where the load starts, so a plain `locust -f
+loadtests/locustfile.py --host URL` is held to the same rule as `dvcwatch load`: at `init` for the
+--host given, and again at `test_start` for a host typed into the web UI (a refused test starts no
+citizen). SIGINT and SIGTERM both stop a run cleanly with a partial report naming the signal:
+Locust handles SIGTERM only once a shape has finished, which for a soak is 90 minutes away.
 """
 
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from datetime import UTC, datetime
 from typing import Any
@@ -16,14 +23,18 @@ from typing import Any
 from locust import events
 from locust.runners import MasterRunner, WorkerRunner
 
-from dvcwatch.errors import DvcwatchError
+from dvcwatch.errors import ConfigError, DvcwatchError
 from loadtests.context import RunContext, add_options, run_context
+from loadtests.safety import refuse_unless_allowed
 
 log = logging.getLogger("dvcwatch.load")
 
 # How often workers send their counts to the master (Locust's default is 3 s); 1 s keeps the
 # master's timeline as fine-grained in distributed mode as in a local run.
 WORKER_REPORT_SECONDS = 1.0
+# A worker quits when its master has been silent this long (Locust's default is 60 s): a master
+# killed outright tells its workers nothing, and they must not go on loading the portal.
+MASTER_SILENCE_SECONDS = 10
 
 
 def install() -> None:
@@ -41,13 +52,22 @@ def on_init(environment: Any, **_: Any) -> None:
         sys.stderr.write(f"error: {exc}\n")
         sys.exit(2)
     environment.dvc_run = ctx
+    environment.dvc_refused = None
+    if environment.host:
+        try:
+            refuse_unless_allowed(environment.host, *_allow_options(environment.parsed_options))
+        except ConfigError as exc:
+            sys.stderr.write(f"error: {exc}\n")
+            sys.exit(2)
     ctx.state["options"] = _option_key(environment.parsed_options)
     _configure_users(environment, ctx)
     if isinstance(environment.runner, WorkerRunner):
         import locust.runners
 
         locust.runners.WORKER_REPORT_INTERVAL = WORKER_REPORT_SECONDS
+        locust.runners.MASTER_HEARTBEAT_TIMEOUT = MASTER_SILENCE_SECONDS
         return
+    _stop_cleanly_on_signals(environment)
     ctx.state["workers"] = {}
     ctx.state["metrics"] = None
     environment.events.worker_report.add_listener(
@@ -61,7 +81,33 @@ def on_init(environment: Any, **_: Any) -> None:
             metrics.serve(ctx.metrics_host, ctx.metrics_port)
             ctx.state["metrics"] = metrics
         except OSError as exc:
-            log.warning("metrics not served on %s:%s: %s", ctx.metrics_host, ctx.metrics_port, exc)
+            sys.stderr.write(
+                f"error: --metrics-port {ctx.metrics_port}: cannot listen on {ctx.metrics_host}: "
+                f"{exc.strerror or exc}\n"
+            )
+            sys.exit(2)
+
+
+def _allow_options(opts: Any) -> tuple[str | None, bool]:
+    return getattr(opts, "dvc_allowlist", "") or None, bool(getattr(opts, "dvc_i_have_authorisation", False))
+
+
+def _stop_cleanly_on_signals(environment: Any) -> None:
+    """SIGINT and SIGTERM both become Locust's Ctrl-C path (users stopped on every worker, the
+    quitting event, our partial report), with the signal named as the stop reason. Later signals
+    are ignored while that path runs: it is short, and a second one would cut the report short.
+    (When `dvcwatch load` itself is killed, its children get SIGTERM as their parent-death signal.)"""
+
+    def handler(signum: int, _frame: Any) -> None:
+        for s in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(s, signal.SIG_IGN)
+        ctx = run_context(environment)  # the web UI may have replaced it since init
+        if ctx.stop_reason is None:
+            ctx.stop_reason = f"interrupted by {signal.Signals(signum).name}"
+        raise KeyboardInterrupt
+
+    for s in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(s, handler)
 
 
 def _configure_users(environment: Any, ctx: RunContext) -> None:
@@ -103,14 +149,33 @@ def _option_key(opts: Any) -> tuple[Any, ...]:
     return tuple(getattr(opts, k, None) for k in sorted(vars(opts)) if k.startswith("dvc_"))
 
 
+def refused_host(environment: Any) -> bool:
+    """Check the host this test runs against (the web UI may have changed it since `init`); a
+    refused host is remembered, and citizens refuse to start (`PortalUser.on_start`)."""
+    try:
+        refuse_unless_allowed(environment.host or "", *_allow_options(environment.parsed_options))
+    except ConfigError as exc:
+        environment.dvc_refused = str(exc)
+        log.error("%s", exc)
+        return True
+    environment.dvc_refused = None
+    return False
+
+
 def on_test_start(environment: Any, **_: Any) -> None:
     if isinstance(environment.runner, WorkerRunner):
+        refused_host(environment)
         return
     import gevent
 
     from loadtests.timeline import Timeline
 
     ctx = refreshed_context(environment)
+    if refused_host(environment):
+        import gevent
+
+        gevent.spawn(environment.runner.stop)
+        return
     shape = environment.shape_class
     stage_at = getattr(shape, "stage_index_at", lambda t: None)
     old = ctx.state.get("sampler")

@@ -1,10 +1,11 @@
 """Start the Locust processes of one run (a local one, or a master and its workers) and stop them.
 
 Locust runs on gevent, which patches the interpreter it lives in; `dvcwatch load` therefore keeps
-it in child processes, each in its own session (a Ctrl-C reaches only `dvcwatch`, which then passes
-it on to the master alone, so the master stops its workers and still writes the partial report). Every wait is
-bounded: a master that does not finish within the run's duration cap plus a grace period is
-stopped (SIGINT, so it still writes its report), and workers are stopped after it.
+it in child processes, each in its own session (a Ctrl-C or SIGTERM reaches only `dvcwatch`, which then
+passes it on to the master alone, so the master stops its workers and still writes the partial report).
+Each child also dies with `dvcwatch` (PR_SET_PDEATHSIG), so even SIGKILL leaves no load running. Every
+wait is bounded: a master that does not finish within the run's duration cap plus a grace period is
+stopped (SIGINT, so it still writes its report), and workers are stopped once the master has gone.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ class Plan:
     master_port: int = 5557
     metrics_port: int = 0
     metrics_host: str = "127.0.0.1"
+    allowlist: str | None = None
+    authorised: bool = False
     locustfile: Path = LOCUSTFILE
 
     @property
@@ -68,6 +71,10 @@ class Plan:
             args += ["--dvc-target", self.target]
         if self.host:
             args += ["--host", self.host]
+        if self.allowlist:
+            args += ["--dvc-allowlist", self.allowlist]
+        if self.authorised:
+            args.append("--dvc-i-have-authorisation")
         args += ["--dvc-workers", str(self.workers + self.remote_workers)]
         return args
 
@@ -171,38 +178,50 @@ class LocustRun:
         self._stop_workers()
         return code if code is not None else 2
 
-    def interrupt(self, timeout: float = 60.0) -> int | None:
-        """Ctrl-C: ask the master to stop (it writes the partial report), then the workers."""
+    def interrupt(self, sig: int = signal.SIGINT, timeout: float = 30.0) -> int | None:
+        """A stop signal reached `dvcwatch load`: pass the same signal to the master (it stops the
+        users on every worker, writes the partial report naming the signal and exits), then stop
+        the workers."""
         self.interrupted = True
-        self.stop(timeout)
+        self.stop(timeout, first=sig)
         target = self.master or (self.workers[0] if self.workers else None)
         return target.poll() if target else None
 
-    def stop(self, timeout: float = 30.0) -> None:
-        """SIGINT first: a headless Locust shape run turns it into a clean stop (quitting events,
-        our report), while SIGTERM is not handled until the shape has finished."""
+    def stop(self, timeout: float = 30.0, first: int = signal.SIGINT) -> None:
+        """SIGINT (or the signal `dvcwatch load` received) first: the run's hooks turn it into a
+        clean stop (quitting events, our report); then SIGKILL if the master does not finish."""
         if self.master and self.master.poll() is None:
-            for sig, wait in ((signal.SIGINT, timeout), (signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
+            for sig, wait in ((first, timeout), (signal.SIGKILL, 5.0)):
                 _signal(self.master, sig)
                 try:
                     self.master.wait(timeout=wait)
                     break
                 except subprocess.TimeoutExpired:
                     continue
+        elif self.master is None:  # workers for a master elsewhere: nobody else will tell them
+            for w in self.workers:
+                if w.poll() is None:
+                    _signal(w, first)
         self._stop_workers()
 
-    def _stop_workers(self, timeout: float = 15.0) -> None:
-        deadline = time.monotonic() + timeout
+    def _stop_workers(self, grace: float = 3.0) -> None:
+        """Once the master has gone, no worker may go on loading the portal. A master that exits
+        normally has already told its workers to quit, so they get a short grace to send their last
+        counts; one that died (killed, crashed) told them nothing, so they are stopped at once."""
+        master_died = self.master is not None and (self.master.returncode or 0) < 0
+        deadline = time.monotonic() + (0 if master_died else grace)
         for w in self.workers:
             while w.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.1)
+                time.sleep(0.05)
+        for w in self.workers:
             if w.poll() is None:
                 _signal(w, signal.SIGTERM)
-                try:
-                    w.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    _signal(w, signal.SIGKILL)
-                    w.wait(timeout=5)
+        for w in self.workers:
+            try:
+                w.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                _signal(w, signal.SIGKILL)
+                w.wait(timeout=5)
 
 
 def _signal(proc: subprocess.Popen[bytes], sig: int) -> None:

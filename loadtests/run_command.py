@@ -7,23 +7,28 @@ process starts, so a mistake costs one line and exit code 2, not a half-started 
 from __future__ import annotations
 
 import json
+import signal
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from dvcwatch.errors import ConfigError, DvcwatchError
 from dvcwatch.profile import load_profile as load_target
 from loadtests.context import check_load_target
 from loadtests.gates import load_gates
+from loadtests.interrupt import signal_of, stop_signals
 from loadtests.launcher import LocustRun, Plan
+from loadtests.outdir import check_port_free, commit_out, prepare_out
 from loadtests.profile import LoadProfile, gates_reference, load_profile
-from loadtests.safety import check_target, load_allowlist
+from loadtests.safety import refuse_unless_allowed
 from loadtests.shapes import shape_for
 
 REMOTE_MASTER_PORT = 5557
+METRICS_HOST = "127.0.0.1"
 
 
 @dataclass
@@ -44,6 +49,7 @@ class LoadRequest:
     allowlist: str | None = None
     authorised: bool = False
     sandbox_faults: str | None = None
+    overwrite: bool = False
 
 
 def execute(req: LoadRequest, console: Console | None = None) -> int:
@@ -56,11 +62,10 @@ def execute(req: LoadRequest, console: Console | None = None) -> int:
         check_load_target(target, req.target)
     max_users, max_duration = profile.capped(req.max_users, req.max_duration)
     if req.host:
-        allow, allow_path = load_allowlist(req.allowlist)
-        check_target(req.host, allow, allow_path, req.authorised)
+        refuse_unless_allowed(req.host, req.allowlist, req.authorised)
         if req.authorised:
             console.print(
-                f"[yellow]loading {req.host} on your written authorisation (--i-have-authorisation)[/]"
+                f"[yellow]loading {escape(req.host)} on your written authorisation (--i-have-authorisation)[/]"
             )
     elif req.master_host is None and req.remote_workers:
         raise ConfigError(
@@ -68,12 +73,15 @@ def execute(req: LoadRequest, console: Console | None = None) -> int:
         )
     if req.workers > 64:
         raise ConfigError("--workers above 64 on one machine is a mistake; spread workers over machines")
+    if req.metrics_port and req.master_host is None:
+        check_port_free("--metrics-port", METRICS_HOST, req.metrics_port)
 
     out_dir = req.out_dir.resolve()
+    work_dir = prepare_out(out_dir, req.overwrite)
     plan = Plan(
         host=req.host,
         profile=profile_path.resolve(),
-        out_dir=out_dir,
+        out_dir=work_dir,
         max_users=max_users,
         max_duration=max_duration,
         gates=str(Path(req.gates).resolve()) if req.gates and Path(req.gates).exists() else req.gates,
@@ -84,37 +92,63 @@ def execute(req: LoadRequest, console: Console | None = None) -> int:
         master_bind=req.master_bind,
         master_port=req.master_port or _master_port(req),
         metrics_port=req.metrics_port,
+        metrics_host=METRICS_HOST,
+        allowlist=str(Path(req.allowlist).resolve()) if req.allowlist else None,
+        authorised=req.authorised,
     )
-    if plan.worker_only:
-        return _run_workers(plan, console)
+    with stop_signals():
+        try:
+            if plan.worker_only:
+                code = _run_workers(plan, console)
+                commit_out(work_dir, out_dir)
+                return code
+            return _run_with_target(req, plan, profile, work_dir, out_dir, console)
+        except KeyboardInterrupt as exc:  # a stop signal before the load started, or after it ended
+            sig = signal_of(exc)
+            if _read_report(work_dir) is None:
+                console.print(f"interrupted by {signal.Signals(sig).name} before the load started: no report")
+            else:
+                commit_out(work_dir, out_dir)
+                console.print(f"interrupted by {signal.Signals(sig).name}; report: {out_dir / 'report.html'}")
+            return 128 + sig
 
+
+def _run_with_target(
+    req: LoadRequest, plan: Plan, profile: LoadProfile, work_dir: Path, out_dir: Path, console: Console
+) -> int:
     sandbox = None
-    if not req.host:
-        from dvcwatch.embedded import EmbeddedSandbox
-
-        out_dir.mkdir(parents=True, exist_ok=True)
-        sandbox = EmbeddedSandbox(faults=req.sandbox_faults, log_path=out_dir / "sandbox.log").start()
-        plan.host = sandbox.url
-        console.print(f"embedded sandbox portal at {sandbox.url}")
     try:
-        _clear_old_report(out_dir)
+        if not req.host:
+            from dvcwatch.embedded import EmbeddedSandbox
+
+            sandbox = EmbeddedSandbox(faults=req.sandbox_faults, log_path=work_dir / "sandbox.log")
+            sandbox.start()
+            plan.host = sandbox.url
+            console.print(f"embedded sandbox portal at {sandbox.url}")
         code = _run(plan, profile, console)
-        report = _read_report(out_dir)
+        report = _read_report(work_dir)
         if report is None:
+            if code > 128:
+                console.print(
+                    f"interrupted by {signal.Signals(code - 128).name} before the load started: no report"
+                )
+                return code
+            kept = f"; {out_dir} is untouched" if work_dir != out_dir else ""
             raise DvcwatchError(
-                f"the load generator stopped without a report (exit {code}); {_tail(out_dir)}"
+                f"the load generator stopped without a report (exit {code}); {_tail(work_dir)}{kept}"
             )
-        if sandbox is not None:
+        if sandbox is not None and sandbox.url:
             report["sandbox"] = _sandbox_facts(sandbox.url, sandbox.token, req.sandbox_faults)
             from loadtests.report import write
 
-            write(report, out_dir)
+            write(report, work_dir)
     finally:
         if sandbox is not None:
             sandbox.stop()
+    commit_out(work_dir, out_dir)
     _summarise(report, out_dir, console)
-    if code == 130:
-        return 130
+    if code > 128:
+        return code
     return 0 if report["passed"] else 1
 
 
@@ -142,11 +176,14 @@ def _run(plan: Plan, profile: LoadProfile, console: Console) -> int:
         task = progress.add_task(f"{profile.name} → {plan.host}{where}", total=total)
         try:
             code = run.wait(on_tick=lambda elapsed: progress.update(task, completed=min(elapsed, total)))
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
+            sig = signal_of(exc)
             progress.stop()
-            console.print("interrupted: stopping the load and writing the partial report…")
-            run.interrupt()
-            return 130
+            console.print(
+                f"interrupted by {signal.Signals(sig).name}: stopping the load and writing the partial report…"
+            )
+            run.interrupt(sig)
+            return 128 + sig
     return code
 
 
@@ -157,14 +194,10 @@ def _run_workers(plan: Plan, console: Console) -> int:
     )
     try:
         return run.wait()
-    except KeyboardInterrupt:
-        run.stop()
-        return 130
-
-
-def _clear_old_report(out_dir: Path) -> None:
-    for name in ("report.json", "report.html"):
-        (out_dir / name).unlink(missing_ok=True)
+    except KeyboardInterrupt as exc:
+        sig = signal_of(exc)
+        run.interrupt(sig)
+        return 128 + sig
 
 
 def _read_report(out_dir: Path) -> dict[str, Any] | None:

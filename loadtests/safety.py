@@ -46,6 +46,12 @@ def check_target(url: str, allow: AllowList, allow_path: Path, authorised: bool)
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"--host must be an http(s):// URL, got {url!r}")
+    try:
+        port = parts.port
+    except ValueError:  # not a number, or above 65535
+        port = 0
+    if port == 0:
+        raise ConfigError(f"--host {url!r}: the port must be a number from 1 to 65535")
     host = parts.hostname
     if is_loopback(host) or allow.allows(host) or authorised:
         return host
@@ -53,3 +59,11 @@ def check_target(url: str, allow: AllowList, allow_path: Path, authorised: bool)
         f"refusing to load {host}: it is neither loopback nor a staging host in {allow_path}; "
         "add it there, or pass --i-have-authorisation if the portal's operator authorised this test in writing"
     )
+
+
+def refuse_unless_allowed(url: str, allowlist: str | Path | None, authorised: bool) -> str:
+    """The one check both entry points make before any load starts: `dvcwatch load` in the parent,
+    and the locustfile's hooks in every Locust process (so `locust -f loadtests/locustfile.py --host
+    URL` is held to the same rule). Returns the host; raises ConfigError when it may not be loaded."""
+    allow, allow_path = load_allowlist(allowlist or None)
+    return check_target(url, allow, allow_path, authorised)

@@ -14,8 +14,13 @@ EXAMPLES = """examples:
   dvcwatch load --profile my-profile.yaml --host URL --workers 2 --remote-workers 2 --master-bind 0.0.0.0
   dvcwatch load --profile my-profile.yaml --master-host 10.0.0.5 --workers 4   (on a worker machine)
 built-in profiles: smoke, stepped-ramp, monday-rush, deadline-surge, spike, soak (loadtests/profiles/)
-exit codes: 0 every gate held, 1 a gate broke (named), 2 usage/configuration error, 130 interrupted
-(the report is still written, marked partial)"""
+--out must be new or empty: earlier results are never deleted unless you pass --overwrite, and even
+then only once the new run has a report (until then it writes into .OUT.new-* beside them).
+stopping: Ctrl-C, SIGTERM or SIGHUP stop the load on every worker at once; the report is still
+written, marked partial with the signal as stop reason. SIGKILL takes every Locust process and the
+embedded sandbox with it (their partial report is written where the run was writing).
+exit codes: 0 every gate held, 1 a gate broke (named), 2 usage/configuration error,
+130/143/129 stopped by SIGINT/SIGTERM/SIGHUP (the report is still written, marked partial)"""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -35,7 +40,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--gates", metavar="NAME|FILE", help="SLO gates (default: the profile's)")
     p.add_argument("--target", metavar="FILE", help="target profile YAML (paths, OTP source, identities)")
     p.add_argument(
-        "--out", metavar="DIR", default="load-report", help="report directory (default: %(default)s)"
+        "--out",
+        metavar="DIR",
+        default="load-report",
+        help="report directory, new or empty (default: %(default)s)",
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the earlier results in --out, once this run has a report (a failed run keeps them)",
     )
     p.add_argument(
         "--workers", type=int, default=0, metavar="N", help="local Locust workers (0: one process)"
@@ -61,7 +74,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=int,
         default=0,
         metavar="P",
-        help="serve the run's Prometheus metrics here (0: off)",
+        help="serve the run's Prometheus metrics on 127.0.0.1:P (0: off; a port in use is an error)",
     )
     p.add_argument(
         "--allowlist", metavar="FILE", help="staging hosts YAML (default: loadtests/allowed_hosts.yaml)"
@@ -102,5 +115,6 @@ def run(args: argparse.Namespace) -> int:
             allowlist=args.allowlist,
             authorised=args.i_have_authorisation,
             sandbox_faults=args.sandbox_faults,
+            overwrite=args.overwrite,
         )
     )

@@ -1,0 +1,216 @@
+"""Stopping `dvcwatch load` stops the load: SIGTERM, Ctrl-C and SIGKILL to the command, and SIGKILL to
+its Locust master, each leave no Locust process, no embedded sandbox and no request reaching the
+target afterwards. Real processes, real signals, a real counting target on loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from proctree import Proc, descendants, wait_gone
+
+from dvcwatch.procs import pid_command
+
+ROOT = Path(__file__).resolve().parents[2]
+LONG = Path(__file__).with_name("data") / "long-steady.yaml"
+# The issue's bound for "no process of theirs and no load on the target" after a stop signal.
+STOP_SECONDS = 5.0
+START_SECONDS = 90.0  # only bounds a broken run: Locust and its workers start slowly on a busy machine
+
+pytestmark = pytest.mark.slow
+
+
+class CountingTarget:
+    """A loopback portal stand-in that counts every request it receives and answers 200 at once
+    (citizens then fail their login and start another visit, so requests keep coming)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._lock = threading.Lock()
+        target = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    self.rfile.read(length)
+                with target._lock:
+                    target.count += 1
+                body = b"<html><body>ok</body></html>"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = do_PUT = _answer
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def wait_for(self, requests: int, proc: subprocess.Popen[str]) -> None:
+        deadline = time.monotonic() + START_SECONDS
+        while self.count < requests:
+            assert proc.poll() is None, proc.communicate()[0]
+            assert time.monotonic() < deadline, f"only {self.count} requests arrived"
+            time.sleep(0.1)
+
+    def settled(self) -> int:
+        """The count once it has stopped changing (in-flight requests may still land right after a
+        stop); bounded so a load that never stops fails here rather than hanging."""
+        last, since = self.count, time.monotonic()
+        deadline = since + STOP_SECONDS * 3
+        while time.monotonic() - since < 1.0:
+            assert time.monotonic() < deadline, "requests kept arriving after the stop"
+            time.sleep(0.1)
+            if self.count != last:
+                last, since = self.count, time.monotonic()
+        return last
+
+
+@pytest.fixture
+def target() -> Iterator[CountingTarget]:
+    t = CountingTarget()
+    t.thread.start()
+    yield t
+    t.server.shutdown()
+    t.server.server_close()
+
+
+def start_load(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """`dvcwatch load` in its own session, as a shell starts a job: a signal to its group is what a
+    terminal's Ctrl-C sends, and reaches nothing it started (they have sessions of their own)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "dvcwatch", "load", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        start_new_session=True,
+    )
+
+
+def locust_procs(pid: int, expected: int) -> list[Proc]:
+    procs = descendants(pid)
+    assert sum("locust" in p.command for p in procs) == expected, procs
+    return procs
+
+
+def assert_no_more_load(target: CountingTarget, procs: list[Proc]) -> None:
+    assert wait_gone(procs, timeout=STOP_SECONDS) == []
+    settled = target.settled()
+    time.sleep(2.0)  # a negative check: nothing may arrive in a further short window
+    assert target.count == settled
+
+
+def read_report(out: Path) -> dict[str, object]:
+    return json.loads((out / "report.json").read_text())
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_signal_stops_master_and_workers_and_reports_partial(
+    target: CountingTarget, tmp_path: Path, sig: signal.Signals
+) -> None:
+    out = tmp_path / "out"
+    proc = start_load("--profile", str(LONG), "--host", target.url, "--out", str(out), "--workers", "2")
+    try:
+        target.wait_for(20, proc)
+        procs = locust_procs(proc.pid, 3)
+        if sig == signal.SIGINT:
+            os.killpg(proc.pid, sig)  # the terminal's Ctrl-C: the whole foreground group
+        else:
+            proc.send_signal(sig)
+        output, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert_no_more_load(target, procs)
+    assert proc.returncode == 128 + sig, output
+    report = read_report(out)
+    assert report["partial"] is True
+    assert report["stop_reason"] == f"interrupted by {sig.name}"
+    assert f"PARTIAL run: interrupted by {sig.name}" in output
+    assert "Traceback" not in output and "never retrieved" not in output
+
+
+def test_sigkill_to_load_takes_every_locust_process_and_the_sandbox_with_it(tmp_path: Path) -> None:
+    """No --host: the embedded sandbox too. Load is flowing once the sandbox holds a dossier."""
+    out = tmp_path / "out"
+    token = "interrupt-test-token"
+    proc = start_load(
+        "--profile", str(LONG), "--out", str(out), "--workers", "2", env={"DVCWATCH_SANDBOX_TOKEN": token}
+    )
+    try:
+        url = sandbox_url(proc)
+        deadline = time.monotonic() + START_SECONDS
+        while dossiers(url, token) == 0:
+            assert proc.poll() is None and time.monotonic() < deadline, "no dossier was ever submitted"
+            time.sleep(0.2)
+        procs = locust_procs(proc.pid, 3)
+        assert any("sandbox_portal" in p.command for p in procs)
+        proc.kill()
+        proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert wait_gone(procs, timeout=STOP_SECONDS) == []
+    # the master, told by its parent-death signal, still wrote its partial report
+    report = read_report(out)
+    assert report["partial"] is True
+    assert report["stop_reason"] == "interrupted by SIGTERM"
+
+
+def test_a_killed_master_leaves_no_worker_loading_the_portal(target: CountingTarget, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    proc = start_load("--profile", str(LONG), "--host", target.url, "--out", str(out), "--workers", "2")
+    try:
+        target.wait_for(20, proc)
+        procs = locust_procs(proc.pid, 3)
+        master = next(p for p in procs if "--master" in pid_command(p.pid))
+        os.kill(master.pid, signal.SIGKILL)
+        output, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert_no_more_load(target, procs)
+    assert proc.returncode == 2, output
+    assert "stopped without a report" in output
+
+
+def sandbox_url(proc: subprocess.Popen[str]) -> str:
+    """The embedded sandbox's URL, from the ready file it writes (named on its command line)."""
+    deadline = time.monotonic() + START_SECONDS
+    while time.monotonic() < deadline:
+        assert proc.poll() is None
+        for p in descendants(proc.pid):
+            words = pid_command(p.pid)
+            if "sandbox_portal" in words and "--ready-file" in words:
+                ready = Path(words[words.index("--ready-file") + 1])
+                try:
+                    return json.loads(ready.read_text())["url"].rstrip("/")
+                except (OSError, ValueError, KeyError):
+                    pass
+        time.sleep(0.1)
+    raise AssertionError("the embedded sandbox never became ready")
+
+
+def dossiers(url: str, token: str) -> int:
+    req = urllib.request.Request(url + "/_sandbox/stats", headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(req, timeout=5) as r:
+        return int(json.loads(r.read())["dossiers"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -51,24 +52,24 @@ class EmbeddedSandbox:
         self.token = token or os.environ.get("DVCWATCH_SANDBOX_TOKEN") or secrets.token_urlsafe(24)
         self.url: str | None = None
         self.proc: subprocess.Popen[bytes] | None = None
-        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self._tmp: Path | None = None
 
     def command(self, ready_file: Path) -> list[str]:
         cmd = [sys.executable, "-m", "sandbox_portal", "--host", self.host, "--port", str(self.port)]
-        cmd += ["--ready-file", str(ready_file)]
+        # the portal removes its own temporary folder when it exits, so a parent killed by SIGKILL
+        # (the portal then gets SIGTERM from the kernel) leaves no /tmp/dvcwatch-sandbox-* behind
+        cmd += ["--ready-file", str(ready_file), "--owned-dir", str(ready_file.parent)]
         if self.faults:
             cmd += ["--faults", str(self.faults)]
-        if self.db:
-            cmd += ["--db", str(self.db)]
+        # without a db of its own the portal keeps its SQLite file in the folder it removes at exit
+        cmd += ["--db", str(self.db or ready_file.parent / "sandbox.sqlite3")]
         if self.seed is not None:
             cmd += ["--seed", str(self.seed)]
         return cmd + list(self.extra_args)
 
     def start(self, timeout: float = 60.0) -> EmbeddedSandbox:
-        self._tmp = tempfile.TemporaryDirectory(prefix="dvcwatch-sandbox-")
-        ready = Path(self._tmp.name) / "ready.json"
-        if self.db is None:
-            self.db = Path(self._tmp.name) / "sandbox.sqlite3"
+        self._tmp = Path(tempfile.mkdtemp(prefix="dvcwatch-sandbox-"))
+        ready = self._tmp / "ready.json"
         env = {**os.environ, "DVCWATCH_SANDBOX_TOKEN": self.token}
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         try:
@@ -114,7 +115,7 @@ class EmbeddedSandbox:
                 self.proc.wait(timeout=5)
         self.proc = None
         if self._tmp:
-            self._tmp.cleanup()
+            shutil.rmtree(self._tmp, ignore_errors=True)  # usually gone already: the portal removes it
             self._tmp = None
 
     def __enter__(self) -> EmbeddedSandbox:

@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import secrets
+import shutil
 import signal
 import sys
 import tempfile
@@ -54,6 +55,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--service-time", type=float, metavar="S", help="seconds per request per worker")
     p.add_argument("--queue", type=int, metavar="N", help="capacity queue length before 503")
     p.add_argument("--ready-file", metavar="F", help='write {"url", "pid"} here once listening')
+    p.add_argument(
+        "--owned-dir",
+        metavar="DIR",
+        help="remove this folder when the portal exits (the embedded sandbox's temporary folder: "
+        "its parent may be killed before it can)",
+    )
 
 
 def options_from(args: argparse.Namespace, token: str) -> SandboxOptions:
@@ -93,6 +100,10 @@ def _check(args: argparse.Namespace) -> None:
         raise DvcwatchError("--capacity-workers must be at least 1")
     if args.service_time is not None and args.service_time <= 0:
         raise DvcwatchError("--service-time must be positive")
+    if args.db:
+        folder = Path(args.db).resolve().parent
+        if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+            raise DvcwatchError(f"--db {args.db}: cannot create a file in {folder}")
 
 
 async def serve(opts: SandboxOptions, ready_file: str | None, token_printed: bool) -> None:
@@ -121,6 +132,8 @@ async def serve(opts: SandboxOptions, ready_file: str | None, token_printed: boo
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # until the event loop takes SIGTERM over, it still unwinds through `finally` (the owned folder)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     env_token = os.environ.get("DVCWATCH_SANDBOX_TOKEN")
     token = env_token or secrets.token_urlsafe(18)
     try:
@@ -133,6 +146,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
         return 2
+    finally:
+        if args.owned_dir:
+            shutil.rmtree(args.owned_dir, ignore_errors=True)
     return 0
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
 import sys
 import tempfile
 import textwrap
@@ -17,6 +19,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from proctree import descendants, wait_gone
 
 from dvcwatch.embedded import EmbeddedSandbox, SandboxStartError
 
@@ -159,6 +162,7 @@ def test_the_command_follows_the_sandbox_cli_contract(tmp_path: Path) -> None:
         "--host": "127.0.0.1",
         "--port": "0",
         "--ready-file": str(tmp_path / "ready.json"),
+        "--owned-dir": str(tmp_path),
         "--faults": str(tmp_path / "faults.yaml"),
         "--db": str(tmp_path / "db.sqlite3"),
         "--seed": "7",
@@ -181,3 +185,42 @@ def test_the_real_sandbox_portal_starts_answers_and_stops(tmp_path: Path) -> Non
         pid = sb.proc.pid
         assert _get(sb.url + "/api/v1/health")["status"] == "ok"
     assert _gone(pid, within=10)
+
+
+def test_without_a_db_the_portal_keeps_its_file_in_the_folder_it_removes(tmp_path: Path) -> None:
+    cmd = EmbeddedSandbox().command(tmp_path / "ready.json")
+    pairs = dict(zip(cmd[3::2], cmd[4::2], strict=True))
+    assert pairs["--db"] == str(tmp_path / "sandbox.sqlite3") and pairs["--owned-dir"] == str(tmp_path)
+
+
+PARENT = """
+import sys, time
+from dvcwatch.embedded import EmbeddedSandbox
+sb = EmbeddedSandbox(token="t").start()
+print(sb._tmp, sb.proc.pid, sb.url, flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_a_killed_parent_leaves_no_portal_and_no_temp_folder(sig: signal.Signals) -> None:
+    """The parent gets no chance to clean up: the portal dies with it (parent-death signal) and removes
+    the temporary folder it was told it owns."""
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT], cwd=ROOT, stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        assert parent.stdout is not None
+        folder, pid, url = parent.stdout.readline().split()
+        assert Path(folder).name.startswith("dvcwatch-sandbox-") and Path(folder).is_dir()
+        assert _get(url + "/api/v1/health")["status"] == "ok"
+        tree = descendants(parent.pid)
+        assert int(pid) in {p.pid for p in tree}
+        parent.send_signal(sig)
+        parent.wait(timeout=30)
+        assert wait_gone(tree) == []
+        assert not Path(folder).exists(), "the sandbox's temporary folder outlived its parent"
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -12,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from proctree import Proc, descendants, wait_gone
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -120,3 +122,64 @@ def test_sandbox_command_help_has_an_example() -> None:
 def test_sandbox_command_does_not_import_the_portal() -> None:
     text = (ROOT / "dvcwatch" / "commands" / "sandbox.py").read_text()
     assert "import sandbox_portal" not in text and "from sandbox_portal" not in text
+
+
+def test_an_unwritable_db_exits_2_with_one_line(tmp_path: Path) -> None:
+    res = _run([sys.executable, "-m", "dvcwatch", "sandbox", "--port", "0", "--db", "/proc/x/dvc.sqlite3"])
+    lines = res.stderr.strip().splitlines()
+    assert res.returncode == 2 and len(lines) == 1, res.stderr
+    assert lines[0].startswith("error: --db /proc/x/dvc.sqlite3: cannot create a file in /proc/x")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_a_signal_to_dvcwatch_sandbox_leaves_nothing_listening(tmp_path: Path, sig: signal.Signals) -> None:
+    """`dvcwatch sandbox` replaces itself with the portal: one process, which the signal ends, and
+    with it every connection a load test could use."""
+    ready = tmp_path / "ready.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dvcwatch", "sandbox", "--port", "0", "--ready-file", str(ready)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not ready.exists() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        info = json.loads(ready.read_text())
+        host, port = info["url"].rsplit("/", 1)[-1].rsplit(":", 1)
+        tree = [Proc(proc.pid, os.getpgid(proc.pid), "dvcwatch sandbox"), *descendants(proc.pid)]
+        proc.send_signal(sig)
+        proc.wait(timeout=30)
+        assert wait_gone(tree) == []
+        with pytest.raises(OSError):
+            socket.create_connection((host, int(port)), timeout=2).close()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_the_portal_removes_the_folder_it_owns_on_sigterm(tmp_path: Path) -> None:
+    ready, owned = tmp_path / "owned" / "ready.json", tmp_path / "owned"
+    owned.mkdir()
+    args = ["--port", "0", "--ready-file", str(ready), "--owned-dir", str(owned), "--db", str(owned / "d.db")]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sandbox_portal", *args],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not ready.exists() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        assert ready.exists() and (owned / "d.db").exists()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+        assert not owned.exists()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -24,6 +24,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from yarl import URL
 
 from dvcwatch.credentials import Secret
 from dvcwatch.errors import ConfigError, LocatedValueError
@@ -281,6 +282,16 @@ def _merge(data: dict[str, Any], lines: dict[PathKey, int], source: str) -> dict
                 line=line_for(lines, ("modules", name)),
                 field=f"modules.{name}",
             )
+        if ALLOWED_KEY in mod:
+            try:
+                parse_allowed(mod[ALLOWED_KEY])
+            except ValueError as exc:
+                raise ConfigError(
+                    str(exc),
+                    path=source,
+                    line=line_for(lines, ("modules", name, ALLOWED_KEY)),
+                    field=f"modules.{name}.{ALLOWED_KEY}",
+                ) from None
     targets = out.get("targets")
     if targets is None:
         return out
@@ -301,10 +312,125 @@ def _merge(data: dict[str, Any], lines: dict[PathKey, int], source: str) -> dict
                     line=line_for(lines, ("targets", i, "module")),
                     field=f"targets[{i}].module",
                 )
-            mod = modules[mod_name]
+            mod = {k: v for k, v in modules[mod_name].items() if k != ALLOWED_KEY}
         merged.append({**defaults, **mod, **t})
     out["targets"] = merged
     return out
+
+
+ALLOWED_KEY = "allowed_targets"
+HARMLESS_HEADERS = frozenset(
+    {"accept", "accept-language", "accept-encoding", "cache-control", "pragma", "content-type", "user-agent"}
+)
+"""Headers that say nothing about who asks; any other header (Authorization, Cookie, X-Api-Key, …)
+is treated as a secret, so an unknown one is protected rather than leaked."""
+
+
+class TargetRefused(Exception):
+    """A `/probe` request would send a module's secrets to a host the config does not send them to."""
+
+
+Origin = tuple[str | None, str, int | None]
+"""(scheme, host, port) a secret may go to; None matches any scheme or port."""
+
+
+def _host(host: str) -> str:
+    return host.lower().rstrip(".")
+
+
+def parse_allowed(entries: Any) -> list[Origin]:
+    """`allowed_targets`: URLs (scheme, host and port must match), `host:port` or a bare `host`."""
+    if not isinstance(entries, list) or not all(isinstance(e, str) and e.strip() for e in entries):
+        raise ValueError(
+            "a list of hosts: `https://portal.example`, `portal.example:8443` or `portal.example`"
+        )
+    out: list[Origin] = []
+    for entry in entries:
+        entry = entry.strip()
+        try:
+            if "://" in entry:
+                url = URL(entry)
+                if url.scheme not in ("http", "https") or not url.host:
+                    raise ValueError
+                out.append((url.scheme, _host(url.host), url.port))
+                continue
+            url = URL(f"//{entry}")
+            if not url.host or url.path not in ("", "/") or url.user or url.query_string:
+                raise ValueError
+            out.append((None, _host(url.host), url.explicit_port))
+        except ValueError:
+            raise ValueError(
+                f"{entry!r} is not a host: use `https://portal.example`, `portal.example:8443` or `portal.example`"
+            ) from None
+    return out
+
+
+def _origin(url: str) -> Origin | None:
+    try:
+        u = URL(url)
+    except ValueError:
+        return None
+    return (u.scheme, _host(u.host), u.port) if u.host else None
+
+
+def secrets_of(target: HttpTarget | TlsTarget | ApiFlowTarget) -> tuple[Any, ...]:
+    """What of a target would reach the probed host and must not reach any other: an account, its OTP,
+    a dossier code, a request body, headers beyond the harmless ones. Empty when there is nothing."""
+    headers = {k: v for k, v in getattr(target, "headers", {}).items() if k.lower() not in HARMLESS_HEADERS}
+    if isinstance(target, ApiFlowTarget):
+        return (
+            "api_flow",
+            target.credentials,
+            target.otp,
+            target.otp_url,
+            target.dossier,
+            target.dossier_env,
+            headers,
+        )
+    if isinstance(target, HttpTarget) and (headers or target.body):
+        return ("http", headers, target.body)
+    return ()
+
+
+def _allowed_origins(
+    config: ProbeConfig, module: str, fields: dict[str, Any], secrets: tuple[Any, ...]
+) -> list[Origin]:
+    """A module's `allowed_targets`, or else where the config already sends the same secrets: the
+    hosts of its targets that carry them, and the module's own `url`."""
+    if ALLOWED_KEY in fields:
+        return parse_allowed(fields[ALLOWED_KEY])
+    origins = [t_origin for t in config.targets if secrets_of(t) == secrets and (t_origin := _origin(t.url))]
+    own = fields.get("url")
+    if isinstance(own, str) and (own_origin := _origin(own)):
+        origins.append(own_origin)
+    return origins
+
+
+def _matches(origin: Origin, allowed: Origin) -> bool:
+    scheme, host, port = allowed
+    return origin[1] == host and scheme in (None, origin[0]) and port in (None, origin[2])
+
+
+def check_allowed(
+    config: ProbeConfig, module: str, fields: dict[str, Any], target: HttpTarget | TlsTarget | ApiFlowTarget
+) -> None:
+    """blackbox_exporter's maintainers wanted an allow-list "for when auth is added and you don't want to
+    send credentials out to arbitrary hosts" (its issue #5): a module carrying secrets is only ever used
+    against the hosts it was configured for, and anything else is refused before a byte is sent."""
+    secrets = secrets_of(target)
+    if not secrets:
+        return
+    origin = _origin(target.url)
+    if origin is not None and any(
+        _matches(origin, a) for a in _allowed_origins(config, module, fields, secrets)
+    ):
+        return
+    what = "an account" if secrets[0] == "api_flow" else "secret headers or a body"
+    where = f"{origin[1]}:{origin[2]}" if origin else repr(target.url)
+    raise TargetRefused(
+        f"module {module!r} carries {what} and is only used against the hosts it is configured for "
+        f"(its targets' hosts, or the module's {ALLOWED_KEY}); {where} is not one of them, nothing was sent"
+    )
 
 
 _TARGET = TypeAdapter(Target)
@@ -317,7 +443,9 @@ def module_target(config: ProbeConfig, module: str, url: str) -> HttpTarget | Tl
     """The ad-hoc target of a `/probe?target=…&module=…` request, as blackbox_exporter builds one.
 
     Prometheus asks for the same few (module, target) pairs every scrape interval, so the validated
-    target is kept per config: validation would otherwise cost more CPU than the probe itself."""
+    target is kept per config: validation would otherwise cost more CPU than the probe itself. Only
+    allowed targets are kept; a module's secrets never go to a host it was not configured for
+    (`TargetRefused`)."""
     key = (id(config), module, url)
     hit = _MODULE_TARGETS.get(key)
     if hit is not None and hit[0] is config:
@@ -325,10 +453,12 @@ def module_target(config: ProbeConfig, module: str, url: str) -> HttpTarget | Tl
     modules = {**BUILTIN_MODULES, **config.modules}
     if module not in modules:
         raise KeyError(module)
-    fields = {**config.defaults, **modules[module], "name": "probe", "url": url}
-    if "://" not in url and fields.get("kind") == "http":
-        fields["url"] = f"http://{url}"  # blackbox_exporter accepts a bare host:port for http too
-    target = _TARGET.validate_python(fields)
+    fields = {**config.defaults, **modules[module]}
+    request = {k: v for k, v in fields.items() if k != ALLOWED_KEY} | {"name": "probe", "url": url}
+    if "://" not in url and request.get("kind") == "http":
+        request["url"] = f"http://{url}"  # blackbox_exporter accepts a bare host:port for http too
+    target = _TARGET.validate_python(request)
+    check_allowed(config, module, fields, target)
     if len(_MODULE_TARGETS) >= _MODULE_TARGETS_MAX:
         _MODULE_TARGETS.clear()  # a reload or a scan of many targets: start over rather than grow
     _MODULE_TARGETS[key] = (config, target)

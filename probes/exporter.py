@@ -2,12 +2,15 @@
 
 `/probe?target=URL&module=NAME` lets a Prometheus job written for blackbox_exporter (relabelling
 `__param_target`) point at this prober unchanged: it runs one probe now with the named module and
-answers with a fresh registry, honouring Prometheus's scrape-timeout header as blackbox does.
+answers with a fresh registry, honouring Prometheus's scrape-timeout header as blackbox does. Unlike
+blackbox_exporter (an open proxy by design, its issue #1639), a module that carries an account or secret
+headers is refused (403, nothing sent) for any host it was not configured for.
 """
 
 from __future__ import annotations
 
 import html
+import logging
 from collections.abc import Callable
 
 import aiohttp
@@ -15,9 +18,11 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import ValidationError
 
-from probes.config import BUILTIN_MODULES, ProbeConfig, module_target
+from probes.config import BUILTIN_MODULES, ProbeConfig, TargetRefused, module_target
 from probes.metrics import ProbeMetrics, probe_exposition
 from probes.runner import run_probe
+
+log = logging.getLogger("dvcwatch.probes")
 
 SCRAPE_TIMEOUT_HEADER = "X-Prometheus-Scrape-Timeout-Seconds"
 SCRAPE_TIMEOUT_MARGIN = 0.5  # leave Prometheus time to receive the answer
@@ -66,6 +71,9 @@ class Exporter:
             return web.Response(
                 status=400, text=f"invalid target for module {module!r}: {exc.errors()[0]['msg']}\n"
             )
+        except TargetRefused as exc:
+            log.warning("/probe refused for %s: %s", request.remote, exc)
+            return web.Response(status=403, text=f"refused: {exc}\n")
         timeout = target.timeout
         header = request.headers.get(SCRAPE_TIMEOUT_HEADER)
         if header:

@@ -173,7 +173,8 @@ def test_profiles_named_in_modules_are_read_beside_the_config_too(
     path = tmp_path / "probes.yaml"
     path.write_text(
         "modules:\n"
-        "  flow: {kind: api_flow, service: cap-ho-chieu, credentials: {profile: profiles/tinh.yaml}}\n"
+        "  flow: {kind: api_flow, service: cap-ho-chieu, credentials: {profile: profiles/tinh.yaml},\n"
+        f"         allowed_targets: ['{sandbox.url}']}}\n"
         "probe_only: true\n",
         encoding="utf-8",
     )

@@ -7,10 +7,15 @@ applies; a field the catalog cannot fill is a catalog bug, raised here rather th
 
 from __future__ import annotations
 
+import hashlib
 import re
+from datetime import date, timedelta
 
 from dvcwatch.catalog.models import Catalog, FormField, Service
 from dvcwatch.identities import Citizen
+from dvcwatch.profile import FromIdentity, Generated, ValueSpec
+
+GENERATED_TEXT = "Kiểm thử dvcwatch"
 
 # Small valid files per accepted type, so uploads exercise the portal's type checks for real.
 SAMPLE_FILES: dict[str, tuple[str, bytes]] = {
@@ -47,6 +52,32 @@ def field_value(field: FormField, who: Citizen) -> str:
     if rule and not re.match(rule, value):
         raise ValueError(f"catalog value {value!r} for {field.name} breaks its own rule {rule}")
     return value
+
+
+def _digits(who: Citizen, salt: str) -> int:
+    """A number fixed for this citizen and purpose: a failing run can be replayed with the same values."""
+    return int.from_bytes(hashlib.sha256(f"{who.cccd}:{salt}".encode()).digest()[:8], "big")
+
+
+def profile_value(spec: ValueSpec, who: Citizen, *, today: date | None = None) -> str | None:
+    """What a profile's value (`forms.<service>.extra.<name>.value`, or a field's `value`) says to
+    type: the fixed string, the citizen's attribute, or a made-up value of its type (dates as the
+    catalog writes them, dd/mm/yyyy). None for `generate: option`: only the page knows its options."""
+    if isinstance(spec, str):
+        return spec
+    if isinstance(spec, FromIdentity):
+        return who.attr(spec.attr)
+    assert isinstance(spec, Generated)
+    if spec.generate == "date":
+        return ((today or date.today()) + timedelta(days=spec.offset_days)).strftime("%d/%m/%Y")
+    if spec.generate == "phone":
+        return f"09{_digits(who, 'phone') % 10**8:08d}"
+    if spec.generate == "number":
+        top = spec.max if spec.max is not None else spec.min
+        return str(spec.min + _digits(who, "number") % (top - spec.min + 1))
+    if spec.generate == "text":
+        return GENERATED_TEXT
+    return None
 
 
 def fill(catalog: Catalog, service: Service, who: Citizen) -> dict[str, str]:

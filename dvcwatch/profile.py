@@ -18,12 +18,14 @@ import re
 import shlex
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -32,7 +34,7 @@ from pydantic import (
 from dvcwatch.credentials import AccountsConfig, AccountSpec
 from dvcwatch.errors import ConfigError, LocatedValueError
 from dvcwatch.politeness import PolitenessConfig
-from dvcwatch.yamlconfig import check_regex, load_model
+from dvcwatch.yamlconfig import check_regex, load_model, read_yaml, validate
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 ROLES = frozenset(
@@ -42,12 +44,14 @@ ROLES = frozenset(
         "checkbox",
         "combobox",
         "dialog",
+        "group",
         "heading",
         "link",
         "list",
         "listitem",
         "option",
         "radio",
+        "radiogroup",
         "region",
         "row",
         "searchbox",
@@ -151,7 +155,11 @@ class Paths(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     home: str = "/"
-    login: str = "/dang-nhap"
+    login: str = Field(
+        "/dang-nhap",
+        description="where a citizen logs in; may use {service_url}, {service_path}, {code}, {service} "
+        "(else ?<journey.login_return_param>=<service page> is added)",
+    )
     service: str = Field("/dich-vu/{service}", description="a service's page; {service} or {code}")
     search: str = "/tim-kiem?q={query}"
     tracking: str = "/tra-cuu?ma={dossier}"
@@ -213,6 +221,11 @@ class Selectors(BaseModel):
     error_page: str = '[data-testid="error-page"]'
     error_banner: str = '[data-testid="error-banner"]'
     # login, otp
+    login_start: Sel = Field(
+        None,
+        description="journey.login_via: service_button: the button that leads to the login "
+        "(null: start_submission)",
+    )
     login_cccd: Sel = '[data-testid="login-cccd"]'
     login_password: Sel = '[data-testid="login-password"]'
     login_submit: Sel = '[data-testid="login-submit"]'
@@ -328,6 +341,14 @@ class JourneySettings(BaseModel):
         0, ge=0, le=600, description="how long to look again at a result still being processed"
     )
     bank: str = "vcb"
+    login_via: Literal["url", "service_button"] = Field(
+        "url",
+        description="service_button: open the service's page and press its own button, as citizens "
+        "do, and follow the portal to its login (for portals whose login URL is not public)",
+    )
+    login_return_param: str | None = Field(
+        "next", description="the query parameter naming the page to come back to; null: none"
+    )
     search_by: Literal["name_vi", "id", "code", "none"] = Field(
         "name_vi", description="what the citizen types into the search box; none = open the service page"
     )
@@ -393,6 +414,163 @@ class JourneySettings(BaseModel):
         return v
 
 
+# What a portal-only field is filled with (docs/real-portals.md §4a).
+IDENTITY_ATTRS = (
+    "cccd",
+    "full_name",
+    "birth_date",
+    "sex",
+    "sex_vi",
+    "birth_province",
+    "phone",
+    "email",
+    "address",
+    "ward",
+    "district",
+)
+
+
+class FromIdentity(BaseModel):
+    """The logged-in citizen's own attribute (its e-mail, its phone): what a citizen would type."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    attr: str
+
+    @field_validator("attr")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        v = v.removeprefix("citizen.")
+        if v not in IDENTITY_ATTRS:
+            raise ValueError(f"unknown identity attribute {v!r}; one of {', '.join(IDENTITY_ATTRS)}")
+        return v
+
+
+class Generated(BaseModel):
+    """A value made up for the test, of the type the portal checks. Deterministic per citizen, so a
+    failure is reproducible; `option` picks an option the page itself offers (the first real one, or
+    the `index`-th)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    generate: Literal["date", "phone", "number", "text", "option"]
+    offset_days: int = Field(0, ge=-36_500, le=3_650, description="date: days from today")
+    min: int = Field(1, description="number: the smallest")
+    max: int | None = Field(None, description="number: the largest (default: min)")
+    index: int = Field(0, ge=0, le=50, description="option: which of the real options, from 0")
+
+    @model_validator(mode="after")
+    def _range(self) -> Generated:
+        if self.max is not None and self.max < self.min:
+            raise ValueError(f"max {self.max} is below min {self.min}")
+        return self
+
+
+def _value_spec(v: Any) -> Any:
+    """A fixed value (a string; numbers and booleans are written as the portal reads them), or
+    `{attr: …}`, or `{generate: …}`; a mapping gets its own model's error, not the union's."""
+    if isinstance(v, bool):
+        return "on" if v else "off"
+    if isinstance(v, int | float):
+        return str(v)
+    if isinstance(v, dict):
+        if "attr" in v:
+            return _validated(FromIdentity, v)
+        if "generate" in v:
+            return _validated(Generated, v)
+        raise ValueError("a value is a fixed string, {attr: <identity attribute>} or {generate: <type>}")
+    return v
+
+
+def _validated(model: type[BaseModel], v: dict[str, Any]) -> Any:
+    try:
+        return model.model_validate(v)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(x) for x in first["loc"])
+        raise ValueError(
+            (f"{where}: " if where else "") + first["msg"].removeprefix("Value error, ")
+        ) from None
+
+
+ValueSpec = Annotated[str | FromIdentity | Generated, BeforeValidator(_value_spec)]
+
+
+class FieldForm(BaseModel):
+    """One catalog field on this portal: found by another label or locator, its options in the
+    portal's words, or `absent` (this portal does not ask it). In YAML a string is the label and
+    `null` means absent."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    label: str | None = None
+    selector: Sel = None
+    absent: bool = False
+    options: dict[str, str] = Field(default={}, description="catalog value → the portal's wording")
+    value: ValueSpec | None = Field(None, description="what to fill instead of the catalog's value")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, v: Any) -> Any:
+        if v is None:
+            return {"absent": True}
+        if isinstance(v, str):
+            return {"label": v}
+        return v
+
+    @model_validator(mode="after")
+    def _coherent(self) -> FieldForm:
+        if self.label is not None and self.selector is not None:
+            raise ValueError("give label or selector, not both")
+        if self.absent and (self.label or self.selector or self.options or self.value is not None):
+            raise ValueError("an absent field takes nothing else")
+        return self
+
+
+class ExtraField(BaseModel):
+    """A field only this portal asks for (the catalog does not know it), and what to fill it with."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    label: str | None = None
+    selector: Sel = None
+    value: ValueSpec
+    required: bool = Field(True, description="false: fill it when the page shows it, else go on")
+
+    @model_validator(mode="after")
+    def _found_somehow(self) -> ExtraField:
+        if (self.label is None) == (self.selector is None):
+            raise ValueError("give exactly one of label or selector")
+        return self
+
+
+class ServiceForm(BaseModel):
+    """The e-form of one service on this portal (or, under `forms.default`, of every service)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    fields: dict[str, FieldForm] = Field(default={}, description="catalog field → how the portal has it")
+    extra: dict[str, ExtraField] = Field(default={}, description="portal-only fields, by a name of yours")
+    documents: dict[str, str | None] = Field(
+        default={}, description="catalog document → the portal's name for it; null: not asked here"
+    )
+    agencies: dict[str, str] = Field(default={}, description="catalog agency id → the portal's words")
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _nulls_are_absent(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            return {k: ({"absent": True} if x is None else x) for k, x in v.items()}
+        return v
+
+    def over(self, base: ServiceForm) -> ServiceForm:
+        """This section on top of `base` (the default section): its entries win, key by key."""
+        return ServiceForm(
+            fields={**base.fields, **self.fields},
+            extra={**base.extra, **self.extra},
+            documents={**base.documents, **self.documents},
+            agencies={**base.agencies, **self.agencies},
+        )
+
+
+DEFAULT_FORM = "default"
+
+
 class ServiceMapping(BaseModel):
     """How this portal knows one catalog service."""
 
@@ -400,7 +578,16 @@ class ServiceMapping(BaseModel):
     code: str = Field(min_length=1, description="the portal's procedure code (mã thủ tục)")
 
 
-V2_ONLY = ("origins", "services", "allow_submit", "accounts", "account", "secrets_file", "politeness")
+V2_ONLY = (
+    "origins",
+    "services",
+    "allow_submit",
+    "accounts",
+    "account",
+    "secrets_file",
+    "politeness",
+    "forms",
+)
 
 
 class Profile(BaseModel):
@@ -425,6 +612,13 @@ class Profile(BaseModel):
     politeness: PolitenessConfig = PolitenessConfig()
     selectors: Selectors = Selectors()
     journey: JourneySettings = JourneySettings()
+    forms: dict[str, ServiceForm] = Field(
+        default={},
+        description="catalog service id (or default) → its e-form on this portal: labels, absent and "
+        "portal-only fields, options, document and agency names",
+    )
+    _source: str = PrivateAttr("")
+    _lines: dict[tuple[str | int, ...], int] = PrivateAttr(default_factory=dict)
 
     @field_validator("base_url")
     @classmethod
@@ -504,6 +698,114 @@ class Profile(BaseModel):
             return mapped.code
         return service.codes[0].code if service.codes else service.id
 
+    def form_for(self, service_id: str) -> ServiceForm:
+        """The service's e-form section over the default one (either may be missing)."""
+        base = self.forms.get(DEFAULT_FORM, ServiceForm())
+        own = self.forms.get(service_id)
+        return own.over(base) if own is not None else base
+
+    def field_label(self, service_id: str, field: Any) -> str:
+        """How the portal labels a catalog field: the service's section, the default section,
+        `journey.field_labels`, else the catalog's own label."""
+        spec = self.form_for(service_id).fields.get(field.name)
+        if spec is not None and spec.label:
+            return spec.label
+        return self.journey.field_labels.get(field.name, field.label_vi)
+
+    def form_absent(self, service_id: str, field: Any) -> bool:
+        """The profile says this portal does not ask the catalog field."""
+        spec = self.form_for(service_id).fields.get(field.name)
+        return spec is not None and spec.absent
+
+    def document_name(self, service_id: str, document: Any) -> str | None:
+        """The portal's name for a catalog document; None when the profile says it is not asked."""
+        names = self.form_for(service_id).documents
+        if document.id in names:
+            return names[document.id]
+        return document.name_vi
+
+    def agency_name(self, service_id: str, agency_id: str) -> str:
+        return self.form_for(service_id).agencies.get(agency_id, agency_id)
+
+    def login_url(self, params: dict[str, str]) -> str:
+        """Where the login starts for this service: `paths.login` with its placeholders, or with
+        `?<login_return_param>=<service page>` added, as the portal's own button would send it."""
+        service_url = self.url(self.paths.service, **params)
+        service_path = (
+            service_url.removeprefix(self.base_url) if service_url.startswith(self.base_url) else service_url
+        )
+        template = self.paths.login
+        if "{service_url}" in template or "{service_path}" in template:
+            return self.url(
+                template,
+                **params,
+                service_url=quote(service_url, safe=""),
+                service_path=quote(service_path, safe=""),
+            )
+        url = self.url(template, **params)
+        name = self.journey.login_return_param
+        if name is None:
+            return url
+        return f"{url}{'&' if '?' in url else '?'}{name}={quote(service_path)}"
+
+    def check_forms(self, catalog: Any) -> None:
+        """The `forms:` sections name services, fields, options, documents and agencies the catalog
+        has: a typo would otherwise silently leave a field unmapped. Needs the catalog, so it runs
+        when a sweep or a check starts, not when the file is read."""
+        known = {s.id: s for s in catalog.services}
+        for sid, form in self.forms.items():
+            if sid == DEFAULT_FORM:
+                services = list(catalog.services)
+            elif sid not in known:
+                close = difflib.get_close_matches(sid, known, n=1)
+                hint = f"; did you mean {close[0]}?" if close else ""
+                raise self._located(f"no service {sid!r} in the catalog{hint}", ("forms", sid))
+            else:
+                services = [known[sid]]
+            fields = {f.name: f for s in services for f in catalog.all_fields(s)}
+            for name, spec in form.fields.items():
+                if name not in fields:
+                    close = difflib.get_close_matches(name, fields, n=1)
+                    hint = f"; did you mean {close[0]}?" if close else ""
+                    raise self._located(
+                        f"the catalog's {sid} form has no field {name!r}{hint} (a field only this portal "
+                        "asks goes under extra:)",
+                        ("forms", sid, "fields", name),
+                    )
+                offered = fields[name].options
+                for value in spec.options:
+                    if offered and value not in offered:
+                        raise self._located(
+                            f"{value!r} is not a catalog option of {name} ({', '.join(offered)})",
+                            ("forms", sid, "fields", name, "options", value),
+                        )
+            for name in form.extra:
+                if name in fields:
+                    raise self._located(
+                        f"{name} is a catalog field: map it under fields:, not extra:",
+                        ("forms", sid, "extra", name),
+                    )
+            documents = {d.id for s in services for d in s.documents}
+            for doc in form.documents:
+                if doc not in documents:
+                    raise self._located(
+                        f"the catalog's {sid} documents have no {doc!r} ({', '.join(sorted(documents))})",
+                        ("forms", sid, "documents", doc),
+                    )
+            agencies = {a.id for a in catalog.agencies}
+            for agency in form.agencies:
+                if agency not in agencies:
+                    raise self._located(
+                        f"no agency {agency!r} in the catalog", ("forms", sid, "agencies", agency)
+                    )
+
+    def _located(self, message: str, loc: tuple[str | int, ...]) -> ConfigError:
+        from dvcwatch.yamlconfig import line_for
+
+        return ConfigError(
+            message, path=self._source or None, line=line_for(self._lines, loc), field=".".join(map(str, loc))
+        )
+
     def accounts_config(self) -> AccountsConfig:
         """The test accounts and where their secrets live, for `dvcwatch.credentials.Credentials`."""
         return AccountsConfig(secrets_file=self.secrets_file, accounts=self.accounts)
@@ -527,4 +829,7 @@ def load_profile(target: str | Path | None = None) -> Profile:
         return prof.model_copy(update={"base_url": t.rstrip("/")})
     if not Path(t).exists():
         raise ConfigError("profile file not found (give a YAML file or an http(s):// base URL)", path=t)
-    return load_model(Profile, t)
+    data, lines = read_yaml(t)
+    prof = validate(Profile, data, lines, t)
+    prof._source, prof._lines = t, lines  # for errors found later, against the catalog (check_forms)
+    return prof

@@ -6,6 +6,8 @@ browser that crashed (`HarnessError`), and never read "tool problem" when the po
 
 from __future__ import annotations
 
+import re
+
 
 class StepFailure(Exception):
     """The portal did not let the citizen through this step; `seen` is what the citizen saw."""
@@ -25,4 +27,47 @@ class LookOnlyStop(Exception):
 
 
 class HarnessError(Exception):
-    """The harness could not run the journey (browser crashed, bad catalog data): not the portal's fault."""
+    """The harness could not run the journey (browser crashed, bad catalog data, a selector that
+    names the wrong kind of element, a required field the profile does not cover): not the portal's
+    fault. `selector` names the profile's selector when one is to blame."""
+
+    def __init__(self, message: str, *, selector: str | None = None) -> None:
+        super().__init__(message)
+        self.selector = selector
+
+
+# Playwright's words for "the harness asked for something impossible": the element is not what the
+# profile said it was, or the selector itself is wrong. None is the portal failing the citizen.
+USAGE_ERRORS = (
+    "strict mode violation",
+    "not a checkbox or radio button",
+    "element is not a <select> element",
+    "not an <input>, <textarea>",
+    "cannot type text into input",
+    "input of type",  # "… cannot be filled"
+    "is not a valid selector",
+    "unexpected token",
+    "unknown engine",
+    "unsupported token",
+    "malformed",
+    "clicking the checkbox did not change its state",
+    "cannot check",
+    "expected string",
+    "node is not an htmlinputelement",
+    "non-multiple file input",
+)
+
+
+def usage_error(exc: BaseException) -> HarnessError | None:
+    """A HarnessError for a Playwright usage error (the profile's selector or our action is wrong for
+    the element), keeping Playwright's message and the locator it names; None for anything else."""
+    text = str(exc)
+    if not any(marker in text.lower() for marker in USAGE_ERRORS):
+        return None
+    first = next((line.strip() for line in text.splitlines() if line.strip()), type(exc).__name__)
+    locator = re.search(r"waiting for (.+)$|violation: (.+?) resolved to", text, re.MULTILINE)
+    where = (locator.group(1) or locator.group(2)).strip() if locator else None
+    return HarnessError(
+        f"harness or profile error, not the portal: {first}" + (f" (selector {where})" if where else ""),
+        selector=where,
+    )

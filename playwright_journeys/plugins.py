@@ -8,12 +8,17 @@ the built-in steps' signature, `async def step(j: Journey) -> None`, and uses th
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 from importlib.metadata import entry_points
 
+from playwright.async_api import Error as PlaywrightError
+
 from dvcwatch.errors import ConfigError
 from playwright_journeys import steps as registry
+from playwright_journeys.outcome import usage_error
+from playwright_journeys.session import Journey
 from playwright_journeys.steps import StepFn
 
 GROUP = "dvcwatch.steps"
@@ -47,9 +52,28 @@ def load_plugin(ref: str, *, step: str) -> StepFn:
     return fn
 
 
+def guarded(fn: StepFn) -> StepFn:
+    """The step, with Playwright usage errors (strict-mode violation, not a checkbox, a bad selector)
+    turned into HarnessError: the journey's verdict is `error` with Playwright's words kept, never a
+    portal failure shown to leaders as a broken page."""
+
+    @functools.wraps(fn)
+    async def run(j: Journey) -> None:
+        try:
+            await fn(j)
+        except PlaywrightError as exc:
+            harness = usage_error(exc)
+            if harness is None:
+                raise
+            raise harness from exc
+
+    return run
+
+
 def step_functions(plugins: dict[str, str]) -> dict[str, StepFn]:
-    """The built-in registry with the profile's plugins in place of the steps they replace."""
+    """The built-in registry with the profile's plugins in place of the steps they replace, each
+    guarded so that a harness or profile mistake is never reported as the portal's."""
     out = dict(registry.REGISTRY)
     for name, ref in plugins.items():
         out[name] = load_plugin(ref, step=name)
-    return out
+    return {name: guarded(fn) for name, fn in out.items()}

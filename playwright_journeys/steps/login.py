@@ -1,15 +1,18 @@
 """Log in with the national identity account: CCCD number and password (VNeID's first screen).
 
-The login URL carries `next=` the service's page, as the portal's own "Nộp hồ sơ" button does, so
-the portal (and the sandbox's faults) know which service the citizen is after. On a real portal the
-login path is often the portal's single sign-on start, which redirects to the identity provider's own
-origin; the form is then found there, and the OTP step ends back on the portal.
+A citizen reaches the login from a service: the login URL carries the service's page (as the portal's
+own "Nộp hồ sơ" button does), so the portal, and the sandbox's faults, know which service the citizen
+is after. The profile says how: `paths.login` as a template (`{service_url}`, `{service_path}`,
+`{code}`) or with `?<journey.login_return_param>=` added (default `next`); or, for portals whose
+login address is not public, `journey.login_via: service_button`: open the service's page, press its
+own button (`login_start`, else `start_submission`) and follow the portal to its login page. On a real
+portal the login is often a single sign-on start that redirects to the identity provider's origin;
+the form is then found there, and the OTP step ends back on the portal.
 """
 
 from __future__ import annotations
 
 import time
-from urllib.parse import quote
 
 from playwright_journeys.outcome import StepFailure
 from playwright_journeys.session import Journey
@@ -19,10 +22,13 @@ from playwright_journeys.steps import step
 @step("login")
 async def login(j: Journey) -> None:
     j.login_started = time.monotonic()
-    nxt = j.profile.url(j.profile.paths.service, **j.params())
-    nxt = nxt[len(j.profile.base_url) :] if nxt.startswith(j.profile.base_url) else nxt
-    sep = "&" if "?" in j.profile.paths.login else "?"
-    await j.goto(j.profile.url(j.profile.paths.login) + f"{sep}next={quote(nxt)}")
+    if j.profile.journey.login_via == "service_button":
+        await j.goto(j.profile.url(j.profile.paths.service, **j.params()))
+        button = "login_start" if j.has("login_start") else "start_submission"
+        await j.expect(button, "the service's button that leads to the login")
+        await j.click_and_wait(button)
+    else:
+        await j.goto(j.profile.login_url(j.params()))
     await (await j.expect("login_cccd", "the CCCD number box")).fill(j.username)
     assert j.password is not None
     await (await j.expect("login_password", "the password box")).fill(j.password.reveal())

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import re
 
+from dvcwatch.profile import describe_selector
 from playwright_journeys.outcome import LookOnlyStop, StepFailure
 from playwright_journeys.session import Journey, StepSkipped
 from playwright_journeys.steps import step
+from playwright_journeys.steps.choose import choose
 from playwright_journeys.steps.submit import read_receipt
 
 
@@ -62,7 +64,10 @@ async def _pay_and_confirm(j: Journey) -> None:
         shown = f"{j.fee_charged:,} ₫" if j.fee_charged is not None else "the amount"
         raise LookOnlyStop(f"the payment page shows {shown}; not paid (production: look, don't touch)")
     bank = j.profile.journey.bank
-    await (await j.expect("bank", f"the bank {bank}")).check(timeout=j.remaining_ms())
+    box = await j.expect("bank", f"the bank {bank}")
+    # a selector naming the bank ({bank}) is the bank itself; one without it is the list to choose in
+    option = None if "{bank}" in describe_selector(j.profile.selectors.spec("bank")) else bank
+    await choose(j, box, option, what=f"the bank {bank}", selector=j.describe("bank"))
     await j.click_and_wait("payment_confirm")
     status = await j.expect("payment_status", "the payment confirmation")
     if not await _paid(j, status):

@@ -14,6 +14,7 @@ import time
 from playwright_journeys.outcome import LookOnlyStop, StepFailure
 from playwright_journeys.session import Journey
 from playwright_journeys.steps import step
+from playwright_journeys.steps.choose import choose
 
 
 @step("submit")
@@ -23,7 +24,10 @@ async def submit(j: Journey) -> None:
         j.payment_offline = True
         j.level_delivered = "partial"
     if await j.present("declaration"):
-        await j.loc("declaration").check(timeout=j.remaining_ms())
+        await choose(
+            j, j.loc("declaration"), None, what="the declaration", selector=j.describe("declaration")
+        )
+        j.resolved.append((j.step_name, j.describe("declaration")))
     if j.look_only:
         raise LookOnlyStop(
             "the filled form is ready to submit; not submitted (production: look, don't touch)"

@@ -34,9 +34,10 @@ async def tracking(j: Journey) -> None:
     if not ok:
         raise StepFailure(f"the lookup shows status {value[:80]!r}", seen=await j.seen_text("dossier_status"))
     if j.has("sub_result"):
-        missing = [
-            s.agency for s in j.service.sub_results if not await j.present("sub_result", agency=s.agency)
-        ]
+        names = [j.profile.agency_name(j.service.id, s.agency) for s in j.service.sub_results]
+        missing = [name for name in names if not await j.present("sub_result", agency=name)]
+        if names and not missing:
+            j.resolved.append((j.step_name, j.describe("sub_result", agency=names[0])))
         if missing:
             raise StepFailure(
                 f"the bundle shows no progress for {', '.join(missing)}", seen=await j.seen_text()

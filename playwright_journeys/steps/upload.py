@@ -20,11 +20,14 @@ async def upload(j: Journey) -> None:
         await j.expect("upload_submit", "the documents page")
     attached = 0
     for doc in j.service.documents:
-        where = {"document": doc.id, "document_name": doc.name_vi}
+        shown_as = j.profile.document_name(j.service.id, doc)
+        if shown_as is None:  # the profile says this portal does not ask for it
+            continue
+        where = {"document": doc.id, "document_name": shown_as}
         if not await j.present("upload", **where):
             if doc.required:
                 raise StepFailure(
-                    f"no place to attach {doc.name_vi} ({j.describe('upload', **where)})",
+                    f"no place to attach {shown_as} ({j.describe('upload', **where)})",
                     seen=await j.seen_text(),
                     selector=j.describe("upload", **where),
                 )
@@ -34,6 +37,8 @@ async def upload(j: Journey) -> None:
             files=[{"name": name, "mimeType": ctype, "buffer": data}], timeout=j.remaining_ms()
         )
         attached += 1
+        if attached == 1:
+            j.resolved.append((j.step_name, j.describe("upload", **where)))
         if on_choose and j.has("upload_done"):
             shown = await j.expect_any_of(
                 [("upload_done", {**where, "filename": name}), ("upload_error", {**where, "filename": name})],
@@ -41,16 +46,17 @@ async def upload(j: Journey) -> None:
             )
             if shown == "upload_error":
                 raise StepFailure(
-                    f"the portal refused {doc.name_vi}",
+                    f"the portal refused {shown_as}",
                     seen=await j.seen_text("upload_error", **where, filename=name),
                 )
     if not on_choose:
         await j.click_and_wait("upload_submit")
         for doc in j.service.documents:
-            if await j.present("upload_error", document=doc.id, document_name=doc.name_vi):
+            shown_as = j.profile.document_name(j.service.id, doc) or doc.name_vi
+            if await j.present("upload_error", document=doc.id, document_name=shown_as):
                 raise StepFailure(
-                    f"the portal refused {doc.name_vi}",
-                    seen=await j.seen_text("upload_error", document=doc.id, document_name=doc.name_vi),
+                    f"the portal refused {shown_as}",
+                    seen=await j.seen_text("upload_error", document=doc.id, document_name=shown_as),
                 )
     await j.expect_any(["submit_button", "pay_button", "payment_offline"], "the review page")
     j.detail = f"{attached} document(s) attached"

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from dvcwatch.errors import LocatedValueError
 from dvcwatch.steps import STEPS
 from dvcwatch.yamlconfig import load_model, resolve_named
 from loadtests.counts import Counts
@@ -41,15 +42,19 @@ class GatesConfig(BaseModel):
     def _coherent(self) -> GatesConfig:
         seen: dict[str, str] = {}
         for cls, steps in self.step_classes.items():
-            for step in steps:
+            for i, step in enumerate(steps):
+                where = ("step_classes", cls, i)
                 if step not in STEPS:
-                    raise ValueError(f"step class {cls}: {step!r} is not a step ({', '.join(STEPS)})")
+                    raise LocatedValueError(f"{step!r} is not a step ({', '.join(STEPS)})", where)
                 if step in seen:
-                    raise ValueError(f"step {step!r} is in both {seen[step]} and {cls}")
+                    raise LocatedValueError(f"step {step!r} is in both {seen[step]} and {cls}", where)
                 seen[step] = cls
-        unknown = set(self.latency) - set(self.step_classes)
-        if unknown:
-            raise ValueError(f"latency gates for unknown step classes: {sorted(unknown)}")
+        for cls in self.latency:
+            if cls not in self.step_classes:
+                raise LocatedValueError(
+                    f"latency gate for an unknown step class (known: {', '.join(self.step_classes)})",
+                    ("latency", cls),
+                )
         return self
 
 

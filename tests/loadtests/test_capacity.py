@@ -24,7 +24,12 @@ def test_the_stepped_ramp_finds_the_knee_within_20_percent_of_capacity(
     capacity = sandbox_admin(capacity_sandbox, "/_sandbox/faults")["capacity_rps"]
     assert capacity == pytest.approx(40)
     code, report = run_load(
-        "--profile", str(DATA / "knee-ramp.yaml"), "--host", capacity_sandbox.url, "--out", str(tmp_path)
+        "--profile",
+        str(DATA / "knee-ramp.yaml"),
+        "--host",
+        capacity_sandbox.url,
+        "--out",
+        str(tmp_path / "out"),
     )
     assert report is not None, code
     knee = report["knee"]
@@ -35,7 +40,7 @@ def test_the_stepped_ramp_finds_the_knee_within_20_percent_of_capacity(
     assert len(report["stages"]) == 8
     # below the knee the portal kept up: the first stage is within every SLO
     assert report["stages"][0]["within_slo"], report["stages"][0]
-    assert (tmp_path / "report.html").read_text().count("<svg") >= 4
+    assert (tmp_path / "out" / "report.html").read_text().count("<svg") >= 4
 
 
 def test_half_capacity_passes_its_gates_with_live_metrics(
@@ -64,7 +69,7 @@ def test_half_capacity_passes_its_gates_with_live_metrics(
         "--host",
         capacity_sandbox.url,
         "--out",
-        str(tmp_path),
+        str(tmp_path / "out"),
         "--metrics-port",
         str(port),
     )
@@ -85,12 +90,17 @@ def test_twice_capacity_fails_its_gates_and_says_which(
     capacity_sandbox: Any, tmp_path: Path, run_load: Any
 ) -> None:
     code, report = run_load(
-        "--profile", str(DATA / "constant-twice.yaml"), "--host", capacity_sandbox.url, "--out", str(tmp_path)
+        "--profile",
+        str(DATA / "constant-twice.yaml"),
+        "--host",
+        capacity_sandbox.url,
+        "--out",
+        str(tmp_path / "out"),
     )
     assert code == 1
     assert report is not None and not report["passed"]
     assert any(name.startswith("latency.") for name in report["broken_gates"])
-    html = (tmp_path / "report.html").read_text()
+    html = (tmp_path / "out" / "report.html").read_text()
     assert "GATES BROKEN" in html
     # throughput is held at the capacity however many citizens push
     assert report["totals"]["successes_per_second"] < 40 * 1.1

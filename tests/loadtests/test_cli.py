@@ -29,12 +29,12 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
 
 def test_a_host_outside_the_allowlist_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, out = run_cli(
-        capsys, "--profile", "smoke", "--host", "https://dichvucong.gov.vn", "--out", str(tmp_path)
+        capsys, "--profile", "smoke", "--host", "https://dichvucong.gov.vn", "--out", str(tmp_path / "out")
     )
     assert code == 2
     assert "refusing to load dichvucong.gov.vn" in out
     assert "--i-have-authorisation" in out
-    assert not (tmp_path / "report.json").exists()
+    assert not (tmp_path / "out" / "report.json").exists()
 
 
 @pytest.mark.parametrize(
@@ -51,7 +51,7 @@ def test_a_host_outside_the_allowlist_is_refused(capsys: pytest.CaptureFixture[s
 def test_bad_input_is_one_line_and_exit_2(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, args: list[str], message: str
 ) -> None:
-    code, out = run_cli(capsys, *args, "--out", str(tmp_path))
+    code, out = run_cli(capsys, *args, "--out", str(tmp_path / "out"))
     assert code == 2
     assert message in out
     assert "Traceback" not in out
@@ -125,12 +125,12 @@ def test_ctrl_c_stops_cleanly_and_writes_a_partial_report_within_the_user_cap(
         "--host",
         sandbox.url,
         "--out",
-        str(tmp_path),
+        str(tmp_path / "out"),
         "--max-users",
         "5",
     )
     try:
-        wait_for_log(tmp_path / "locust-master.log", "Shape test updating")
+        wait_for_log(tmp_path / "out" / "locust-master.log", "Shape test updating")
         time.sleep(2)
         kids = children(proc.pid)
         proc.send_signal(signal.SIGINT)
@@ -139,11 +139,11 @@ def test_ctrl_c_stops_cleanly_and_writes_a_partial_report_within_the_user_cap(
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 130, out
-    report = json.loads((tmp_path / "report.json").read_text())
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["partial"] is True
     assert "interrupted" in report["stop_reason"]
     assert report["totals"]["requests"] > 0
-    assert "PARTIAL" in (tmp_path / "report.html").read_text()
+    assert "PARTIAL" in (tmp_path / "out" / "report.html").read_text()
     # the profile asks for 12 citizens; --max-users 5 caps them
     assert report["limits"]["max_users"] == 5
     assert max(row["users"] for row in report["timeline"]) == 5
@@ -159,12 +159,12 @@ def test_losing_a_worker_stops_the_run_with_a_partial_report(sandbox: Any, tmp_p
         "--host",
         sandbox.url,
         "--out",
-        str(tmp_path),
+        str(tmp_path / "out"),
         "--workers",
         "2",
     )
     try:
-        wait_for_log(tmp_path / "locust-master.log", "Shape test updating")
+        wait_for_log(tmp_path / "out" / "locust-master.log", "Shape test updating")
         time.sleep(1)
         workers = [k for k in children(proc.pid) if "--worker" in Path(f"/proc/{k}/cmdline").read_text()]
         assert len(workers) == 2
@@ -174,7 +174,7 @@ def test_losing_a_worker_stops_the_run_with_a_partial_report(sandbox: Any, tmp_p
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 1, out
-    report = json.loads((tmp_path / "report.json").read_text())
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["partial"] is True
     assert report["stop_reason"].startswith("worker lost")
     assert "run.workers_lost" in report["broken_gates"]

@@ -21,7 +21,7 @@ def test_the_surge_overwhelms_the_exam_service_and_the_report_shows_it(
 ) -> None:
     sandbox = sandbox_factory(faults_path=DATA / "exam-congestion.yaml")
     code, report = run_load(
-        "--profile", str(DATA / "exam-deadline.yaml"), "--host", sandbox.url, "--out", str(tmp_path)
+        "--profile", str(DATA / "exam-deadline.yaml"), "--host", sandbox.url, "--out", str(tmp_path / "out")
     )
     assert report is not None
     assert code == 1
@@ -42,6 +42,6 @@ def test_the_surge_overwhelms_the_exam_service_and_the_report_shows_it(
     # a third of the run at 30x the share (visits cut short by 503s make fewer requests): well above 2.5x
     assert surging_requests > 2.5 * service_share(SURGING) * report["totals"]["requests"]
 
-    html = (tmp_path / "report.html").read_text()
+    html = (tmp_path / "out" / "report.html").read_text()
     assert f"deadline: {SURGING}" in html
     assert "GATES BROKEN" in html and "errors.ratio" in html

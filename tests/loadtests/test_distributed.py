@@ -23,11 +23,11 @@ def test_master_and_two_workers_totals_add_up(
         "--host",
         sandbox.url,
         "--out",
-        str(tmp_path),
+        str(tmp_path / "out"),
         "--workers",
         "2",
     )
-    assert report is not None, (tmp_path / "locust-master.log").read_text()[-2000:]
+    assert report is not None, (tmp_path / "out" / "locust-master.log").read_text()[-2000:]
     assert code == 0, report["broken_gates"]
     workers = report["workers"]
     assert len(workers) == 2 and report["host"]["workers"] == 2

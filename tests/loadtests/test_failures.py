@@ -18,7 +18,7 @@ def test_soft_failures_and_hangs_fail_their_step_and_end_the_visit(
 ) -> None:
     sandbox = sandbox_factory(faults_path=DATA / "soft-failure-and-hang.yaml")
     code, report = run_load(
-        "--profile", str(DATA / "faulty-portal.yaml"), "--host", sandbox.url, "--out", str(tmp_path)
+        "--profile", str(DATA / "faulty-portal.yaml"), "--host", sandbox.url, "--out", str(tmp_path / "out")
     )
     assert report is not None and code == 1
     rows = report["requests"]

@@ -9,12 +9,10 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 from proctree import Proc, descendants, wait_gone
@@ -28,68 +26,6 @@ STOP_SECONDS = 5.0
 START_SECONDS = 90.0  # only bounds a broken run: Locust and its workers start slowly on a busy machine
 
 pytestmark = pytest.mark.slow
-
-
-class CountingTarget:
-    """A loopback portal stand-in that counts every request it receives and answers 200 at once
-    (citizens then fail their login and start another visit, so requests keep coming)."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self._lock = threading.Lock()
-        target = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _answer(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                if length:
-                    self.rfile.read(length)
-                with target._lock:
-                    target.count += 1
-                body = b"<html><body>ok</body></html>"
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            do_GET = do_POST = do_PUT = _answer
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def wait_for(self, requests: int, proc: subprocess.Popen[str]) -> None:
-        deadline = time.monotonic() + START_SECONDS
-        while self.count < requests:
-            assert proc.poll() is None, proc.communicate()[0]
-            assert time.monotonic() < deadline, f"only {self.count} requests arrived"
-            time.sleep(0.1)
-
-    def settled(self) -> int:
-        """The count once it has stopped changing (in-flight requests may still land right after a
-        stop); bounded so a load that never stops fails here rather than hanging."""
-        last, since = self.count, time.monotonic()
-        deadline = since + STOP_SECONDS * 3
-        while time.monotonic() - since < 1.0:
-            assert time.monotonic() < deadline, "requests kept arriving after the stop"
-            time.sleep(0.1)
-            if self.count != last:
-                last, since = self.count, time.monotonic()
-        return last
-
-
-@pytest.fixture
-def target() -> Iterator[CountingTarget]:
-    t = CountingTarget()
-    t.thread.start()
-    yield t
-    t.server.shutdown()
-    t.server.server_close()
 
 
 def start_load(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
@@ -112,11 +48,11 @@ def locust_procs(pid: int, expected: int) -> list[Proc]:
     return procs
 
 
-def assert_no_more_load(target: CountingTarget, procs: list[Proc]) -> None:
+def assert_no_more_load(counting_target: Any, procs: list[Proc]) -> None:
     assert wait_gone(procs, timeout=STOP_SECONDS) == []
-    settled = target.settled()
+    settled = counting_target.settled()
     time.sleep(2.0)  # a negative check: nothing may arrive in a further short window
-    assert target.count == settled
+    assert counting_target.count == settled
 
 
 def read_report(out: Path) -> dict[str, object]:
@@ -125,12 +61,14 @@ def read_report(out: Path) -> dict[str, object]:
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_a_stop_signal_stops_master_and_workers_and_reports_partial(
-    target: CountingTarget, tmp_path: Path, sig: signal.Signals
+    counting_target: Any, tmp_path: Path, sig: signal.Signals
 ) -> None:
     out = tmp_path / "out"
-    proc = start_load("--profile", str(LONG), "--host", target.url, "--out", str(out), "--workers", "2")
+    proc = start_load(
+        "--profile", str(LONG), "--host", counting_target.url, "--out", str(out), "--workers", "2"
+    )
     try:
-        target.wait_for(20, proc)
+        counting_target.wait_for(20, proc)
         procs = locust_procs(proc.pid, 3)
         if sig == signal.SIGINT:
             os.killpg(proc.pid, sig)  # the terminal's Ctrl-C: the whole foreground group
@@ -140,7 +78,7 @@ def test_a_stop_signal_stops_master_and_workers_and_reports_partial(
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert_no_more_load(target, procs)
+    assert_no_more_load(counting_target, procs)
     assert proc.returncode == 128 + sig, output
     report = read_report(out)
     assert report["partial"] is True
@@ -176,11 +114,13 @@ def test_sigkill_to_load_takes_every_locust_process_and_the_sandbox_with_it(tmp_
     assert report["stop_reason"] == "interrupted by SIGTERM"
 
 
-def test_a_killed_master_leaves_no_worker_loading_the_portal(target: CountingTarget, tmp_path: Path) -> None:
+def test_a_killed_master_leaves_no_worker_loading_the_portal(counting_target: Any, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    proc = start_load("--profile", str(LONG), "--host", target.url, "--out", str(out), "--workers", "2")
+    proc = start_load(
+        "--profile", str(LONG), "--host", counting_target.url, "--out", str(out), "--workers", "2"
+    )
     try:
-        target.wait_for(20, proc)
+        counting_target.wait_for(20, proc)
         procs = locust_procs(proc.pid, 3)
         master = next(p for p in procs if "--master" in pid_command(p.pid))
         os.kill(master.pid, signal.SIGKILL)
@@ -188,7 +128,7 @@ def test_a_killed_master_leaves_no_worker_loading_the_portal(target: CountingTar
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert_no_more_load(target, procs)
+    assert_no_more_load(counting_target, procs)
     assert proc.returncode == 2, output
     assert "stopped without a report" in output
 

@@ -279,4 +279,5 @@ def resolve_named(name_or_file: str, directory: Path, what: str) -> Path:
     if candidate.exists():
         return candidate
     known = ", ".join(sorted(x.stem for x in directory.glob("*.yaml")))
-    raise ConfigError(f"unknown {what} {name_or_file!r}; built-in {what}s: {known}")
+    plural = what if what.endswith("s") else f"{what}s"
+    raise ConfigError(f"unknown {what} {name_or_file!r}; built-in {plural}: {known}")

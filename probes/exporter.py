@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import aiohttp
 from aiohttp import web
@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from probes.config import BUILTIN_MODULES, ProbeConfig, TargetRefused, module_target
 from probes.metrics import ProbeMetrics, probe_exposition
 from probes.runner import run_probe
+from probes.webconfig import Middleware
 
 log = logging.getLogger("dvcwatch.probes")
 
@@ -43,8 +44,8 @@ class Exporter:
         self.reload = reload
         self.last_error = last_error or (lambda: None)
 
-    def app(self) -> web.Application:
-        app = web.Application()
+    def app(self, middlewares: Sequence[Middleware] = ()) -> web.Application:
+        app = web.Application(middlewares=list(middlewares))
         app.router.add_get("/metrics", self.handle_metrics)
         app.router.add_get("/probe", self.handle_probe)
         app.router.add_get("/-/healthy", self.handle_healthy)

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import ssl
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from probes.metrics import ProbeMetrics
 from probes.reload import ConfigSource, Reloader
 from probes.runner import Result, new_session
 from probes.scheduler import Scheduler
+from probes.webconfig import WebConfig, middlewares
 
 log = logging.getLogger("dvcwatch.probes")
 
@@ -36,13 +38,19 @@ class Prober:
         vantage: str | None = None,
         watch_every: float = 1.0,
         on_result: Callable[[Result], None] | None = None,
+        web_config: WebConfig | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
+        """`web_config` and `ssl_context` (from `probes.webconfig.load_web_config`) add basic auth and
+        TLS to every endpoint, as `--web.config.file` does for Prometheus exporters."""
         self.source = ConfigSource(config_path, vantage)
         self.config = self.source.load()  # a bad file fails here, before anything listens
         self.host = host
         self.port = port
         self.watch_every = watch_every
         self.on_result = on_result
+        self.web_config = web_config
+        self.ssl_context = ssl_context
         self.registry = CollectorRegistry()
         self.metrics = ProbeMetrics(self.registry, self.config.vantage)
         self.metrics.config_loaded(True)
@@ -58,12 +66,13 @@ class Prober:
             exporter = Exporter(
                 self.metrics, session, lambda: reloader.current, reloader.reload, lambda: reloader.last_error
             )
-            runner = web.AppRunner(exporter.app(), access_log=None)
+            runner = web.AppRunner(exporter.app(middlewares(self.web_config)), access_log=None)
             await runner.setup()
-            site = web.TCPSite(runner, self.host, self.port)
+            site = web.TCPSite(runner, self.host, self.port, ssl_context=self.ssl_context)
             await site.start()
             port = runner.addresses[0][1]
-            self.url = f"http://{self.host}:{port}"
+            host = f"[{self.host}]" if ":" in self.host else self.host
+            self.url = f"{'https' if self.ssl_context else 'http'}://{host}:{port}"
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(signal.SIGHUP, reloader.reload, "SIGHUP")
                 loop.add_signal_handler(signal.SIGTERM, stop.set)

@@ -12,6 +12,7 @@ EXAMPLES = """examples:
   dvcwatch probe --config probes.yaml --once              probe everything once; exit 1 on a failure
   dvcwatch probe --config probes.yaml --vantage phuong-vinh-hung --listen 127.0.0.1:9477
   curl '127.0.0.1:9477/probe?target=https://dichvucong.gov.vn&module=http_2xx'
+  dvcwatch probe --config probes.yaml --listen 0.0.0.0:9477 --web.config.file web.yml   TLS + basic auth
 reload: kill -HUP <pid>, POST /-/reload, or just save the file (an invalid file is rejected)"""
 
 
@@ -35,6 +36,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="print the standard probe set for a portal (a profile file or a base URL)",
     )
     p.add_argument("--listen", metavar="HOST:PORT", default="127.0.0.1:9477", help="default %(default)s")
+    p.add_argument(
+        "--web.config.file",
+        dest="web_config_file",
+        metavar="FILE",
+        help="TLS and basic auth for /metrics and /probe, in the Prometheus exporter-toolkit format "
+        "(docs/probes.md); needed to listen on an address other machines can reach",
+    )
+    p.add_argument(
+        "--allow-insecure-listen",
+        action="store_true",
+        help="listen on a non-loopback address without --web.config.file: anyone who reaches it can "
+        "read /metrics and make the prober send requests through /probe",
+    )
     p.add_argument("--vantage", metavar="NAME", help="where this prober runs (overrides the config)")
     p.add_argument(
         "--once", action="store_true", help="probe every target once, print a table, exit 1 on failure"
@@ -63,6 +77,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.out and not args.from_catalog:
         raise ConfigError("--out goes with --from-catalog (it writes the generated config)")
+    if (args.web_config_file or args.allow_insecure_listen) and (args.once or args.from_catalog):
+        raise ConfigError(
+            "--web.config.file and --allow-insecure-listen go with a listening prober, not --once"
+        )
     if args.from_catalog:
         return _generate(args)
     if args.once:
@@ -137,12 +155,27 @@ def _serve(args: argparse.Namespace) -> int:
     import asyncio
     import logging
 
+    from dvcwatch.errors import ConfigError
     from probes.prober import Prober
+    from probes.webconfig import is_loopback, load_web_config
 
     host, port = parse_listen(args.listen)
+    web_config, ssl_context = load_web_config(args.web_config_file) if args.web_config_file else (None, None)
+    if not is_loopback(host) and web_config is None and not args.allow_insecure_listen:
+        raise ConfigError(
+            f"--listen {args.listen}: other machines can reach that address; give --web.config.file "
+            "(TLS and basic auth, as Prometheus exporters take them) or --allow-insecure-listen"
+        )
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("dvcwatch.probes").setLevel(logging.DEBUG if args.verbose else logging.INFO)
-    prober = Prober(args.config, host=host, port=port, vantage=args.vantage)
+    prober = Prober(
+        args.config,
+        host=host,
+        port=port,
+        vantage=args.vantage,
+        web_config=web_config,
+        ssl_context=ssl_context,
+    )
     try:
         asyncio.run(prober.run(duration=args.duration, ready=_announce))
     except OSError as exc:

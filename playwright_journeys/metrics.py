@@ -20,7 +20,8 @@ class JourneyMetrics:
         r = self.registry
         self.success = Gauge(
             "dvc_journey_success",
-            "1 if the citizen completed the service (pass or degraded), 0 if not",
+            "1 if the citizen completed the service (pass or degraded), 0 if not; absent for a "
+            "production journey that may not file (dvc_journey_not_filed)",
             LABELS,
             registry=r,
         )
@@ -54,6 +55,13 @@ class JourneyMetrics:
             LABELS,
             registry=r,
         )
+        self.not_filed = Gauge(
+            "dvc_journey_not_filed",
+            "1 when a production (look, don't touch) journey got as far as it may without filing; "
+            "step is the furthest step checked",
+            (*LABELS, "step"),
+            registry=r,
+        )
         self.harness_error = Gauge(
             "dvc_journey_harness_error",
             "1 if the harness could not run the journey (not the portal's fault)",
@@ -64,7 +72,11 @@ class JourneyMetrics:
     def observe(self, run: RunResults, now: float) -> None:
         for res in run.results:
             key = (res.service, res.persona, run.vantage)
-            self.success.labels(*key).set(1 if res.completed else 0)
+            if res.verdict == "not_filed":
+                # proved up to filing, not end to end: neither a success nor a failure to alert on
+                self.not_filed.labels(*key, res.checked_to or "").set(1)
+            else:
+                self.success.labels(*key).set(1 if res.completed else 0)
             self.degraded.labels(*key).set(1 if res.verdict == "degraded" else 0)
             self.level_shortfall.labels(*key).set(1 if res.level_shortfall else 0)
             self.harness_error.labels(*key).set(1 if res.verdict == "error" else 0)

@@ -22,7 +22,7 @@ def write_report(run: RunResults, catalog: Catalog, personas: Personas, out_dir:
 def print_summary(run: RunResults, out_dir: Path, console: Console) -> None:
     """Portal text (messages, what the citizen saw) is escaped: it is shown, never read as markup."""
     s = run.summary
-    bad = [r for r in run.results if r.verdict != "pass"]
+    bad = [r for r in run.results if r.verdict not in ("pass", "not_filed")]
     if bad:
         t = Table("service", "persona", "verdict", "step", "what the citizen met")
         for r in bad:
@@ -31,8 +31,10 @@ def print_summary(run: RunResults, out_dir: Path, console: Console) -> None:
                 what += f" — “{r.failure.seen[:80]}”"
             t.add_row(*(escape(x) for x in (r.service, r.persona, r.verdict, r.failed_step or "", what)))
         console.print(t)
+    tried = s.total - s.not_filed
+    not_filed = f" · {s.not_filed} work up to filing, not filed (production)" if s.not_filed else ""
     console.print(
-        f"[bold]{s.passed}/{s.total}[/] journeys work end to end ({100 * s.share_end_to_end:.0f} %) · "
+        f"[bold]{s.passed}/{tried}[/] journeys work end to end ({100 * s.share_end_to_end:.0f} %){not_filed} · "
         f"{s.degraded} degraded · {s.failed} failed · {s.error} not checked · {run.duration_seconds:.1f} s"
     )
     if run.partial:

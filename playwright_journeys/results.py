@@ -18,10 +18,12 @@ from dvcwatch.errors import ConfigError
 
 SCHEMA_VERSION = 1
 
-Verdict = Literal["pass", "degraded", "fail", "error"]
+# not_filed: production, look don't touch: the journey got as far as it may (checked_to) and filed
+# nothing, so it proves the way up to filing, not the service end to end
+Verdict = Literal["pass", "degraded", "fail", "error", "not_filed"]
 StepStatus = Literal["passed", "failed", "skipped", "not_run"]
 Level = Literal["full", "partial"]
-VERDICTS: tuple[str, ...] = ("pass", "degraded", "fail", "error")
+VERDICTS: tuple[str, ...] = ("pass", "degraded", "fail", "error", "not_filed")
 
 
 class StepResult(BaseModel):
@@ -98,7 +100,11 @@ class Summary(BaseModel):
     degraded: int
     failed: int = Field(alias="fail")
     error: int
-    share_end_to_end: float = Field(description="share of journeys that passed: truly online end to end")
+    not_filed: int = Field(0, description="production: checked up to filing, nothing filed")
+    share_end_to_end: float = Field(
+        description="share of the journeys that could be tried end to end (not_filed ones could not) "
+        "that passed: truly online end to end"
+    )
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -133,13 +139,15 @@ class RunResults(BaseModel):
 def summarize(results: list[ServiceResult]) -> Summary:
     counts = {v: sum(1 for r in results if r.verdict == v) for v in VERDICTS}
     total = len(results)
+    tried = total - counts["not_filed"]
     return Summary(
         total=total,
         passed=counts["pass"],
         degraded=counts["degraded"],
         failed=counts["fail"],
         error=counts["error"],
-        share_end_to_end=round(counts["pass"] / total, 4) if total else 0.0,
+        not_filed=counts["not_filed"],
+        share_end_to_end=round(counts["pass"] / tried, 4) if tried else 0.0,
     )
 
 

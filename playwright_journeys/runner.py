@@ -424,6 +424,8 @@ class Sweep:
         update: dict[str, object] = {"artifacts": artifacts}
         if j.look_only:
             update["checked_to"] = j.checked_to or (failed_step and _before(names, failed_step))
+            if j.checked_to and res.verdict == "pass":
+                update["verdict"] = "not_filed"  # it may not file, so it cannot claim end to end
         return _Attempt(res.model_copy(update=update), crashed=crashed)
 
     def _finish(

@@ -62,7 +62,12 @@ def message_vi(message: str) -> str:
 def _headline(results: list[ServiceResult]) -> dict[str, Any]:
     """`summarize`, as the template reads it: counts by verdict and the end-to-end share in percent."""
     summary = summarize(results).model_dump(by_alias=True)
-    return {**summary, "share": round(100 * summary["share_end_to_end"])}
+    # not_filed journeys (production) could not be tried end to end: the share is of the others
+    return {
+        **summary,
+        "tried": summary["total"] - summary["not_filed"],
+        "share": round(100 * summary["share_end_to_end"]),
+    }
 
 
 def _when(iso: str) -> str:
@@ -95,7 +100,7 @@ def build_context(run: RunResults, catalog: Catalog, personas: Personas) -> dict
     broken_at = Counter(r.failed_step for r in run.results if r.verdict == "fail" and r.failed_step)
     shortfalls = [r for r in run.results if r.level_shortfall]
     order = {"fail": 0, "error": 1, "degraded": 2}
-    problems = sorted((r for r in run.results if r.verdict != "pass"), key=lambda r: order[r.verdict])
+    problems = sorted((r for r in run.results if r.verdict in order), key=lambda r: order[r.verdict])
     return {
         "run": run,
         "finished": _when(run.finished_at),

@@ -408,7 +408,13 @@ def _one_sweep(
     return result
 
 
-MARKS = {"pass": "[green]✔[/]", "degraded": "[yellow]~[/]", "fail": "[red]✘[/]", "error": "[dim]?[/]"}
+MARKS = {
+    "pass": "[green]✔[/]",
+    "degraded": "[yellow]~[/]",
+    "fail": "[red]✘[/]",
+    "error": "[dim]?[/]",
+    "not_filed": "[blue]◐[/]",
+}
 
 
 def journey_line(r) -> str:  # type: ignore[no-untyped-def]
@@ -418,7 +424,7 @@ def journey_line(r) -> str:  # type: ignore[no-untyped-def]
 
     where = f" at {r.failed_step}: {r.failure.message}" if r.failure else ""
     if r.checked_to and not r.failure:
-        where = f" checked to {r.checked_to} (production: look, don't touch)"
+        where = f" works up to filing, not filed: production (checked to {r.checked_to})"
     extra = f" ({', '.join(r.degraded_reasons)})" if r.degraded_reasons else ""
     text = f"{r.service:<28} {r.persona:<8} {r.duration_seconds:5.1f} s{extra}{where}"
     return f"{MARKS[r.verdict]} {escape(text)}"

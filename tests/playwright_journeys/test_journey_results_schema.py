@@ -23,7 +23,7 @@ def test_results_json_has_the_contract_fields_and_round_trips(tmp_path: Path) ->
     data = json.loads(path.read_text(encoding="utf-8"))
     assert data["schema_version"] == 1
     assert data["summary"] == {
-        "total": 25, "pass": 19, "degraded": 2, "fail": 3, "error": 1, "share_end_to_end": 0.76,
+        "total": 25, "pass": 19, "degraded": 2, "fail": 3, "error": 1, "not_filed": 0, "share_end_to_end": 0.76,
     }  # fmt: skip
     first = data["results"][0]
     assert set(first) >= REQUIRED

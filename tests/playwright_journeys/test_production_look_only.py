@@ -44,13 +44,17 @@ def test_production_reaches_every_last_reversible_point_and_files_nothing(
     results = {r["service"]: r for r in json.loads((out / "results.json").read_text())["results"]}
     catalog = load_catalog()
     assert sorted(results) == sorted(s.id for s in catalog.services)
-    not_pass = {
+    not_filed = {
         s: (r["verdict"], r["failed_step"], r["failure"])
         for s, r in results.items()
-        if r["verdict"] != "pass"
+        if r["verdict"] != "not_filed"
     }
-    assert not_pass == {}
+    assert not_filed == {}, "production files nothing, so no journey may claim end to end"
     assert code == 0
+    summary = json.loads((out / "results.json").read_text())["summary"]
+    assert summary["pass"] == 0 and summary["not_filed"] == 25 and summary["share_end_to_end"] == 0.0
+    the_scorecard_says_not_filed(out / "scorecard.html")
+    end_to_end_metrics_leave_them_out(out)
     for s in catalog.services:
         r = results[s.id]
         steps = {st["name"]: st for st in r["steps"]}
@@ -65,6 +69,39 @@ def test_production_reaches_every_last_reversible_point_and_files_nothing(
         if s.charges_fee:
             assert "ready to pay" in steps["payment"]["detail"]
     assert db_counts(Path(server.db_path)) == (0, 0)
+
+
+def the_scorecard_says_not_filed(path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        page = browser.new_page()
+        page.goto(path.as_uri())
+        headline = page.get_by_test_id("headline-desktop").inner_text()
+        assert "25/25" in " ".join(headline.split())
+        assert "Làm được đến bước nộp, chưa nộp: môi trường thật".lower() in headline.lower()
+        assert "trọn vẹn trực tuyến" not in headline.split("(")[0]
+        tile = page.get_by_test_id("tile-cap-ho-chieu")
+        assert tile.get_attribute("data-verdict") == "not_filed"
+        text = " ".join(tile.inner_text().split())
+        assert "Làm được đến bước nộp, chưa nộp: môi trường thật" in text
+        assert "đã kiểm tra đến bước «Thanh toán lệ phí»" in text, text
+        page.get_by_role("button", name="English").click()
+        en = " ".join(tile.inner_text().split())
+        assert "Works up to filing, not filed: production" in en and "checked up to «Pay the fee»" in en, en
+        browser.close()
+
+
+def end_to_end_metrics_leave_them_out(out: Path) -> None:
+    from playwright_journeys.metrics import registry_for
+    from playwright_journeys.results import read_results
+
+    registry = registry_for(read_results(out), 0.0)
+    families = {m.name: m.samples for m in registry.collect()}
+    assert families["dvc_journey_success"] == [], "a journey that filed nothing is not a success"
+    not_filed = {s.labels["service"]: s.labels["step"] for s in families["dvc_journey_not_filed"]}
+    assert len(not_filed) == 25 and not_filed["cap-ho-chieu"] == "payment"
 
 
 def test_submitting_in_production_needs_both_keys(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -65,8 +65,12 @@ def usage_error(exc: BaseException) -> HarnessError | None:
     if not any(marker in text.lower() for marker in USAGE_ERRORS):
         return None
     first = next((line.strip() for line in text.splitlines() if line.strip()), type(exc).__name__)
-    locator = re.search(r"waiting for (.+)$|violation: (.+?) resolved to", text, re.MULTILINE)
-    where = (locator.group(1) or locator.group(2)).strip() if locator else None
+    locator = re.search(
+        r"waiting for (.+)$|violation: (.+?) resolved to|while parsing \w+ selector (\".+?\")",
+        text,
+        re.MULTILINE,
+    )
+    where = next(g for g in locator.groups() if g).strip() if locator else None
     return HarnessError(
         f"harness or profile error, not the portal: {first}" + (f" (selector {where})" if where else ""),
         selector=where,

@@ -77,9 +77,18 @@ def test_the_throughput_floor_is_a_lower_limit() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("step_classes: {read: [find_servce]}", "not a step"),
-        ("step_classes: {a: [login], b: [login]}", "in both a and b"),
-        ("step_classes: {a: [login]}\nlatency: {b: {p95: 1}}", "unknown step classes"),
+        (
+            "step_classes: {read: [find_servce]}",
+            "gates.yaml:1: step_classes.read\\[0\\]: 'find_servce' is not a step",
+        ),
+        (
+            "step_classes:\n  a: [login]\n  b: [otp, login]",
+            "gates.yaml:3: step_classes.b\\[1\\]: step 'login' is in both a and b",
+        ),
+        (
+            "step_classes: {a: [login]}\nlatency:\n  b: {p95: 1}",
+            "gates.yaml:3: latency.b: latency gate for an unknown step class",
+        ),
         ("step_classes: {a: [login]}\nlatency: {a: {p95: -1}}", "latency.a.p95"),
         ("step_classes: {a: [login]}\nerror_ratio: 2", "error_ratio"),
     ],

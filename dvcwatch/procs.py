@@ -261,7 +261,15 @@ def alertmanager(config: Path, data_dir: Path, port: int | None = None) -> Manag
 def pushgateway(data_dir: Path, port: int | None = None) -> Managed:
     port = port or free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
-    args = [binary("pushgateway"), f"--web.listen-address=127.0.0.1:{port}"]
+    # Debian's binary defaults to a machine-wide /var/lib/prometheus/pushgateway.data: another run's
+    # groups would come back here (and fire DvcJourneyRunnerStale for vantages this stack never saw).
+    # The file in `data_dir` also lets a restarted Pushgateway keep what was pushed before.
+    args = [
+        binary("pushgateway"),
+        f"--web.listen-address=127.0.0.1:{port}",
+        f"--persistence.file={data_dir / 'pushgateway.data'}",
+        "--persistence.interval=15s",
+    ]
     return Managed("pushgateway", args, f"http://127.0.0.1:{port}/-/ready", data_dir / "pushgateway.log")
 
 

@@ -3,8 +3,13 @@ generated rules, Alertmanager, Pushgateway and the webhook listener.
 
 It is what `dvcwatch stack up` runs and what the end-to-end test and the detection benchmark measure,
 so the three cannot drift apart. Each part has its own data dir under one run folder and is recorded in
-`state.json` (pid, URL, log) as soon as it is up, so `dvcwatch stack down` - a different process - stops
-exactly those processes by pid, and a start that fails half-way can still be cleaned up.
+`state.json` (pid, URL, log, restarts) as soon as it is up, so `dvcwatch stack down` - a different
+process - can find them, and a start that fails half-way can still be cleaned up.
+
+`dvcwatch stack up` stays in the foreground as the stack's supervisor (`Stack.supervise`): every
+component is its child and dies with it (PR_SET_PDEATHSIG, even when the supervisor gets SIGKILL), a
+component that exits is restarted with backoff and the on-call is told through Alertmanager. `down`
+therefore asks the supervisor to stop rather than killing components behind its back.
 
 Wards: a ward's prober reaches the portal through its own cuttable loopback link (dvcwatch.linkproxy),
 so a one-vantage outage can be staged next to a real portal outage.
@@ -12,6 +17,7 @@ so a one-vantage outage can be staged next to a real portal outage.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -20,6 +26,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,8 +56,23 @@ EXPECT = {
 }
 
 
+# Restarts: the first at once, then 2, 4, 8, 16 s apart; a component that needs more than RESTART_LIMIT
+# restarts within RESTART_WINDOW seconds is left down and pages (it will only crash again).
+RESTART_LIMIT = 5
+RESTART_WINDOW = 600.0
+BACKOFF_MAX = 30.0
+RESTARTED_ALERT = "DvcStackComponentRestarted"
+FAILED_ALERT = "DvcStackComponentFailed"
+ALERT_RETRIES = 20  # undelivered supervisor alerts kept for the next ticks (Alertmanager may be the one down)
+
+
 class StackError(DvcwatchError):
     pass
+
+
+class StackStopped(BaseException):
+    """Raised from the supervisor's SIGTERM handler so that `up` and `supervise` unwind through `down`,
+    as Ctrl-C does with KeyboardInterrupt."""
 
 
 @dataclass
@@ -70,6 +92,7 @@ class StackSettings:
 
     def __post_init__(self) -> None:
         self.run_dir = Path(self.run_dir)
+        self.sandbox_args = list(self.sandbox_args)
         if self.probe_timeout > self.probe_interval:
             raise StackError(
                 f"probe timeout ({self.probe_timeout:g} s) is longer than the interval ({self.probe_interval:g} s)"
@@ -90,13 +113,16 @@ def fast_settings(run_dir: Path, **overrides: Any) -> StackSettings:
     from alerts import SLO_PATH
 
     run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
     data = yaml.safe_load(Path(overrides.get("slo") or SLO_PATH).read_text(encoding="utf-8"))
     for key in ("portal_down", "vantage_down", "service_probe_failing", "soft_failure", "prober"):
         data[key]["for"] = FAST_FOR
     data["prober"]["stale_after"] = "30s"
     slo = run_dir / "fast-slo.yaml"
-    slo.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        slo.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    except OSError as exc:
+        raise _unusable(run_dir, exc) from None
     base: dict[str, Any] = {
         "run_dir": run_dir,
         "scrape_interval": "1s",
@@ -106,6 +132,10 @@ def fast_settings(run_dir: Path, **overrides: Any) -> StackSettings:
         "alertmanager_timings": dict(FAST_ALERTMANAGER),
     }
     return StackSettings(**{**base, **overrides, "slo": slo})
+
+
+def _unusable(run_dir: Path, exc: OSError) -> StackError:
+    return StackError(f"cannot use the run folder {run_dir}: {exc.strerror or exc}")
 
 
 def _http_json(method: str, url: str, body: Any = None, token: str | None = None, timeout: float = 10) -> Any:
@@ -132,6 +162,7 @@ class Stack:
         self.components: list[dict[str, Any]] = []
         self.urls: dict[str, str] = {}
         self.sandbox_token: str | None = None
+        self.supervisor: dict[str, Any] | None = None  # {"pid", "since"} while a supervisor runs
         self._managed: dict[str, Any] = {}  # name -> Managed or EmbeddedSandbox, in-process only
 
     # ------------------------------------------------------------------ state
@@ -146,6 +177,7 @@ class Stack:
         stack = cls(settings)
         stack.components = list(state["components"])
         stack.urls = dict(state["urls"])
+        stack.supervisor = state.get("supervisor")
         token_file = stack.run_dir / "sandbox" / "admin-token"
         stack.sandbox_token = token_file.read_text().strip() if token_file.exists() else None
         return stack
@@ -159,12 +191,15 @@ class Stack:
             "settings": settings,
             "components": self.components,
             "urls": self.urls,
+            "supervisor": self.supervisor,
         }
         write_text(self.state_path, json.dumps(state, indent=2, ensure_ascii=False))
 
     def _record(self, name: str, managed: Any, url: str, expect: str, log: Path) -> None:
         pid = managed.pid if hasattr(managed, "pid") and managed.pid else managed.proc.pid
-        self.components.append({"name": name, "pid": pid, "url": url, "expect": expect, "log": str(log)})
+        self.components.append(
+            {"name": name, "pid": pid, "url": url, "expect": expect, "log": str(log), "restarts": 0}
+        )
         self.urls[name] = url
         self._managed[name] = managed
         self._save()
@@ -172,17 +207,27 @@ class Stack:
     def running(self) -> list[dict[str, Any]]:
         return [c for c in self.components if procs.pid_alive(c["pid"])]
 
+    def supervisor_pid(self) -> int | None:
+        """The live supervisor's pid (checked against its command line: the state may be old)."""
+        pid = (self.supervisor or {}).get("pid")
+        if pid and procs.pid_alive(pid) and any("dvcwatch" in part for part in procs.pid_command(pid)):
+            return int(pid)
+        return None
+
     # ------------------------------------------------------------------ up
 
     def up(self, progress: Any = None) -> Stack:
         """Start everything; on any failure stop what was started and re-raise."""
-        previous = procs.read_json(self.state_path)
-        if previous and any(procs.pid_alive(c["pid"]) for c in previous.get("components", [])):
-            raise StackError(f"a stack is already running from {self.run_dir}; `dvcwatch stack down` first")
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        for sub in DATA_DIRS:
-            shutil.rmtree(self.run_dir / sub, ignore_errors=True)
-        self.state_path.unlink(missing_ok=True)
+        self.check_free()
+        try:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            if not os.access(self.run_dir, os.W_OK | os.X_OK):
+                raise PermissionError(13, "not writable")
+            for sub in DATA_DIRS:
+                shutil.rmtree(self.run_dir / sub, ignore_errors=True)
+            self.state_path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise _unusable(self.run_dir, exc) from None
         steps = [
             ("rules", self._rules),
             ("sandbox", self._sandbox),
@@ -204,6 +249,15 @@ class Stack:
             self.down()
             raise
         return self
+
+    def check_free(self) -> None:
+        """One stack per run folder: refuse to start over one that still runs."""
+        try:
+            previous = Stack.load(self.run_dir)
+        except (StackError, KeyError, TypeError):  # none, or not one we can read: nothing to protect
+            previous = None
+        if previous and (previous.supervisor_pid() or previous.running()):
+            raise StackError(f"a stack is already running from {self.run_dir}; `dvcwatch stack down` first")
 
     def _rules(self) -> None:
         from alerts.rulegen import generate_default, write
@@ -326,6 +380,159 @@ class Stack:
 
     # ------------------------------------------------------------------ down
 
+    # ------------------------------------------------------------------ supervise
+
+    def run_supervised(
+        self, say: Callable[[str], None] = print, start: Callable[[], None] | None = None
+    ) -> list[str]:
+        """`start()` (e.g. `up` and telling the user where things are), then `supervise` until Ctrl-C
+        or SIGTERM; every way out, a signal during the start included, goes through `down`. Returns
+        the names stopped.
+
+        For `dvcwatch stack up`, and for anything that wants to leave a stack running for a person
+        (`demo --keep-running`): the components die with the process that started them, so keeping
+        them means that process stays, supervising."""
+
+        def stopped_by_signal(signum: int, frame: object) -> None:
+            raise StackStopped(signum)
+
+        previous = signal.signal(signal.SIGTERM, stopped_by_signal)
+        try:
+            if start is not None:
+                start()
+            self.supervise(say)
+        except (KeyboardInterrupt, StackStopped):
+            pass
+        finally:
+            # a second Ctrl-C must not cut the cleanup short; a SIGKILL still takes the children along
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            self.supervisor = None
+            stopped = self.down()
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            signal.signal(signal.SIGTERM, previous)
+        return stopped
+
+    def supervise(self, say: Callable[[str], None] = print, tick: float = 0.5) -> None:
+        """Watch every component until a signal ends this process (Ctrl-C, SIGTERM raising
+        StackStopped): one that exits is restarted with backoff, and each restart, or giving up,
+        is posted to Alertmanager so the on-call hears of it even if nobody watches this terminal.
+
+        Runs in the thread that started the components: the kernel's parent-death signal is tied
+        to it, so a restarted component must be started from here too."""
+        self.supervisor = {"pid": os.getpid(), "since": time.time()}
+        self._save()
+        recent: dict[str, list[float]] = {}
+        due: dict[str, float] = {}
+        undelivered: list[dict[str, Any]] = []
+        while True:
+            now = time.monotonic()
+            for comp in self.components:
+                name = comp["name"]
+                managed = self._managed.get(name)
+                if managed is None or comp.get("failed") or _alive(managed):
+                    continue
+                if name not in due:
+                    times = recent[name] = [t for t in recent.get(name, []) if now - t < RESTART_WINDOW]
+                    code = managed.proc.returncode if managed.proc else None
+                    if len(times) >= RESTART_LIMIT:
+                        comp["failed"] = True
+                        self._save()
+                        say(
+                            f"{name} exited (code {code}) {len(times)} times in {RESTART_WINDOW:.0f} s: left down"
+                        )
+                        undelivered.append(self._supervisor_alert(comp, gave_up=True))
+                        continue
+                    delay = min(2.0 ** len(times), BACKOFF_MAX) if times else 0.0
+                    due[name] = now + delay
+                    say(f"{name} (pid {comp['pid']}) exited with code {code}; restarting in {delay:g} s")
+                if now >= due[name]:
+                    del due[name]
+                    recent[name].append(now)
+                    try:
+                        self._restart(comp, managed)
+                    except DvcwatchError as exc:
+                        say(f"{name} did not restart: {str(exc).splitlines()[0]}")
+                        continue
+                    say(f"{name} restarted (pid {comp['pid']}, restart {comp['restarts']})")
+                    undelivered.append(self._supervisor_alert(comp, gave_up=False))
+            undelivered = [a for a in undelivered if not self._post_alert(a)][-ALERT_RETRIES:]
+            time.sleep(tick)
+
+    def _restart(self, comp: dict[str, Any], managed: Any) -> None:
+        if hasattr(managed, "token"):  # the embedded sandbox: back on the port the probers use
+            managed.stop()
+            managed.port = urllib.parse.urlsplit(comp["url"]).port or 0
+            managed.start()
+        else:
+            managed.start(timeout=60)
+        comp["pid"] = managed.proc.pid
+        comp["restarts"] = int(comp.get("restarts", 0)) + 1
+        comp["restarted_at"] = time.time()
+        self._save()
+
+    def _supervisor_alert(self, comp: dict[str, Any], gave_up: bool) -> dict[str, Any]:
+        """An alert as Alertmanager's API takes it, labelled like the generated rules (owner,
+        severity, scope) so the committed routing sends it to the SRE receivers."""
+        from alerts.config import load_config
+
+        name, n = comp["name"], comp.get("restarts", 0)
+        base = load_config(self.settings.slo).runbook_base_url.rstrip("/")
+        alertname = FAILED_ALERT if gave_up else RESTARTED_ALERT
+        if gave_up:
+            vi = f"Thành phần {name} của ngăn giám sát liên tục dừng; đã ngừng khởi động lại"
+            en = f"Stack component {name} keeps exiting; no longer restarted"
+        else:
+            vi = f"Thành phần {name} của ngăn giám sát đã dừng và được khởi động lại (lần {n})"
+            en = f"Stack component {name} exited and was restarted (restart {n})"
+        now = dt.datetime.now(dt.UTC)
+        return {
+            "labels": {
+                "alertname": alertname,
+                "component": name,
+                "severity": "page" if gave_up else "ticket",
+                "owner": "sre",
+                "scope": "harness",
+            },
+            "annotations": {
+                "summary_vi": vi,
+                "summary_en": en,
+                "description": f"Supervisor pid {os.getpid()}, run folder {self.run_dir}; log {comp['log']}.",
+                "runbook_url": f"{base}/{alertname}.md",
+            },
+            "startsAt": now.isoformat(),
+            "endsAt": (now + dt.timedelta(hours=1 if gave_up else 0.25)).isoformat(),
+        }
+
+    def _post_alert(self, alert: dict[str, Any]) -> bool:
+        try:
+            _http_json("POST", f"{self.urls['alertmanager']}/api/v2/alerts", [alert], timeout=5)
+        except (OSError, ValueError, KeyError):
+            return False
+        return True
+
+    def stop(self, timeout: float = 60.0) -> list[str]:
+        """What `dvcwatch stack down` does from another process: ask the supervisor to stop (it stops
+        its children, and would restart any stopped behind its back), then stop whatever the state
+        still names as running; returns the names that were running."""
+        was_running = [c["name"] for c in self.running()]
+        pid = self.supervisor_pid()
+        if pid:
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + timeout
+            while procs.pid_alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            if procs.pid_alive(pid):
+                os.kill(pid, signal.SIGKILL)  # its children get SIGTERM from the kernel
+            fresh = procs.read_json(self.state_path)
+            if fresh:
+                self.components = list(fresh["components"])  # type: ignore[call-overload]
+        self.supervisor = None
+        self.down()
+        return [name for name in was_running if name not in {c["name"] for c in self.running()}]
+
+    # ------------------------------------------------------------------ down
+
     def down(self) -> list[str]:
         """Stop every recorded component, last started first; returns the names stopped."""
         stopped = []
@@ -359,7 +566,7 @@ class Stack:
                         healthy = r.status == 200
                 except (urllib.error.URLError, OSError):
                     healthy = False
-            rows.append({**comp, "alive": alive, "healthy": healthy})
+            rows.append({**comp, "alive": alive, "healthy": healthy, "restarts": comp.get("restarts", 0)})
         return rows
 
     @property
@@ -389,6 +596,28 @@ class Stack:
         return _http_json("GET", f"{self.urls['alertmanager']}/api/v2/alerts?inhibited=true&silenced=true")
 
     def notifications(self) -> list[dict[str, Any]]:
+        """What the listener received, the dead man's switch's heartbeats left out (`heartbeats`)."""
+        from alerts.amconfig import HEARTBEAT_RECEIVER
         from alerts.webhook import read_jsonl
 
-        return read_jsonl(self.run_dir / "listener" / "alerts.jsonl")
+        return [
+            r
+            for r in read_jsonl(self.run_dir / "listener" / "alerts.jsonl")
+            if r.get("receiver") != HEARTBEAT_RECEIVER
+        ]
+
+    def heartbeats(self) -> list[dict[str, Any]]:
+        """DvcWatchdog notifications: the whole path Prometheus → Alertmanager → receiver works."""
+        from alerts.amconfig import HEARTBEAT_RECEIVER
+        from alerts.webhook import read_jsonl
+
+        return [
+            r
+            for r in read_jsonl(self.run_dir / "listener" / "alerts.jsonl")
+            if r.get("receiver") == HEARTBEAT_RECEIVER
+        ]
+
+
+def _alive(managed: Any) -> bool:
+    proc = getattr(managed, "proc", None)
+    return proc is not None and proc.poll() is None

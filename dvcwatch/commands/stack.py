@@ -1,9 +1,15 @@
 """`dvcwatch stack`: the sandbox, probers, Prometheus, Alertmanager, Pushgateway and the webhook
-listener on loopback, started and stopped as one."""
+listener on loopback, started and stopped as one.
+
+`up` stays in the foreground as the stack's supervisor: Ctrl-C or SIGTERM stops everything, SIGKILL
+takes every component with it (parent-death signal), a component that exits is restarted and the
+on-call notified. `up --detach` runs the same supervisor in its own session, logging to
+<run-dir>/supervisor.log, and returns once the stack is up; `down` stops it."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dvcwatch.cli import HelpFormatter
@@ -14,13 +20,17 @@ if TYPE_CHECKING:
     from dvcwatch.stack import Stack, StackSettings
 
 EXAMPLES = """examples:
-  dvcwatch stack up                            everything, production intervals (alerts in ~1 min)
+  dvcwatch stack up                            everything, production intervals; Ctrl-C stops it all
   dvcwatch stack up --fast --ward phuong-a     demo timing, plus a ward behind a cuttable link
+  dvcwatch stack up --detach                   in the background (its supervisor logs to
+                                               <run-dir>/supervisor.log); stop with `stack down`
   dvcwatch stack fault sandbox_portal/scenarios/bad-day.yaml
   dvcwatch stack fault --hang                  the whole portal hangs (DvcPortalDown)
   dvcwatch stack link phuong-a down            the ward's own link is cut (DvcVantageLinkDown)
-  dvcwatch stack status                        processes, health, firing alerts, notifications
-  dvcwatch stack down
+  dvcwatch stack status                        processes, restarts, health, firing alerts
+  dvcwatch stack down                          stops the supervisor and everything it runs
+a component that exits is restarted (at once, then 2, 4, 8, 16 s apart; at most 5 times in 10 min)
+and DvcStackComponentRestarted is posted to Alertmanager; SIGKILL to `up` takes every component with it.
 state: <run-dir>/state.json; what the listener received: <run-dir>/listener/alerts.jsonl"""
 
 
@@ -31,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=(
             "Start the sandbox portal, a prober per vantage, Prometheus with the generated rules, "
             "Alertmanager, Pushgateway and the webhook listener, each with its own data dir under one "
-            "run folder; stop them by their own process ids."
+            "run folder, supervised by `up` until Ctrl-C, SIGTERM or `down`."
         ),
         epilog=EXAMPLES,
         formatter_class=HelpFormatter,
@@ -39,7 +49,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--run-dir", default="runs/stack", help="run folder (default %(default)s)")
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
 
-    up = actions.add_parser("up", help="start everything", epilog=EXAMPLES, formatter_class=HelpFormatter)
+    up = actions.add_parser(
+        "up",
+        help="start everything and supervise it until Ctrl-C or SIGTERM",
+        epilog=EXAMPLES,
+        formatter_class=HelpFormatter,
+    )
+    up.add_argument(
+        "--detach",
+        action="store_true",
+        help="supervise from a background process (own session, log <run-dir>/supervisor.log) and "
+        "return once everything is up; `dvcwatch stack down` stops it",
+    )
     up.add_argument(
         "--ward",
         action="append",
@@ -69,10 +90,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     up.set_defaults(func=run_up)
 
-    actions.add_parser("down", help="stop everything the run folder's state names").set_defaults(
-        func=run_down
+    actions.add_parser(
+        "down", help="stop the supervisor and everything the run folder's state names"
+    ).set_defaults(func=run_down)
+    actions.add_parser("status", help="processes, restarts, health, firing alerts").set_defaults(
+        func=run_status
     )
-    actions.add_parser("status", help="processes, health, firing alerts").set_defaults(func=run_status)
 
     fault = actions.add_parser(
         "fault",
@@ -129,32 +152,130 @@ def run_up(args: argparse.Namespace) -> int:
             raise ConfigError(f"--{flag.replace('_', '-')}: {exc}") from None
     console = Console(highlight=False)
     stack = Stack(_settings(args))
-    with console.status("starting") as status:
-        stack.up(progress=lambda label: status.update(f"starting {label}"))
+    stack.check_free()
+    if args.detach:
+        return _detach(args, stack, console)
+    return _supervise(args, stack, console)
+
+
+def _supervise(args: argparse.Namespace, stack: Stack, console: Console) -> int:
+    """Start, tell the user where things are, then watch until Ctrl-C or SIGTERM."""
+
+    def start() -> None:
+        with console.status("starting") as status:
+            stack.up(progress=lambda label: status.update(f"starting {label}"))
+        _print_components(console, stack)
+        _print_usage(console, stack, args)
+        console.print(
+            f"supervising (restarts, alerts to Alertmanager); stop with Ctrl-C, SIGTERM or "
+            f"dvcwatch stack --run-dir {args.run_dir} down",
+            markup=False,
+            soft_wrap=True,
+        )
+
+    stopped = stack.run_supervised(say=lambda line: console.print(line, markup=False), start=start)
+    console.print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}", markup=False)
+    return 0
+
+
+def _up_arguments(args: argparse.Namespace) -> list[str]:
+    """The same `up`, without --detach: what the background supervisor runs."""
+    out = ["--scrape-interval", args.scrape_interval, "--evaluation-interval", args.evaluation_interval]
+    out += ["--probe-interval", str(args.probe_interval), "--probe-timeout", str(args.probe_timeout)]
+    for ward in args.ward:
+        out += ["--ward", ward]
+    if args.fast:
+        out.append("--fast")
+    if args.slo:
+        out += ["--slo", str(Path(args.slo).resolve())]
+    return out
+
+
+def _detach(args: argparse.Namespace, stack: Stack, console: Console) -> int:
+    """Re-run `up` in its own session (it outlives this command and our terminal), wait until its
+    state says it supervises, and print what `up` prints."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from dvcwatch import procs
+    from dvcwatch.stack import StackError
+
+    log_path = stack.run_dir / "supervisor.log"
+    cmd = [sys.executable, "-m", "dvcwatch", "stack", "--run-dir", str(stack.run_dir), "up"]
+    cmd += _up_arguments(args)
+    try:
+        stack.run_dir.mkdir(parents=True, exist_ok=True)
+        log = open(log_path, "ab")  # noqa: SIM115 - the child keeps its own copy
+    except OSError as exc:
+        raise StackError(f"cannot use the run folder {stack.run_dir}: {exc.strerror or exc}") from None
+    with log:
+        child = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, "COLUMNS": "120"},
+        )
+    deadline = time.monotonic() + 300
+    with console.status("starting (detached)"):
+        while True:
+            state = procs.read_json(stack.state_path) or {}
+            if (state.get("supervisor") or {}).get("pid") == child.pid:
+                break
+            if child.poll() is not None or time.monotonic() > deadline:
+                if child.poll() is None:
+                    child.terminate()  # its components follow it (parent-death signal)
+                    child.wait(timeout=30)
+                tail = log_path.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
+                raise StackError(f"the stack did not start: {tail[0]} (see {log_path})")
+            time.sleep(0.2)
+    from dvcwatch.stack import Stack
+
+    stack = Stack.load(stack.run_dir)
     _print_components(console, stack)
+    _print_usage(console, stack, args)
+    console.print(
+        f"supervisor: pid {child.pid}, log {log_path}\n"
+        f"stop with: dvcwatch stack --run-dir {args.run_dir} down",
+        markup=False,
+        soft_wrap=True,
+    )
+    return 0
+
+
+def _print_usage(console: Console, stack: Stack, args: argparse.Namespace) -> None:
     console.print(
         f"\nsandbox admin token: {stack.run_dir / 'sandbox' / 'admin-token'} (mode 600)\n"
         f"notifications: {stack.run_dir / 'listener' / 'alerts.jsonl'}\n"
         f"journeys: dvcwatch shop --target {stack.urls['sandbox']} --pushgateway {stack.urls['pushgateway']}\n"
         f"load: dvcwatch load --profile smoke --host {stack.urls['sandbox']} "
-        f"--metrics-port {stack.load_metrics_port}\n"
-        f"stop with: dvcwatch stack --run-dir {args.run_dir} down"
+        f"--metrics-port {stack.load_metrics_port}",
+        markup=False,
+        soft_wrap=True,  # commands to copy stay on one line
     )
-    return 0
 
 
-def _print_components(console: Console, stack: Stack) -> bool:
+def _print_components(console: Console, stack: Stack, supervisor: bool = False) -> bool:
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table("component", "pid", "state", "url")
+    table = Table("component", "pid", "state", "restarts", "url")
     ok = True
     for row in stack.status():
         state = "[green]up[/]" if row["alive"] and row["healthy"] is not False else "[red]DOWN[/]"
         if row["alive"] and row["healthy"] is False:
             state = "[yellow]unhealthy[/]"
         ok = ok and row["alive"] and row["healthy"] is not False
-        table.add_row(row["name"], str(row["pid"]), state, row["url"])
+        if row.get("failed"):
+            state = "[red]DOWN, given up[/]"
+        table.add_row(row["name"], str(row["pid"]), state, str(row["restarts"]), escape(row["url"]))
     console.print(table)
+    if supervisor:
+        pid = stack.supervisor_pid()
+        console.print(f"supervisor: {f'pid {pid}' if pid else 'not running'}", markup=False)
     return ok
 
 
@@ -171,8 +292,8 @@ def run_down(args: argparse.Namespace) -> int:
     except StackError as exc:
         console.print(f"nothing to stop: {exc}")
         return 0
-    stopped = stack.down()
-    console.print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
+    stopped = stack.stop()
+    console.print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}", markup=False)
     return 0
 
 
@@ -185,7 +306,7 @@ def run_status(args: argparse.Namespace) -> int:
 
     console = Console(highlight=False)
     stack = Stack.load(Path(args.run_dir))
-    ok = _print_components(console, stack)
+    ok = _print_components(console, stack, supervisor=True)
     try:
         firing = stack.query('ALERTS{alertstate="firing"}')
         names = sorted({r["metric"]["alertname"] for r in firing})

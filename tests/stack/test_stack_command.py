@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -68,3 +69,18 @@ def test_down_stops_recorded_pids_and_leaves_a_recycled_pid_alone(tmp_path: Path
         for p in (ours, stranger):
             p.kill()
             p.wait()
+
+
+@pytest.mark.parametrize("extra", [[], ["--fast"], ["--detach"]], ids=["default", "fast", "detach"])
+def test_an_unusable_run_folder_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str]
+) -> None:
+    readonly = tmp_path / "readonly"
+    readonly.mkdir()
+    readonly.chmod(0o500)
+    for run_dir in ("/proc/x", str(readonly)):
+        if run_dir == str(readonly) and os.access(readonly, os.W_OK):
+            continue  # root writes anywhere: only /proc/x is unwritable for it
+        assert main(["stack", "--run-dir", run_dir, "up", *extra]) == 2
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert len(lines) == 1 and f"cannot use the run folder {Path(run_dir).resolve()}" in lines[0], lines

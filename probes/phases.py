@@ -19,6 +19,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
+from yarl import URL
 
 PHASES = ("dns", "connect", "tls", "ttfb", "transfer")
 
@@ -32,6 +33,9 @@ class PhaseTimer:
     started: float = field(default_factory=time.perf_counter)
     totals: dict[str, float] = field(default_factory=lambda: dict.fromkeys(PHASES, 0.0))
     peer_cert_der: bytes | None = None
+    same_origin_only: bool = False
+    """The request carries secrets: a redirect to another origin is refused, not followed (aiohttp drops
+    Authorization and Cookie there, but keeps other headers and, on 307/308, the body: a password)."""
     _marks: dict[str, float] = field(default_factory=dict)
 
     def mark(self, name: str) -> None:
@@ -111,6 +115,26 @@ async def _on_response(_s: Any, ctx: SimpleNamespace, _p: Any) -> None:
         t.close_hop()
 
 
+class RedirectRefused(aiohttp.ClientError):
+    """A request that carries secrets was redirected to another origin; nothing was sent there."""
+
+
+async def _on_redirect(s: Any, ctx: SimpleNamespace, params: aiohttp.TraceRequestRedirectParams) -> None:
+    await _on_response(s, ctx, params)
+    t = _timer(ctx)
+    if t is None or not t.same_origin_only:
+        return
+    location = params.response.headers.get("Location") or params.response.headers.get("URI") or ""
+    try:
+        target = params.url.join(URL(location))
+        same = target.origin() == params.url.origin()
+    except ValueError:
+        same = False
+    if not same:
+        params.response.close()
+        raise RedirectRefused("redirect to another host refused: the request carries secrets")
+
+
 def trace_config() -> aiohttp.TraceConfig:
     tc = aiohttp.TraceConfig()
     tc.on_request_start.append(_marker("req_start"))
@@ -119,6 +143,6 @@ def trace_config() -> aiohttp.TraceConfig:
     tc.on_connection_create_start.append(_marker("conn_start"))
     tc.on_connection_create_end.append(_marker("conn_end"))
     tc.on_request_headers_sent.append(_marker("headers_sent"))
-    tc.on_request_redirect.append(_on_response)
+    tc.on_request_redirect.append(_on_redirect)
     tc.on_request_end.append(_on_response)
     return tc

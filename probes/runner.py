@@ -15,7 +15,7 @@ import aiohttp
 
 from dvcwatch.politeness import Politeness
 from probes.checks import CheckContext, Observation, registry
-from probes.config import ApiFlowTarget, HttpTarget, TlsTarget
+from probes.config import ApiFlowTarget, HttpTarget, TlsTarget, secrets_of
 from probes.metrics import API_FLOW_STEPS, ProbeMetrics
 from probes.phases import CURRENT, PHASES, PhaseTimer, trace_config
 
@@ -58,7 +58,7 @@ def new_session(limit: int = 0, politeness: Politeness | None = None) -> aiohttp
 async def run_probe(
     target: AnyTarget, session: aiohttp.ClientSession, timeout: float | None = None
 ) -> Result:
-    timer = PhaseTimer()
+    timer = PhaseTimer(same_origin_only=bool(secrets_of(target)))
     token = CURRENT.set(timer)
     limit = timeout if timeout is not None else target.timeout
     ctx = CheckContext(session, timer)

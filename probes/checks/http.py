@@ -9,7 +9,7 @@ import aiohttp
 
 from probes.checks import CheckContext, Observation
 from probes.config import HttpTarget
-from probes.phases import ssl_context
+from probes.phases import RedirectRefused, ssl_context
 from probes.x509 import not_after
 
 MAX_BODY_BYTES = 10_000_000
@@ -49,6 +49,8 @@ def describe_error(exc: BaseException) -> str:
         return "connection reset during the body"
     if isinstance(exc, aiohttp.ClientOSError):
         return f"connection error: {exc.strerror or exc.__class__.__name__}"
+    if isinstance(exc, RedirectRefused):
+        return str(exc)
     if isinstance(exc, aiohttp.TooManyRedirects):
         return "too many redirects"
     return f"{exc.__class__.__name__}: {exc}"[:120]

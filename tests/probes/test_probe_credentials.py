@@ -202,3 +202,44 @@ def test_allowed_targets_is_checked_on_load(bad: str) -> None:
             secrets=False,
         )
     assert "p.yaml:4: modules.m.allowed_targets:" in str(exc.value)
+
+
+async def test_a_redirect_never_carries_secrets_to_another_host(serve_app: Callable) -> None:  # type: ignore[type-arg]
+    """aiohttp drops Authorization and Cookie on a cross-origin redirect but keeps other headers and, on
+    307/308, the body: a portal (or an open redirect on it) could forward a password. Refused instead."""
+    from probes.runner import new_session, run_probe
+
+    capture = Capture()
+    evil = await serve_app(capture.app())
+    seen_here: list[str] = []
+
+    async def portal(request: web.Request) -> web.StreamResponse:
+        seen_here.append(request.path)
+        if request.path in ("/out", "/api/v1/auth/login"):
+            raise web.HTTPTemporaryRedirect(f"{evil}{request.path}")  # 307: the body goes along
+        if request.path == "/in":
+            raise web.HTTPFound("/ok")
+        return web.json_response({"ok": request.headers.get("X-Api-Key") == API_KEY})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", portal)
+    here = await serve_app(app)
+    cfg = load_config_text(
+        f"modules:\n  key: {{kind: http, headers: {{X-Api-Key: {API_KEY}}}, allowed_targets: ['{here}']}}\n"
+        "  citizen: {kind: api_flow, service: cap-ho-chieu, credentials: {synthetic: {seed: 42, index: 1}},"
+        f" allowed_targets: ['{here}']}}\n"
+        "probe_only: true\n",
+        "p.yaml",
+    )
+    async with new_session() as session:
+        refused = await run_probe(module_target(cfg, "key", f"{here}/out"), session)
+        assert not refused.success and "redirect to another host refused" in refused.observation.failure
+        flow = await run_probe(module_target(cfg, "citizen", f"{here}/api/v1"), session)
+        assert not flow.success and flow.observation.failed_step == "login"
+        assert "redirect to another host refused" in flow.observation.failure
+        assert capture.requests == []
+        same_host = await run_probe(module_target(cfg, "key", f"{here}/in"), session)
+        assert same_host.success and seen_here[-1] == "/ok"  # a redirect on the same origin is followed
+        plain = await run_probe(module_target(cfg, "http_2xx", f"{here}/out"), session)
+        assert plain.success and len(capture.requests) == 1  # no secrets: followed, as blackbox does
+    assert API_KEY not in capture.requests[0] and WHO.password not in capture.requests[0]

@@ -22,6 +22,7 @@ import json
 import os
 import shutil
 import signal
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -413,10 +414,13 @@ class Stack:
             signal.signal(signal.SIGTERM, previous)
         return stopped
 
-    def supervise(self, say: Callable[[str], None] = print, tick: float = 0.5) -> None:
+    def supervise(
+        self, say: Callable[[str], None] = print, tick: float = 0.5, stop: threading.Event | None = None
+    ) -> None:
         """Watch every component until a signal ends this process (Ctrl-C, SIGTERM raising
-        StackStopped): one that exits is restarted with backoff, and each restart, or giving up,
-        is posted to Alertmanager so the on-call hears of it even if nobody watches this terminal.
+        StackStopped) or `stop` is set: one that exits is restarted with backoff, and each restart,
+        or giving up, is posted to Alertmanager so the on-call hears of it even if nobody watches
+        this terminal.
 
         Runs in the thread that started the components: the kernel's parent-death signal is tied
         to it, so a restarted component must be started from here too."""
@@ -425,7 +429,8 @@ class Stack:
         recent: dict[str, list[float]] = {}
         due: dict[str, float] = {}
         undelivered: list[dict[str, Any]] = []
-        while True:
+        stop = stop or threading.Event()
+        while not stop.is_set():
             now = time.monotonic()
             for comp in self.components:
                 name = comp["name"]
@@ -438,10 +443,10 @@ class Stack:
                     if len(times) >= RESTART_LIMIT:
                         comp["failed"] = True
                         self._save()
+                        undelivered.append(self._supervisor_alert(comp, gave_up=True))
                         say(
                             f"{name} exited (code {code}) {len(times)} times in {RESTART_WINDOW:.0f} s: left down"
                         )
-                        undelivered.append(self._supervisor_alert(comp, gave_up=True))
                         continue
                     delay = min(2.0 ** len(times), BACKOFF_MAX) if times else 0.0
                     due[name] = now + delay
@@ -457,7 +462,7 @@ class Stack:
                     say(f"{name} restarted (pid {comp['pid']}, restart {comp['restarts']})")
                     undelivered.append(self._supervisor_alert(comp, gave_up=False))
             undelivered = [a for a in undelivered if not self._post_alert(a)][-ALERT_RETRIES:]
-            time.sleep(tick)
+            stop.wait(tick)
 
     def _restart(self, comp: dict[str, Any], managed: Any) -> None:
         if hasattr(managed, "token"):  # the embedded sandbox: back on the port the probers use

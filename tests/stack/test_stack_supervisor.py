@@ -12,10 +12,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -207,3 +209,91 @@ def test_detached_stack_is_stopped_by_down(tmp_path: Path) -> None:
     finally:
         if supervisor and procs.pid_alive(supervisor):
             os.kill(supervisor, signal.SIGKILL)
+
+
+CRASHER = """
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen()
+time.sleep(0.5)
+sys.exit(3)
+"""
+
+
+class _AlertmanagerApi(BaseHTTPRequestHandler):
+    """Alertmanager's POST /api/v2/alerts, recorded."""
+
+    received: list[dict[str, Any]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).received.extend(json.loads(body))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_component_that_keeps_exiting_is_left_down_and_pages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Restarts are bounded: after RESTART_LIMIT in the window the supervisor stops trying and posts
+    DvcStackComponentFailed (page) after one DvcStackComponentRestarted (ticket) per restart."""
+    from dvcwatch import stack as stack_module
+    from dvcwatch.stack import Stack, StackSettings
+
+    monkeypatch.setattr(stack_module, "RESTART_LIMIT", 3)
+    monkeypatch.setattr(stack_module, "BACKOFF_MAX", 0.2)
+    _AlertmanagerApi.received = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _AlertmanagerApi)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    stop = threading.Event()
+    stack = Stack(StackSettings(run_dir=tmp_path / "stack"))
+    stack.run_dir.mkdir()
+    stack.urls["alertmanager"] = f"http://127.0.0.1:{server.server_port}"
+    port = procs.free_port()
+    crasher = procs.Managed(
+        "crasher", [sys.executable, "-c", CRASHER, str(port)], f"tcp://127.0.0.1:{port}", tmp_path / "c.log"
+    )
+    lines: list[str] = []
+    watcher = threading.Thread(
+        target=stack.supervise, kwargs={"say": lines.append, "stop": stop, "tick": 0.05}
+    )
+    try:
+        crasher.start()
+        stack._record("crasher", crasher, f"tcp://127.0.0.1:{port}", "python", crasher.log_path)
+        watcher.start()
+
+        def failed() -> list[dict[str, Any]]:
+            return [
+                a for a in _AlertmanagerApi.received if a["labels"]["alertname"] == "DvcStackComponentFailed"
+            ]
+
+        alert = _poll("DvcStackComponentFailed is posted", failed, 60)[0]
+        assert alert["labels"] == {
+            "alertname": "DvcStackComponentFailed",
+            "component": "crasher",
+            "severity": "page",
+            "owner": "sre",
+            "scope": "harness",
+        }
+        restarted = [
+            a for a in _AlertmanagerApi.received if a["labels"]["alertname"] == "DvcStackComponentRestarted"
+        ]
+        assert len(restarted) <= 3 and all(a["labels"]["severity"] == "ticket" for a in restarted)
+        comp = _component(_state(stack.run_dir), "crasher")
+        assert comp["failed"] and any("left down" in line for line in lines)
+        pid = comp["pid"]
+        time.sleep(1.5)  # several ticks: a component left down is not started again
+        assert _component(_state(stack.run_dir), "crasher")["pid"] == pid and not procs.pid_alive(pid)
+    finally:
+        stop.set()
+        if watcher.is_alive():
+            watcher.join(timeout=10)
+        crasher.stop()
+        server.shutdown()
+        server.server_close()

@@ -1,8 +1,11 @@
-"""The deploy example in a real Prometheus: two probers at two vantages, scraped centrally."""
+"""The deploy example in a real Prometheus: two probers at two vantages, scraped centrally over HTTPS
+with basic auth (`--web.config.file`), as the example's jobs say."""
 
 from __future__ import annotations
 
+import base64
 import json
+import ssl
 import subprocess
 import sys
 import time
@@ -10,6 +13,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import bcrypt
 import pytest
 import yaml
 
@@ -39,7 +43,35 @@ def test_example_configs_are_valid() -> None:
     )
 
 
-def test_central_prometheus_sees_both_vantages(portal, tmp_path: Path) -> None:
+def wait_https(url: str, ca_file: Path, password: str, proc: subprocess.Popen[bytes]) -> None:
+    ctx = ssl.create_default_context(cafile=str(ca_file))
+    auth = "Basic " + base64.b64encode(f"prometheus:{password}".encode()).decode()
+    deadline = time.monotonic() + 20
+    while True:
+        assert proc.poll() is None, f"the prober for {url} exited"
+        try:
+            req = urllib.request.Request(url, headers={"Authorization": auth})
+            with urllib.request.urlopen(req, timeout=2, context=ctx) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, f"{url} did not answer"
+        time.sleep(0.1)
+
+
+def test_central_prometheus_sees_both_vantages(
+    portal, tmp_path: Path, self_signed: tuple[Path, Path]
+) -> None:
+    password = "mat-khau-trung-tam"
+    web = tmp_path / "web.yml"
+    hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=4)).decode()
+    web.write_text(
+        f"tls_server_config: {{cert_file: '{self_signed[0]}', key_file: '{self_signed[1]}'}}\n"
+        f"basic_auth_users: {{prometheus: '{hashed}'}}\n"
+    )
+    password_file = tmp_path / "prometheus.password"
+    password_file.write_text(password)
     cfg = tmp_path / "probes.yaml"
     cfg.write_text(
         "vantage: default\ndefaults: {interval: 1, timeout: 0.9}\n"
@@ -64,6 +96,8 @@ def test_central_prometheus_sees_both_vantages(portal, tmp_path: Path) -> None:
                     vantage,
                     "--listen",
                     f"127.0.0.1:{port}",
+                    "--web.config.file",
+                    str(web),
                 ],
                 cwd=ROOT,
                 stdout=log,
@@ -71,12 +105,16 @@ def test_central_prometheus_sees_both_vantages(portal, tmp_path: Path) -> None:
                 start_new_session=True,
             )
             probers.append(p)
-            procs.wait_http(f"http://127.0.0.1:{port}/-/healthy", timeout=20, proc=p)
+            wait_https(f"https://127.0.0.1:{port}/-/healthy", self_signed[0], password, p)
             addrs.append(f"127.0.0.1:{port}")
 
         central = yaml.safe_load((DEPLOY / "prometheus-central.yml").read_text())
         central["global"].update(scrape_interval="1s", scrape_timeout="1s", evaluation_interval="1s")
         jobs = {j["job_name"]: j for j in central["scrape_configs"]}
+        for job in jobs.values():
+            assert job["scheme"] == "https" and job["basic_auth"]["username"] == "prometheus"
+            job["tls_config"]["ca_file"] = str(self_signed[0])
+            job["basic_auth"]["password_file"] = str(password_file)
         jobs["dvc-probers"]["scrape_interval"] = "1s"
         jobs["dvc-probers"]["static_configs"] = [
             {"targets": [a], "labels": {"district": "hoang-mai"}} for a in addrs

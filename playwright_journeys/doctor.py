@@ -1,9 +1,12 @@
 """`dvcwatch profile check`: walk one service with a profile and say, step by step, what was found.
 
-It is how a district's IT staff write and maintain their profile: the same journey the shopper runs,
-forced into look-don't-touch (it stops at the filled form or the payment page, whatever the profile's
-environment says), so a check on production files nothing and pays nothing. Each step lists the
-selectors that resolved; the first that did not is named with a screenshot of the page it looked at.
+It is how a district's IT staff write and maintain their profile: the same journey the shopper runs.
+By default it is forced into look-don't-touch (it stops at the filled form or the payment page,
+whatever the profile's environment says), so a check files nothing and pays nothing; on a sandbox or
+staging profile `--through result` files one dossier, so that the payment, receipt, tracking and
+result selectors are proved too. Each step lists the selectors that resolved; the first that did not
+is named with a screenshot of the page it looked at, and the selectors the journeys need that the
+check never reached are listed as not verified: exit 0 means every one of them was found.
 """
 
 from __future__ import annotations
@@ -13,11 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dvcwatch.catalog.models import Catalog, Service
+from dvcwatch.errors import ConfigError
 from dvcwatch.profile import Profile
+from playwright_journeys.journeys import journey_for
 from playwright_journeys.personas import Persona
 from playwright_journeys.results import ServiceResult
 
 URL_TIMEOUT = 10.0
+LOOK = "last-reversible"
+THROUGH = (LOOK, "result")
 
 
 @dataclass
@@ -40,11 +47,92 @@ class CheckReport:
     result: ServiceResult | None
     resolved: dict[str, list[str]] = field(default_factory=dict)
     failure_selector: str | None = None
+    unverified: list[tuple[str, str]] = field(default_factory=list)  # (step, selector name) never reached
+    through: str = LOOK
+
+    @property
+    def unverified_matter(self) -> bool:
+        """Selectors the journeys use that the check never reached. In production (without
+        allow_submit) journeys stop where the check stopped, so what lies beyond is never used."""
+        if not self.unverified:
+            return False
+        return not (self.profile.environment == "production" and not self.profile.allow_submit)
 
     @property
     def ok(self) -> bool:
-        ok_verdict = self.result is not None and self.result.completed
-        return all(u.ok for u in self.urls) and ok_verdict
+        return all(u.ok for u in self.urls) and worked(self.result) and not self.unverified_matter
+
+
+def worked(result: ServiceResult | None) -> bool:
+    """The walk got as far as it was to go: end to end, or (looking only) to the last reversible
+    point, whatever verdict word production journeys get for that."""
+    return result is not None and (
+        result.completed or (result.checked_to is not None and result.verdict == "not_filed")
+    )
+
+
+def needed_selectors(profile: Profile, service: Service) -> list[tuple[str, tuple[str, ...]]]:
+    """(step, names) for every selector a healthy journey of this service cannot pass without, in
+    step order; several names are alternatives (one of them appears). What only shows on failure
+    (error banners, refusals) is not here: a healthy portal never shows it."""
+    sel, jr = profile.selectors, profile.journey
+
+    def have(*names: str) -> list[tuple[str, ...]]:
+        return [(n,) for n in names if sel.has(n)]
+
+    per_step: dict[str, list[tuple[str, ...]]] = {
+        "login": (
+            have("login_start" if sel.has("login_start") else "start_submission")
+            if jr.login_via == "service_button"
+            else []
+        )
+        + have("login_cccd", "login_password", "login_submit"),
+        "otp": have("otp_input", "otp_submit"),
+        "find_service": (
+            have("search_input", "search_submit", "service_link")
+            if jr.search_by != "none" and sel.has("search_input")
+            else []
+        )
+        + have("service_name"),
+        "form": have("start_submission", "form_next")
+        + ([("field",)] if any(not profile.form_absent(service.id, f) for f in service.fields) else []),
+        "upload": (
+            have("upload")
+            if any(profile.document_name(service.id, d) is not None for d in service.documents)
+            else []
+        )
+        + (have("upload_submit") if sel.has("upload_submit") else have("upload_done")),
+        "payment": (
+            ([("pay_button", "payment_offline")] if jr.payment == "before_submit" else [])
+            + have("payment_amount", "bank", "payment_confirm", "payment_status")
+            + (have("dossier_code") if jr.payment == "after_submit" else [])
+        ),
+        "submit": have("submit_button", "confirm_button")
+        + ([] if jr.payment == "after_submit" and service.charges_fee else have("dossier_code")),
+        "tracking": have("tracking_input", "tracking_submit", "dossier_status")
+        + (have("sub_result") if service.sub_results else []),
+        "result": [("result_download", "result_in_person", "result_pending")] if jr.result_path else [],
+    }
+    return [(step, names) for step in journey_for(service, profile) for names in per_step.get(step, [])]
+
+
+def unverified(
+    report_result: ServiceResult | None, needed, resolved: dict[str, list[str]]
+) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """The needed selectors of the steps the check did not finish (not run, or stopped at the last
+    reversible point) that it never found; a skipped step (payment moved offline) needs none."""
+    if report_result is None:
+        return []
+    status = {s.name: s.status for s in report_result.steps}
+    unfinished = {s.name for s in report_result.steps if s.status == "not_run"}
+    if report_result.checked_to:
+        unfinished.add(report_result.checked_to)
+    found = {entry.split(":", 1)[0] for entries in resolved.values() for entry in entries}
+    return [
+        (step, " or ".join(names))
+        for step, names in needed
+        if step in unfinished and status.get(step) != "skipped" and not found.intersection(names)
+    ]
 
 
 def pick_service(profile: Profile, catalog: Catalog, service_id: str | None) -> Service:
@@ -96,11 +184,24 @@ def check_profile(
     *,
     step_timeout: float | None = None,
     profile_dir: Path = Path("."),
+    through: str = LOOK,
 ) -> CheckReport:
     from playwright_journeys.runner import Sweep, SweepConfig
 
+    if through not in THROUGH:
+        raise ConfigError(f"--through is one of {', '.join(THROUGH)}")
+    if through != LOOK and profile.environment == "production":
+        raise ConfigError(
+            "profile check files a dossier (--through result) only on a sandbox or staging profile; "
+            "in production it stops at the last reversible point and lists what it could not verify"
+        )
+    profile.check_forms(catalog)
     urls = asyncio.run(check_urls(profile, service))
-    looking = profile.model_copy(update={"environment": "production", "allow_submit": False})
+    looking = (
+        profile.model_copy(update={"environment": "production", "allow_submit": False})
+        if through == LOOK
+        else profile
+    )
     cfg = SweepConfig(
         profile=looking,
         catalog=catalog,
@@ -120,4 +221,5 @@ def check_profile(
         for step, selector in j.resolved:
             resolved.setdefault(step, []).append(selector)
     failure_selector = result.failure.selector if result is not None and result.failure else None
-    return CheckReport(looking, service, urls, result, resolved, failure_selector)
+    missing = unverified(result, needed_selectors(profile, service), resolved) if worked(result) else []
+    return CheckReport(profile, service, urls, result, resolved, failure_selector, missing, through)

@@ -12,11 +12,16 @@ EXAMPLES = """examples:
   dvcwatch profile check my-portal.yaml                              one service, step by step
   dvcwatch profile check my-portal.yaml --service dang-ky-khai-sinh --step-timeout 30
   dvcwatch profile check http://127.0.0.1:8480                       the sandbox profile at that address
-It opens the portal as a citizen would, logs in with the profile's account and OTP source, and stops
-at the filled form or the payment page: it never submits a dossier and never pays, whatever the
-profile's environment.
-exit codes: 0 every URL and selector resolved, 1 one did not (the step and selector are named, with a
-            screenshot), 2 the profile or the arguments are wrong"""
+  dvcwatch profile check staging.yaml --through result               files one dossier: proves payment,
+                                                                     receipt, tracking and result too
+It opens the portal as a citizen would, logs in with the profile's account and OTP source, and by
+default stops at the last reversible point (the filled form or the payment page): it submits nothing
+and pays nothing, whatever the profile's environment. The selectors the journeys use beyond that point
+are listed as not verified; `--through result` (sandbox and staging profiles only) goes on to the end.
+exit codes: 0 every URL and every selector the journeys use was found (in production: up to the last
+            reversible point, where production journeys stop), 1 one was not found or not verified
+            (the step and selector are named, with a screenshot), 2 the profile or the arguments are
+            wrong"""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -46,6 +51,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="S",
         help="seconds to wait for each answer of the portal (default: the profile's)",
     )
+    c.add_argument(
+        "--through",
+        choices=["last-reversible", "result"],
+        default="last-reversible",
+        help="how far to go: the last reversible point (default, files nothing) or the result "
+        "(files and pays one dossier; sandbox and staging profiles only)",
+    )
     c.add_argument("--persona", default="desktop", metavar="NAME", help="desktop, phone, slow-3g")
     c.add_argument(
         "--out", metavar="DIR", help="where screenshots go (default results/profile-check-<time>/)"
@@ -73,9 +85,15 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("results") / time.strftime("profile-check-%Y%m%d-%H%M%S")
     out.mkdir(parents=True, exist_ok=True)
     console = Console(highlight=False, soft_wrap=True)
+    filing = args.through == "result"
     console.print(
         f"[bold]profile check[/] {escape(profile.name)} ({profile.environment}) → {escape(profile.base_url)}\n"
-        f"service {service.id} (procedure code {profile.code_of(service)}); looking only, nothing is submitted"
+        f"service {service.id} (procedure code {profile.code_of(service)}); "
+        + (
+            "through the result: files and pays one dossier"
+            if filing
+            else "looking only, nothing is submitted"
+        )
     )
     is_file = not str(args.profile).startswith(("http://", "https://"))
     with console.status("walking the service …"):
@@ -87,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
             out,
             step_timeout=args.step_timeout,
             profile_dir=Path(args.profile).parent if is_file else Path("."),
+            through=args.through,
         )
     _print(console, report, out)
     return 0 if report.ok else 1
@@ -112,28 +131,49 @@ def _print(console, report, out: Path) -> None:  # type: ignore[no-untyped-def]
         for sel in report.resolved.get(st.name, []):
             console.print(f"      [dim]found[/] {escape(sel)}")
         if st.status == "failed" and r.failure:
-            if r.failure.selector:
+            if r.verdict == "error":
+                console.print(f"      [red]harness or profile error[/] {escape(r.failure.message)}")
+            elif r.failure.selector:
                 console.print(f"      [red]not found[/] {escape(r.failure.selector)}")
             if r.failure.url:
                 console.print(f"      at {escape(r.failure.url)}")
             if r.artifacts.screenshot:
                 console.print(f"      screenshot: {escape(str(out / r.artifacts.screenshot))}")
     bad_urls = [u for u in report.urls if not u.ok]
+    if report.unverified:
+        why = (
+            "production journeys stop at the last reversible point and never use them"
+            if not report.unverified_matter
+            else "run with --through result on a sandbox or staging profile to prove them"
+        )
+        console.print(f"[bold]not verified[/] ({why}):")
+        for step, name in report.unverified:
+            console.print(f"  [yellow]?[/] {step:<13} {escape(name)}")
     if report.ok:
         console.print(
-            f"[green]OK[/]: checked to {r.checked_to or 'the end'}; every URL and selector resolved"
+            f"[green]OK[/]: checked to {r.checked_to or 'the end'}; every URL and selector "
+            + (
+                "the journeys use up to there was found"
+                if report.unverified
+                else "the journeys use was found"
+            )
         )
         return
-    if r is not None and r.failed_step:
+    if r is not None and r.verdict == "error":
+        at = f" at step {r.failed_step}" if r.failed_step else ""
+        message = r.failure.message if r.failure else ""
+        console.print(f"[red]FAILED[/]{at}: a harness or profile error, not the portal: {escape(message)}")
+    elif r is not None and r.failed_step:
         what = (
             r.failure.selector
             if r.failure and r.failure.selector
             else (r.failure.message if r.failure else "")
         )
         console.print(f"[red]FAILED[/] at step {r.failed_step}: {escape(what)}")
-    elif r is not None and r.verdict == "error":
+    elif report.unverified_matter:
         console.print(
-            f"[red]FAILED[/]: the check itself could not run: {r.failure.message if r.failure else ''}"
+            f"[red]NOT VERIFIED[/]: {len(report.unverified)} selector(s) the journeys use were never reached "
+            f"(checked to {r.checked_to if r else '?'})"
         )
     for u in bad_urls:
         console.print(f"[red]FAILED[/] URL {u.what} {escape(u.url)}: {escape(u.problem)}")

@@ -1,5 +1,7 @@
-"""`dvcwatch profile check` walks one service step by step and names the selector that did not resolve;
-it never submits or pays (the sandbox's database stays empty)."""
+"""`dvcwatch profile check` walks one service step by step and names the selector that did not resolve.
+By default it never submits or pays (the sandbox's database stays empty) and lists the selectors it
+could not reach; exit 0 means every selector the journeys use was found, which on a sandbox or staging
+profile takes `--through result` (one dossier filed and paid)."""
 
 from __future__ import annotations
 
@@ -29,21 +31,90 @@ def flat(text: str) -> str:
     return " ".join(text.split())
 
 
+def counts(server: Any) -> tuple[int, int]:
+    with sqlite3.connect(server.db_path) as db:
+        return (
+            db.execute("SELECT count(*) FROM dossiers").fetchone()[0],
+            db.execute("SELECT count(*) FROM payments").fetchone()[0],
+        )
+
+
 @pytest.mark.browser
-def test_the_sandbox_profile_checks_clean_and_files_nothing(
+def test_looking_only_files_nothing_and_what_it_never_reached_is_not_verified(
     sandbox_factory: Callable[..., Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     server = sandbox_factory()
     prof = sandbox_profile(tmp_path / "sandbox.yaml", server.url)
     code = main(["profile", "check", str(prof), "--service", "cap-ho-chieu", "--out", str(tmp_path / "out")])
     out = flat(capsys.readouterr().out)
-    assert code == 0, out
+    assert code == 1, out  # a sandbox profile's journeys pay, submit and track: those went unproved
     assert "✔ home 200" in out and "✔ tracking 200" in out
     assert 'found search_input: [data-testid="search-input"]' in out
-    assert "OK: checked to payment" in out
-    with sqlite3.connect(server.db_path) as db:
-        assert db.execute("SELECT count(*) FROM dossiers").fetchone()[0] == 0
-        assert db.execute("SELECT count(*) FROM payments").fetchone()[0] == 0
+    assert "not verified (run with --through result" in out
+    for unproved in (
+        "payment bank",
+        "payment payment_confirm",
+        "submit dossier_code",
+        "tracking dossier_status",
+    ):
+        assert f"? {unproved}" in out, unproved
+    assert "pay_button" not in out.split("not verified")[1]  # seen before the check stopped
+    assert "submit_button" not in out.split("not verified")[1]  # seen on the documents page
+    assert "NOT VERIFIED" in out
+    assert counts(server) == (0, 0)
+
+
+@pytest.mark.browser
+def test_through_the_result_files_one_dossier_and_proves_every_selector(
+    sandbox_factory: Callable[..., Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = sandbox_factory()
+    prof = sandbox_profile(tmp_path / "sandbox.yaml", server.url)
+    args = ["profile", "check", str(prof), "--service", "cap-ho-chieu", "--out", str(tmp_path / "out")]
+    code = main([*args, "--through", "result"])
+    out = flat(capsys.readouterr().out)
+    assert code == 0, out
+    assert "files and pays one dossier" in out and "not verified" not in out
+    assert 'found bank: [data-testid="bank-vcb"]' in out and "found dossier_status" in out
+    assert "OK: checked to the end; every URL and selector the journeys use was found" in out
+    assert counts(server) == (1, 1)
+
+
+@pytest.mark.browser
+def test_in_production_what_journeys_never_reach_is_listed_but_does_not_fail(
+    sandbox_factory: Callable[..., Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = sandbox_factory()
+    prof = sandbox_profile(
+        tmp_path / "prod.yaml", server.url, "environment: sandbox ", "environment: production "
+    )
+    args = ["profile", "check", str(prof), "--service", "cap-ho-chieu", "--out", str(tmp_path / "out")]
+    assert main([*args, "--through", "result"]) == 2
+    assert "only on a sandbox or staging profile" in capsys.readouterr().err
+    code = main(args)
+    out = flat(capsys.readouterr().out)
+    assert code == 0, out
+    assert "not verified (production journeys stop at the last reversible point" in out
+    assert "? payment bank" in out
+    assert counts(server) == (0, 0)
+
+
+@pytest.mark.browser
+def test_a_selector_that_is_not_even_a_selector_is_a_harness_error_naming_it(
+    sandbox_factory: Callable[..., Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = sandbox_factory()
+    prof = sandbox_profile(
+        tmp_path / "bad.yaml",
+        server.url,
+        "service_name: '[data-testid=\"service-name\"]'",
+        "service_name: 'div[[ten'",
+    )
+    code = main(["profile", "check", str(prof), "--step-timeout", "4", "--out", str(tmp_path / "out")])
+    out = flat(capsys.readouterr().out)
+    assert code == 1
+    assert "FAILED at step find_service: a harness or profile error, not the portal" in out
+    assert 'selector "div[[ten"' in out
 
 
 @pytest.mark.browser
@@ -74,21 +145,18 @@ def test_the_fixture_portal_profile_checks_and_a_wrong_label_is_named(
 ) -> None:
     with OtherPortal(citizens_count=20) as portal:
         good = profile_for(portal, tmp_path / "good.yaml")
-        assert (
-            main(
-                [
-                    "profile",
-                    "check",
-                    str(good),
-                    "--service",
-                    "dang-ky-thuong-tru",
-                    "--out",
-                    str(tmp_path / "a"),
-                ]
-            )
-            == 0
-        )
-        assert "OK: checked to submit" in flat(capsys.readouterr().out)
+        args = [
+            "profile",
+            "check",
+            str(good),
+            "--service",
+            "dang-ky-thuong-tru",
+            "--out",
+            str(tmp_path / "a"),
+        ]
+        assert main([*args, "--through", "result"]) == 0
+        assert "OK: checked to the end" in flat(capsys.readouterr().out)
+        assert portal.counts()["dossiers"] == 1
         bad = profile_for(
             portal,
             tmp_path / "bad.yaml",
@@ -97,7 +165,7 @@ def test_the_fixture_portal_profile_checks_and_a_wrong_label_is_named(
         code = main(["profile", "check", str(bad), "--step-timeout", "4", "--out", str(tmp_path / "b")])
         assert code == 1
         assert 'FAILED at step login: login_password: label "Mat khau"' in flat(capsys.readouterr().out)
-        assert portal.counts() == {"dossiers": 0, "payments": 0}
+        assert portal.counts()["dossiers"] == 1  # only the one --through result filed
 
 
 def test_a_broken_profile_is_exit_2_with_file_and_line(

@@ -118,7 +118,7 @@ def test_aliases_within_the_budget_still_load_with_their_lines() -> None:
 
 
 def test_the_budget_counts_expansion_not_text() -> None:
-    # six levels: 9**6 = 531 441 strings from six short lines, just over the budget
+    # six levels: 9**6 = 531 441 strings from six short lines, over the budget
     assert EXPANDED_NODES_MAX < 9**6
     with pytest.raises(ConfigError, match="aliases expand to more than"):
         load_model_text(BaseModel, laughs(6), "six.yaml")

@@ -140,7 +140,13 @@ async def _inner_choice(box: Locator, option: str) -> Locator | None:
     ):
         if await candidate.count():
             return candidate.first
-    return None
+    choices = box.locator(f"{_CHOICES}, label")  # the same words, ignoring case, spaces and diacritics
+    words: list[str] = await choices.evaluate_all(
+        "els => els.map(e => (e.labels && e.labels.length ? e.labels[0].innerText"
+        " : e.innerText || e.getAttribute('aria-label') || ''))"
+    )
+    wanted = plain(option)
+    return next((choices.nth(i) for i, w in enumerate(words) if plain(w) == wanted), None)
 
 
 async def _verify_clicked(j: Journey, box: Locator, *, what: str, selector: str) -> None:

@@ -273,7 +273,7 @@ async def test_one_choose_action_does_what_each_element_needs_and_checks_it_took
     assert await pick("#s", "ngan hang cong thuong") == "Ngân hàng Công Thương"  # wording, any case/accents
     assert await page.locator("#s").input_value() == "ctg"
     assert await pick("#s", "bidv") == "BIDV"  # or the option's value
-    await pick("[role=radiogroup]", "MoMo")
+    await pick("[role=radiogroup]", "momo")  # the wording, ignoring case
     assert await page.get_by_text("MoMo").get_attribute("aria-checked") == "true"
     await pick("label.tile", None)  # a tile hiding its radio: clicked, and the radio is checked
     assert await page.locator("input[value=agri]").is_checked()

@@ -174,6 +174,7 @@ class Demo:
                 stack.urls["sandbox"],
                 "--out",
                 str(out),
+                "--overwrite",  # the demo's own folder: a rerun into the same --out replaces it
                 "--parallel",
                 str(s.parallel),
                 "--step-timeout",

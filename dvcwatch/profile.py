@@ -609,6 +609,36 @@ class Profile(BaseModel):
     secrets_file: str | None = None
     accounts: list[AccountSpec] = []
     account: str | None = Field(None, description="the account journeys log in with (from accounts)")
+    # Sharing test accounts (playwright_journeys/runner.py): login+OTP is one at a time per account, so
+    # journeys never take each other's codes; these say over how many accounts, how many sessions at
+    # once, and whether a sweep logs in once per account.
+    account_pool: list[str] = Field(
+        default=[],
+        description="spread journeys over these accounts (names under accounts) instead of `account`",
+    )
+    sessions_per_account: int | None = Field(
+        None, ge=1, description="sessions the portal allows one account at once; journeys wait for a free one"
+    )
+    reuse_login: bool | None = Field(
+        None,
+        description="log in once per account per sweep and reuse the session (default: in production "
+        "only, where every login sends an SMS to the operator's phone)",
+    )
+
+    @model_validator(mode="after")
+    def _pool(self) -> Profile:
+        known = {a.name: a for a in self.accounts}
+        for i, name in enumerate(self.account_pool):
+            if name not in known:
+                raise LocatedValueError(f"no account {name!r} under accounts", ("account_pool", i))
+            if self.otp.source == "totp" and not self.otp.totp_secret_env and known[name].totp_secret is None:
+                raise LocatedValueError(
+                    "a totp source needs each pooled account's totp_secret", ("account_pool", i)
+                )
+        if self.account_pool and self.account is not None and self.account not in self.account_pool:
+            raise LocatedValueError("give account or account_pool, or name account in the pool", ("account",))
+        return self
+
     politeness: PolitenessConfig = PolitenessConfig()
     selectors: Selectors = Selectors()
     journey: JourneySettings = JourneySettings()

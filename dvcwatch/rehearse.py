@@ -209,7 +209,7 @@ def run_probes_once(base_url: str, out: Path) -> list[dict[str, Any]]:
 def run_journeys(base_url: str, out: Path, step_timeout: float, parallel: int) -> list[dict[str, Any]]:
     shop_out = out / "shop"
     log = out / "shop.log"
-    args = ["shop", "--target", base_url, "--out", str(shop_out)]
+    args = ["shop", "--target", base_url, "--out", str(shop_out), "--overwrite"]  # its own folder
     args += ["--step-timeout", str(step_timeout), "--parallel", str(parallel)]
     code = run_dvcwatch(args, log, timeout=600)
     results = shop_out / "results.json"

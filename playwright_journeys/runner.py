@@ -14,6 +14,7 @@ run's `Redactor`, and non-loopback hosts get the profile's politeness limits and
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import zipfile
 from collections.abc import Callable
@@ -90,6 +91,7 @@ def look_only(cfg: SweepConfig) -> bool:
 
 NOT_DONE = "not done: production, look don't touch"
 LOGIN_STEPS = ("login", "otp")
+REUSED = "logged in once this sweep: the account's session is reused"
 
 
 def plan(cfg: SweepConfig) -> list[Job]:
@@ -110,8 +112,16 @@ class Sweep:
         self.host: BrowserHost | None = None
         self.redactor = Redactor()
         self.politeness = Politeness(cfg.profile.politeness)
-        self.account: Account | None = None
+        self.account: Account | None = None  # the first of `accounts`
+        self.accounts: list[Account] = []  # the profile's account, or its account_pool
         self.otp_source: OtpSource | None = None
+        self._otp_sources: dict[str, OtpSource] = {}  # per account, when each has its own TOTP seed
+        # one test account, many journeys: login+OTP one at a time per account (the OTP source shows
+        # the newest code, so two journeys logging in at once take each other's codes), at most
+        # `sessions_per_account` journeys at once per account, and a session kept for reuse
+        self._login_locks: dict[str, asyncio.Lock] = {}
+        self._session_slots: dict[str, asyncio.Semaphore] = {}
+        self._logged_in: dict[str, object] = {}  # account → storage state after login+OTP
         self.steps = step_functions(cfg.profile.journey.plugins)
         self.journeys: list[Journey] = []  # kept for `dvcwatch profile check`, which reports selectors
         self.stop_reason: str | None = None  # set by stop_soon (Ctrl-C, SIGTERM): finish early, keep results
@@ -156,14 +166,35 @@ class Sweep:
         prof.check_forms(self.cfg.catalog)  # forms: sections name catalog services and fields
         for url in prof.hosts():
             self.politeness.check_target(url)
-        if prof.account:
+        names = list(prof.account_pool) or ([prof.account] if prof.account else [])
+        if names:
             creds = Credentials(prof.accounts_config(), base_dir=self.cfg.profile_dir)
-            self.account = creds.account(prof.account)
-            for secret in self.account.secrets():
-                self.redactor.add(secret)
+            self.accounts = [creds.account(n) for n in names]
+            for acc in self.accounts:
+                for secret in acc.secrets():
+                    self.redactor.add(secret)
+            self.account = self.accounts[0]
         from playwright_journeys.steps.otp import source_for
 
         self.otp_source = source_for(prof, self.account.totp_secret if self.account else None)
+        if len(self.accounts) > 1 and any(a.totp_secret for a in self.accounts):
+            self._otp_sources = {a.name: source_for(prof, a.totp_secret) for a in self.accounts}
+
+    def _account_for(self, job: Job) -> Account | None:
+        """Journeys are spread over the pool in plan order, so each account gets its share."""
+        return self.accounts[job.index % len(self.accounts)] if self.accounts else None
+
+    def _reuse_login(self) -> bool:
+        """Log in once per account per sweep: by default in production, where each login sends an
+        SMS to the operator's phone (25 services, 25 messages)."""
+        prof = self.cfg.profile
+        return prof.reuse_login if prof.reuse_login is not None else prof.environment == "production"
+
+    def _slot(self, key: str) -> asyncio.Semaphore | None:
+        n = self.cfg.profile.sessions_per_account
+        if n is None:
+            return None
+        return self._session_slots.setdefault(key, asyncio.Semaphore(n))
 
     async def run(self) -> RunResults:
         self._loop = asyncio.get_running_loop()
@@ -283,11 +314,25 @@ class Sweep:
         step_timeout = base_timeout * persona.timeout_factor
         names = journey_for(job.service, cfg.profile)
         limits = self.politeness.for_host(cfg.profile.base_url)
-        async with limits.context():
-            return await self._attempt_in_context(job, number, who, step_timeout, names)
+        acc = self._account_for(job)
+        key = acc.name if acc else who.cccd  # who logs in: a test account, or a synthetic citizen
+        turn = _LoginTurn(self._login_locks.setdefault(key, asyncio.Lock()))
+        slot = self._slot(key) if acc else None
+        async with limits.context(), slot or contextlib.nullcontext():
+            try:
+                return await self._attempt_in_context(job, number, who, step_timeout, names, acc, turn)
+            finally:
+                turn.release()
 
     async def _attempt_in_context(
-        self, job: Job, number: int, who: Citizen, step_timeout: float, names: list[str]
+        self,
+        job: Job,
+        number: int,
+        who: Citizen,
+        step_timeout: float,
+        names: list[str],
+        acc: Account | None,
+        turn: _LoginTurn,
     ) -> _Attempt:
         cfg, host = self.cfg, self.host
         assert host is not None
@@ -298,8 +343,17 @@ class Sweep:
         harness: str | None = None
         crashed = False
         t0 = time.monotonic()
+        reuse = acc is not None and self._reuse_login()
+        state = None
+        if reuse:
+            assert acc is not None
+            await turn.take()  # the first journey of the account logs in; the others wait, then reuse
+            state = self._logged_in.get(acc.name)
+            if state is not None:
+                turn.release()
+        last_login = next((n for n in reversed(names) if n in LOGIN_STEPS), None)
         try:
-            context, page = await host.new_context(persona, self._user_agent())
+            context, page = await host.new_context(persona, self._user_agent(), state)
         except Exception as exc:
             crashed = not host.alive()
             return _Attempt(
@@ -311,7 +365,6 @@ class Sweep:
         tracing = cfg.trace == "on-failure"
         # the login and OTP of someone else's portal are never recorded: tracing starts after them
         trace_after_login = cfg.profile.environment != "sandbox"
-        acc = self.account
         j = Journey(
             page,
             context,
@@ -325,7 +378,7 @@ class Sweep:
             password=acc.password if acc else None,
             account=acc.name if acc else "",
             totp_secret=acc.totp_secret if acc else None,
-            otp_source=self.otp_source,
+            otp_source=self._otp_sources.get(acc.name, self.otp_source) if acc else self.otp_source,
             redactor=self.redactor,  # before __post_init__, which hands it the password
             look_only=look_only(cfg),
         )
@@ -347,6 +400,11 @@ class Sweep:
                 if j.checked_to:
                     steps.append(StepResult(name=name, status="not_run", detail=NOT_DONE))
                     continue
+                if state is not None and name in LOGIN_STEPS:
+                    steps.append(StepResult(name=name, status="skipped", detail=REUSED))
+                    continue
+                if name == LOGIN_STEPS[0]:
+                    await turn.take()  # until the OTP is typed: nobody else's code is the newest
                 if tracing and not traced and not (trace_after_login and name in LOGIN_STEPS):
                     traced = True  # DOM snapshots: cheap, enough to replay
                     await context.tracing.start(screenshots=False, snapshots=True)
@@ -413,6 +471,13 @@ class Sweep:
                         url=j.nav_url or _safe_url(page),
                     )
                 )
+                if turn.held and (name == last_login or status != "passed"):
+                    if reuse and status == "passed" and acc is not None:
+                        try:
+                            self._logged_in[acc.name] = await context.storage_state()
+                        except Exception:
+                            pass  # the next journey of this account logs in itself
+                    turn.release()
             artifacts = Artifacts()
             if failure and not crashed:
                 artifacts = await self._keep_evidence(job, number, page, context, traced)
@@ -518,6 +583,25 @@ class Sweep:
             return True
         text = str(exc).lower()
         return page.is_closed() or "target crashed" in text or "has been closed" in text
+
+
+class _LoginTurn:
+    """One journey's hold on its account's login lock: taken before the login step, given back once
+    the OTP is typed (or the journey ends), never twice either way."""
+
+    def __init__(self, lock: asyncio.Lock) -> None:
+        self.lock = lock
+        self.held = False
+
+    async def take(self) -> None:
+        if not self.held:
+            await self.lock.acquire()
+            self.held = True
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            self.lock.release()
 
 
 PROBLEM_SELECTORS = (

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from proctree import Proc, descendants, wait_gone
 
-from dvcwatch.procs import pid_command
+from dvcwatch.procs import free_port, pid_command
 
 ROOT = Path(__file__).resolve().parents[2]
 LONG = Path(__file__).with_name("data") / "long-steady.yaml"
@@ -74,11 +74,11 @@ def test_a_stop_signal_stops_master_and_workers_and_reports_partial(
             os.killpg(proc.pid, sig)  # the terminal's Ctrl-C: the whole foreground group
         else:
             proc.send_signal(sig)
+        assert_no_more_load(counting_target, procs)  # timed from the signal
         output, _ = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert_no_more_load(counting_target, procs)
     assert proc.returncode == 128 + sig, output
     report = read_report(out)
     assert report["partial"] is True
@@ -103,11 +103,11 @@ def test_sigkill_to_load_takes_every_locust_process_and_the_sandbox_with_it(tmp_
         procs = locust_procs(proc.pid, 3)
         assert any("sandbox_portal" in p.command for p in procs)
         proc.kill()
+        assert wait_gone(procs, timeout=STOP_SECONDS) == []
         proc.communicate(timeout=10)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert wait_gone(procs, timeout=STOP_SECONDS) == []
     # the master, told by its parent-death signal, still wrote its partial report
     report = read_report(out)
     assert report["partial"] is True
@@ -124,11 +124,11 @@ def test_a_killed_master_leaves_no_worker_loading_the_portal(counting_target: An
         procs = locust_procs(proc.pid, 3)
         master = next(p for p in procs if "--master" in pid_command(p.pid))
         os.kill(master.pid, signal.SIGKILL)
+        assert_no_more_load(counting_target, procs)  # timed from the kill
         output, _ = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert_no_more_load(counting_target, procs)
     assert proc.returncode == 2, output
     assert "stopped without a report" in output
 
@@ -154,3 +154,34 @@ def dossiers(url: str, token: str) -> int:
     req = urllib.request.Request(url + "/_sandbox/stats", headers={"Authorization": f"Bearer {token}"})
     with urllib.request.urlopen(req, timeout=5) as r:
         return int(json.loads(r.read())["dossiers"])
+
+
+def test_workers_on_another_machine_quit_when_their_master_dies(counting_target: Any, tmp_path: Path) -> None:
+    """A master killed outright tells its remote workers nothing; they must stop on their own once it
+    has gone silent (10 s here, Locust's default is a minute), and `dvcwatch load` on their machine
+    then ends."""
+    port = str(free_port())
+    master = start_load(
+        "--profile", str(LONG), "--host", counting_target.url, "--out", str(tmp_path / "m"),
+        "--remote-workers", "1", "--master-port", port,
+    )  # fmt: skip
+    worker = start_load(
+        "--profile", str(LONG), "--master-host", "127.0.0.1", "--master-port", port, "--workers", "1",
+        "--out", str(tmp_path / "w"),
+    )  # fmt: skip
+    try:
+        counting_target.wait_for(20, master)
+        workers = locust_procs(worker.pid, 1)
+        locust_master = locust_procs(master.pid, 1)[0]
+        os.kill(locust_master.pid, signal.SIGKILL)
+        assert wait_gone(workers, timeout=30) == []  # timed from the kill
+        master.communicate(timeout=60)
+        output, _ = worker.communicate(timeout=30)
+    finally:
+        for proc in (master, worker):
+            if proc.poll() is None:
+                proc.kill()
+    settled = counting_target.settled()
+    time.sleep(2.0)
+    assert counting_target.count == settled
+    assert "Traceback" not in output

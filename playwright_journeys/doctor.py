@@ -17,7 +17,7 @@ from pathlib import Path
 
 from dvcwatch.catalog.models import Catalog, Service
 from dvcwatch.errors import ConfigError
-from dvcwatch.profile import Profile
+from dvcwatch.profile import Profile, Sel, Selectors, describe_selector
 from playwright_journeys.journeys import journey_for
 from playwright_journeys.personas import Persona
 from playwright_journeys.results import ServiceResult
@@ -46,6 +46,7 @@ class CheckReport:
     urls: list[UrlCheck]
     result: ServiceResult | None
     resolved: dict[str, list[str]] = field(default_factory=dict)
+    bad_selectors: list[tuple[str, str]] = field(default_factory=list)  # (where, why) before any page
     failure_selector: str | None = None
     unverified: list[tuple[str, str]] = field(default_factory=list)  # (step, selector name) never reached
     through: str = LOOK
@@ -60,7 +61,12 @@ class CheckReport:
 
     @property
     def ok(self) -> bool:
-        return all(u.ok for u in self.urls) and worked(self.result) and not self.unverified_matter
+        return (
+            all(u.ok for u in self.urls)
+            and not self.bad_selectors
+            and worked(self.result)
+            and not self.unverified_matter
+        )
 
 
 def worked(result: ServiceResult | None) -> bool:
@@ -145,6 +151,63 @@ def pick_service(profile: Profile, catalog: Catalog, service_id: str | None) -> 
     return next((s for s in catalog.services if s.charges_fee), catalog.services[0])
 
 
+def all_selectors(profile: Profile) -> list[tuple[str, Sel]]:
+    """Every selector the profile gives, with each placeholder filled by a stand-in: a selector that
+    does not even parse is wrong on every page, so it can be named before any page is visited."""
+    stand_in = dict.fromkeys(
+        (
+            "service",
+            "code",
+            "name_vi",
+            "field",
+            "label",
+            "document",
+            "document_name",
+            "filename",
+            "agency",
+            "bank",
+        ),
+        "x",
+    )
+    out: list[tuple[str, Sel]] = []
+    for name in Selectors.model_fields:
+        spec = profile.selectors.spec(name)
+        if spec is not None and not name.endswith("_attr"):
+            out.append((f"selectors.{name}", profile.selectors.get(name, **stand_in)))
+    for sid, section in profile.forms.items():
+        for fname, f in section.fields.items():
+            if f.selector is not None:
+                out.append((f"forms.{sid}.fields.{fname}.selector", f.selector))
+        for xname, x in section.extra.items():
+            if x.selector is not None:
+                out.append((f"forms.{sid}.extra.{xname}.selector", x.selector))
+    return out
+
+
+async def check_syntax(profile: Profile) -> list[tuple[str, str]]:
+    """(where, Playwright's words) for each selector Playwright cannot parse, on an empty page."""
+    from playwright.async_api import Error as PlaywrightError
+    from playwright.async_api import async_playwright
+
+    from playwright_journeys.browser import BrowserHost
+    from playwright_journeys.locate import locate
+
+    bad: list[tuple[str, str]] = []
+    async with async_playwright() as pw:
+        host = BrowserHost(pw)
+        try:
+            browser = await host.ensure()
+            page = await browser.new_page()
+            for where, spec in all_selectors(profile):
+                try:
+                    await locate(page, spec).count()
+                except PlaywrightError as exc:
+                    bad.append((f"{where}: {describe_selector(spec)}", str(exc).splitlines()[0]))
+        finally:
+            await host.close()
+    return bad
+
+
 async def check_urls(profile: Profile, service: Service) -> list[UrlCheck]:
     """The pages a journey opens by address (not by clicking): they must answer without an error."""
     import aiohttp
@@ -196,6 +259,7 @@ def check_profile(
             "in production it stops at the last reversible point and lists what it could not verify"
         )
     profile.check_forms(catalog)
+    bad = asyncio.run(check_syntax(profile))
     urls = asyncio.run(check_urls(profile, service))
     looking = (
         profile.model_copy(update={"environment": "production", "allow_submit": False})
@@ -222,4 +286,14 @@ def check_profile(
             resolved.setdefault(step, []).append(selector)
     failure_selector = result.failure.selector if result is not None and result.failure else None
     missing = unverified(result, needed_selectors(profile, service), resolved) if worked(result) else []
-    return CheckReport(profile, service, urls, result, resolved, failure_selector, missing, through)
+    return CheckReport(
+        profile,
+        service,
+        urls,
+        result,
+        resolved,
+        bad,
+        failure_selector,
+        missing,
+        through,
+    )

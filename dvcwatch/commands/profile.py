@@ -114,6 +114,10 @@ def run(args: argparse.Namespace) -> int:
 def _print(console, report, out: Path) -> None:  # type: ignore[no-untyped-def]
     from rich.markup import escape
 
+    if report.bad_selectors:
+        console.print("[bold]selectors that do not parse[/] (a harness or profile error on every page)")
+        for where, why in report.bad_selectors:
+            console.print(f"  [red]✘[/] {escape(where)}  {escape(why)}")
     console.print("[bold]URLs[/]")
     for u in report.urls:
         mark = "[green]✔[/]" if u.ok else "[red]✘[/]"
@@ -175,5 +179,7 @@ def _print(console, report, out: Path) -> None:  # type: ignore[no-untyped-def]
             f"[red]NOT VERIFIED[/]: {len(report.unverified)} selector(s) the journeys use were never reached "
             f"(checked to {r.checked_to if r else '?'})"
         )
+    if report.bad_selectors:
+        console.print(f"[red]FAILED[/]: {len(report.bad_selectors)} selector(s) do not parse (listed above)")
     for u in bad_urls:
         console.print(f"[red]FAILED[/] URL {u.what} {escape(u.url)}: {escape(u.problem)}")

@@ -156,10 +156,10 @@ def _describe(
 async def _expect_form(
     j: Journey, section: ServiceForm, fields: list[FormField], extras: dict[str, ExtraField]
 ) -> None:
-    """One long page: wait for its first field to be rendered (a form drawn by script comes late)."""
-    first = (
-        field_sel(j, section, fields[0]) if fields else next((extra_sel(x) for x in extras.values()), None)
-    )
+    """One long page: wait for its first required field to be rendered (a form drawn by script comes
+    late); an optional one may rightly be missing and would only cost the wait."""
+    asked = [f for f in fields if f.required] or fields
+    first = field_sel(j, section, asked[0]) if asked else next((extra_sel(x) for x in extras.values()), None)
     if first is None:
         return
     trouble = j.locate(j.sel("error_page")).or_(j.locate(j.sel("error_banner")))
@@ -185,8 +185,9 @@ async def _fill_page(
         if kind:
             await _fill_extra(j, name, x, kind, j.locate(extra_sel(x)).first)
             filled.add(f"extra:{name}")
-    if filled:
-        j.resolved.append((j.step_name, f"field: {describe_selector(j.profile.selectors.spec('field'))}"))
+    seen = (j.step_name, f"field: {describe_selector(j.profile.selectors.spec('field'))}")
+    if filled and seen not in j.resolved:
+        j.resolved.append(seen)
 
 
 async def _no_gap(j: Journey) -> None:

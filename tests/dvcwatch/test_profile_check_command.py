@@ -115,6 +115,9 @@ def test_a_selector_that_is_not_even_a_selector_is_a_harness_error_naming_it(
     assert code == 1
     assert "FAILED at step find_service: a harness or profile error, not the portal" in out
     assert 'selector "div[[ten"' in out
+    # named before any page was opened: such a selector is wrong on every page
+    assert "✘ selectors.service_name: div[[ten Locator.count: Unexpected token" in out
+    assert "FAILED: 1 selector(s) do not parse" in out
 
 
 @pytest.mark.browser

@@ -68,7 +68,8 @@ def on_init(environment: Any, **_: Any) -> None:
         locust.runners.MASTER_HEARTBEAT_TIMEOUT = MASTER_SILENCE_SECONDS
         return
     _stop_cleanly_on_signals(environment)
-    import loadtests.report  # noqa: F401 - imported now, not while a stop signal waits for the report
+    # imported now, not while a stop signal waits for the report
+    import loadtests.report
     import loadtests.report_html  # noqa: F401
 
     ctx.state["workers"] = {}

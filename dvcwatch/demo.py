@@ -230,6 +230,7 @@ class Demo:
                 stack.urls["sandbox"],
                 "--out",
                 str(out),
+                "--overwrite",  # the demo's own folder: a rerun into the same --out replaces it
                 "--metrics-port",
                 str(stack.load_metrics_port),
             ],

@@ -199,6 +199,8 @@ class BasicAuth:
         key = hashlib.sha256(user.encode() + b"\0" + password + b"\0" + (hashed or b"")).digest()
         if hashed is not None and key in self._good:
             return True
+        if len(password) > 72:  # bcrypt's limit; the library raises rather than answer
+            return False
         ok = await asyncio.to_thread(self._bcrypt.checkpw, password, hashed or self._decoy)
         if ok and hashed is not None:
             if len(self._good) >= self.CACHE_MAX:

@@ -121,6 +121,8 @@ def test_https_and_basic_auth_guard_metrics_and_probe(tls_prober, portal) -> Non
         assert fetch(url, ctx, basic("prometheus", PASSWORD + "x"))[0] == 401
         assert fetch(url, ctx, basic("nobody", PASSWORD))[0] == 401
         assert fetch(url, ctx, {"Authorization": "Bearer " + PASSWORD})[0] == 401
+        assert fetch(url, ctx, basic("prometheus", PASSWORD * 20))[0] == 401  # past bcrypt's 72 bytes
+        assert fetch(url, ctx, {"Authorization": "Basic not-base64!"})[0] == 401
     assert portal.hits["/ok-guarded"] == []  # an unauthenticated /probe sent nothing
 
     for user in ("prometheus", "ward-admin"):

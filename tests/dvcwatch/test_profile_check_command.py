@@ -5,6 +5,7 @@ profile takes `--through result` (one dossier filed and paid)."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -183,3 +184,24 @@ def test_a_broken_profile_is_exit_2_with_file_and_line(
     assert main(["profile", "check", str(prof)]) == 2
     err = flat(capsys.readouterr().err)
     assert "selectors.field" in err and "give a selector, not null" in err and f"{prof}:" in err
+
+
+@pytest.mark.parametrize("command", ["profile", "shop"])
+def test_a_forms_section_naming_what_the_catalog_lacks_is_exit_2_before_any_browser(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    prof = sandbox_profile(
+        tmp_path / "forms.yaml",
+        "http://127.0.0.1:1",
+        "forms: {}",
+        "forms:\n  cap-doi-gplx:\n    fields:\n      hang: Hạng GPLX\n",
+    )
+    args = (
+        ["profile", "check", str(prof)]
+        if command == "profile"
+        else ["shop", "--target", str(prof), "--service", "cap-doi-gplx", "--out", str(tmp_path / "out")]
+    )
+    assert main(args) == 2
+    err = flat(capsys.readouterr().err)
+    assert re.search(rf"{re.escape(str(prof))}:\d+: forms\.cap-doi-gplx\.fields\.hang:", err), err
+    assert "the catalog's cap-doi-gplx form has no field 'hang'" in err

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from rich.console import Console
+from rich.markup import escape
 
 from dvcwatch import __version__
 from dvcwatch.errors import DvcwatchError
@@ -72,7 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except DvcwatchError as exc:
-        err.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
+        # the message may quote a path, a URL or a portal's words: shown as written, never as markup
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, soft_wrap=True)
         return exc.exit_code
     except KeyboardInterrupt:
         err.print("interrupted")

@@ -106,3 +106,9 @@ def test_earlier_results_are_not_overwritten_without_overwrite(
     assert (out / "scorecard.html").read_text(encoding="utf-8") == "earlier"
     assert main(["shop", "--merge", str(a), "--merge", str(b), "--out", str(out), "--overwrite"]) == 1
     assert json.loads((out / "results.json").read_text(encoding="utf-8"))["summary"]["total"] == 25
+
+
+def test_an_error_quoting_markup_is_printed_as_written(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["shop", "--target", "http://127.0.0.1:1", "--out", "/proc/[/]x[lowercase]"]) == 2
+    err = capsys.readouterr().err
+    assert "--out /proc/[/]x[lowercase]: cannot write there" in err and "Traceback" not in err

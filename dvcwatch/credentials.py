@@ -181,22 +181,25 @@ def check_private(path: Path) -> None:
 
 
 def load_secrets_file(path: str | Path) -> dict[str, Any]:
-    """Read a private YAML mapping of secrets. Errors never quote a value from the file."""
-    import yaml
+    """Read a private YAML mapping of secrets. Errors never quote a value from the file.
+
+    Parsed by the shared YAML reader, so an alias or merge-key bomb is refused like anywhere else."""
+    from dvcwatch.yamlconfig import parse_yaml
 
     p = Path(path).expanduser()
     check_private(p)
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        raise ConfigError(
-            "malformed YAML (the value is not shown)", path=str(p), line=mark.line + 1 if mark else None
-        ) from None
-    except (yaml.YAMLError, UnicodeDecodeError):
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
         raise ConfigError("not a readable YAML file", path=str(p)) from None
     except OSError as exc:
         raise ConfigError(f"cannot read the secrets file: {exc.strerror}", path=str(p)) from None
+    try:
+        data, _ = parse_yaml(text, str(p))
+    except ConfigError as exc:  # the parser's own words may quote the text: say only where
+        raise ConfigError(
+            "malformed or oversized YAML (the value is not shown)", path=str(p), line=exc.line
+        ) from None
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -111,6 +111,18 @@ def test_malformed_secrets_file_does_not_quote_its_content(tmp_path: Path) -> No
     assert "unterminated-secret-value" not in str(err.value) and str(p) in str(err.value)
 
 
+def test_alias_bomb_in_secrets_file_is_refused_not_expanded(tmp_path: Path) -> None:
+    """yaml.safe_load would build 10**9 strings; the shared reader counts the expansion first."""
+    rows = ['a: &a ["lol-secret","lol-secret","lol-secret","lol-secret","lol-secret"]']
+    rows += [f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]" for i in range(9)]
+    p = tmp_path / "bomb.yaml"
+    p.write_text("\n".join(rows) + "\n")
+    p.chmod(0o600)
+    with pytest.raises(ConfigError, match="oversized") as err:
+        load_secrets_file(p)
+    assert "lol-secret" not in str(err.value) and str(p) in str(err.value)
+
+
 def test_literal_password_in_profile_is_refused_without_echoing_it() -> None:
     text = 'accounts:\n  - name: t\n    username: "001099012345"\n    password: "hunter2-literal"\n'
     with pytest.raises(ConfigError) as err:

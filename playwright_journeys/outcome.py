@@ -60,7 +60,13 @@ USAGE_ERRORS = (
 
 def usage_error(exc: BaseException) -> HarnessError | None:
     """A HarnessError for a Playwright usage error (the profile's selector or our action is wrong for
-    the element), keeping Playwright's message and the locator it names; None for anything else."""
+    the element), keeping Playwright's message and the locator it names; None for anything else. A
+    timeout never is one: its call log may quote the page's state, but waiting out the portal is the
+    runner's "no answer", whatever the log says."""
+    from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+    if isinstance(exc, PlaywrightTimeout):
+        return None
     text = str(exc)
     if not any(marker in text.lower() for marker in USAGE_ERRORS):
         return None

@@ -54,17 +54,30 @@ def _roundtrip(port: int, timeout: float = 1.0) -> bytes | None:
             return None
 
 
+def _wait_state(path: Path, want: str, timeout: float = 10.0) -> None:
+    """The proxy writes its state file after it switched (linkproxy.set_cut): poll it, not the clock."""
+    deadline = time.monotonic() + timeout
+    seen = None
+    while time.monotonic() < deadline:
+        seen = path.read_text().strip() if path.exists() else None
+        if seen == want:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"link state stayed {seen!r}, expected {want!r} within {timeout:.0f} s")
+
+
 def test_cut_and_restore(tmp_path: Path, echo: int) -> None:
     link = procs.link_proxy(f"127.0.0.1:{echo}", tmp_path, "phuong-a").start(timeout=20)
     try:
         port = int(procs.url_of(link).rsplit(":", 1)[1])
+        state = tmp_path / "link-state"
+        _wait_state(state, "up")  # written once the proxy listens
         assert _roundtrip(port) == b"xin chao"
         os.kill(link.pid, signal.SIGUSR1)
-        time.sleep(0.2)
-        assert (tmp_path / "link-state").read_text().strip() == "down"
+        _wait_state(state, "down")
         assert _roundtrip(port, timeout=0.5) is None  # accepted, then silence
         os.kill(link.pid, signal.SIGUSR2)
-        time.sleep(0.2)
+        _wait_state(state, "up")
         assert _roundtrip(port) == b"xin chao"
     finally:
         link.stop()

@@ -77,6 +77,22 @@ def _am_alerts(am: str) -> list[dict]:
 
 
 PAGE_SERVICE = {"severity": "page", "owner": "vendor", "scope": "service"}
+CANARY_SCOPE = "canary"
+
+
+def _canary(alert: dict) -> dict:
+    """The same alert with a scope no inhibit rule names: grouped and routed with it, never inhibited."""
+    labels = dict(alert["labels"], scope=CANARY_SCOPE)
+    return {**alert, "labels": labels}
+
+
+def _is_canary(alert: dict) -> bool:
+    return alert["labels"].get("scope") == CANARY_SCOPE
+
+
+def _wait_all_canaries(listener: WebhookServer, canaries: list[dict]) -> None:
+    for c in canaries:
+        _wait_for(listener, lambda r, a, want=c["labels"]: a["labels"] == want)
 
 
 def test_portal_down_inhibits_per_service_alerts_and_reaches_sre(
@@ -102,8 +118,16 @@ def test_portal_down_inhibits_per_service_alerts_and_reaches_sre(
             break
         time.sleep(0.2)
     assert len(inhibited) == len(caused)
-    time.sleep(3)  # several group intervals: an inhibited alert would have been sent by now
-    received = {a["labels"]["alertname"] for rec in listener.records() for a in rec["alerts"]}
+    # The positive event that proves each group had its chance: a twin in the same aggregation group
+    # (same alertname, service, vantage and route) that no inhibit rule matches. Any notification of that
+    # group carries every non-inhibited alert in it, so once each twin arrived, an inhibited alert that
+    # was going to be sent has been sent.
+    canaries = [_canary(a) for a in caused]
+    _post(alertmanager, canaries)
+    _wait_all_canaries(listener, canaries)
+    received = {
+        a["labels"]["alertname"] for rec in listener.records() for a in rec["alerts"] if not _is_canary(a)
+    }
     assert received == {"DvcPortalDown"}
     first = listener.records()[0]
     assert first["receiver"] == "sre-page" and first["path"] == "/hooks/sre-page"
@@ -124,6 +148,10 @@ def test_routing_by_owner_and_severity(alertmanager: str, listener: WebhookServe
             "sre-ticket",
         ),
         "DvcProberNotReporting": ({"severity": "page", "owner": "sre", "scope": "harness"}, "sre-page"),
+        "DvcProberConfigReloadFailed": (
+            {"severity": "ticket", "owner": "sre", "scope": "harness"},
+            "sre-ticket",
+        ),
     }
     # one service each: a paging service would (rightly) silence another's ticket about the same service
     _post(
@@ -151,13 +179,37 @@ def test_a_paging_service_gets_no_tickets_about_itself(alertmanager: str, listen
     _post(alertmanager, [fast, slow, other, tls])
     _wait_for(listener, lambda r, a: a["labels"].get("service") == "dang-ky-ket-hon")
     _wait_for(listener, lambda r, a: a["labels"]["alertname"] == "DvcTlsCertificateExpiring")
-    time.sleep(2)
+    # the slow burn's own group (same alertname and service, sre-ticket) must have flushed: its twin, which
+    # no inhibit rule matches, arrives in the notification that would have carried the slow burn
+    canary = _canary(slow)
+    _post(alertmanager, [canary])
+    _wait_all_canaries(listener, [canary])
     sent = {
         (a["labels"]["alertname"], a["labels"].get("service"))
         for rec in listener.records()
         for a in rec["alerts"]
+        if not _is_canary(a)
     }
     assert ("DvcAvailabilitySlowBurn", "cap-ho-chieu") not in sent
+
+
+def test_a_rejected_prober_reload_tickets_sre_once_per_vantage(
+    alertmanager: str, listener: WebhookServer
+) -> None:
+    """Each vantage's prober has its own config file, so each rejected reload is its own ticket."""
+    labels = {"severity": "ticket", "owner": "sre", "scope": "harness", "job": "dvc-probe"}
+    vantages = ("trung-tam", "phuong-a")
+    _post(
+        alertmanager,
+        [
+            _alert("DvcProberConfigReloadFailed", vantage=v, instance=f"prober-{v}", **labels)
+            for v in vantages
+        ],
+    )
+    for v in vantages:
+        got = _wait_for(listener, lambda r, a, v=v: a["labels"].get("vantage") == v)
+        assert {rec["receiver"] for rec, _ in got} == {"sre-ticket"}
+        assert all(len(rec["alerts"]) == 1 for rec, _ in got), "vantages grouped into one ticket"
 
 
 def test_resolution_is_delivered(alertmanager: str, listener: WebhookServer) -> None:

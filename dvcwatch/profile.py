@@ -550,6 +550,11 @@ class ServiceForm(BaseModel):
         default={}, description="catalog document → the portal's name for it; null: not asked here"
     )
     agencies: dict[str, str] = Field(default={}, description="catalog agency id → the portal's words")
+    decide: dict[str, str] = Field(
+        default={},
+        description="what `profile scaffold` could not match, each with what a person must decide; "
+        "a profile with any entry left fails `profile check` and sweeps, naming them",
+    )
 
     @field_validator("fields", mode="before")
     @classmethod
@@ -565,6 +570,7 @@ class ServiceForm(BaseModel):
             extra={**base.extra, **self.extra},
             documents={**base.documents, **self.documents},
             agencies={**base.agencies, **self.agencies},
+            decide={**base.decide, **self.decide},
         )
 
 
@@ -828,6 +834,14 @@ class Profile(BaseModel):
                     raise self._located(
                         f"no agency {agency!r} in the catalog", ("forms", sid, "agencies", agency)
                     )
+        undecided = [(sid, what) for sid, form in self.forms.items() for what in form.decide]
+        if undecided:
+            names = "; ".join(f"{sid}: {what}" for sid, what in undecided)
+            raise self._located(
+                f"{len(undecided)} entr{'y' if len(undecided) == 1 else 'ies'} of the e-forms left for a "
+                f"person to decide (forms.<service>.decide, written by profile scaffold): {names}",
+                ("forms", undecided[0][0], "decide", undecided[0][1]),
+            )
 
     def _located(self, message: str, loc: tuple[str | int, ...]) -> ConfigError:
         from dvcwatch.yamlconfig import line_for

@@ -63,6 +63,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--out", metavar="DIR", help="where screenshots go (default results/profile-check-<time>/)"
     )
     c.add_argument("--catalog", metavar="PATH", help="a catalog YAML other than the built-in one")
+    from playwright_journeys.scaffold.command import add_parser as add_scaffold
+
+    add_scaffold(actions)  # `profile scaffold`: writes the forms: sections (its own module)
     p.set_defaults(func=run)
 
 

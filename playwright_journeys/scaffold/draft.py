@@ -1,0 +1,235 @@
+"""From what an e-form showed to the profile's form section for that service.
+
+Every control is matched to a catalog field by its label (and to what the partial profile already
+says: a label it gave, a portal-only field it added), option wording to catalog options, document
+slots to catalog documents, all by `labels.same`. A match is written so that it needs no edit; all
+else goes under `decide:` with what the person has to choose and the closest catalog wording, so that
+`profile check` names each until they have. Nothing here touches a browser: it is tested as data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dvcwatch.catalog.models import Catalog, FormField, Service
+from dvcwatch.profile import FieldForm, Profile, ServiceForm
+from playwright_journeys.scaffold.labels import match_one, same, suggest
+from playwright_journeys.scaffold.reader import Control, FormPage, Slot
+
+GENERATE_FOR = {"date": "date", "number": "number", "tel": "phone", "select": "option", "radio": "option"}
+
+
+@dataclass
+class Reading:
+    """What the scaffold saw of one service's e-form, and how far it got."""
+
+    service: Service
+    pages: list[FormPage] = field(default_factory=list)
+    all_pages: bool = False  # it reached the documents page (or the form has no further page)
+    stopped: str = ""  # why it read no further, in words
+    error: str = ""  # the e-form could not be read at all
+
+    @property
+    def controls(self) -> list[Control]:
+        seen: set[tuple[str, str]] = set()
+        out = []
+        for p in self.pages:
+            for c in p.controls:
+                if (c.name, c.label) not in seen:
+                    seen.add((c.name, c.label))
+                    out.append(c)
+        return out
+
+    @property
+    def slots(self) -> list[Slot]:
+        return [s for p in self.pages for s in p.slots]
+
+    @property
+    def saw_documents(self) -> bool:
+        return any(p.slots for p in self.pages)
+
+
+@dataclass
+class Draft:
+    """One service's section, with the words a person reads next to it in the file."""
+
+    service_id: str
+    section: ServiceForm
+    notes: list[str]  # comment lines: each control as seen, and how it was matched
+    matched: dict[str, str] = field(default_factory=dict)  # catalog field → the portal's label
+
+    @property
+    def undecided(self) -> list[str]:
+        return list(self.section.decide)
+
+
+def match_controls(
+    catalog: Catalog, profile: Profile, service: Service, controls: list[Control]
+) -> tuple[dict[str, Control], dict[str, Control], list[Control]]:
+    """(catalog field → its control, existing extra → its control, controls matched to nothing)."""
+    sid = service.id
+    fields = [f for f in catalog.all_fields(service) if not profile.form_absent(sid, f)]
+    words = {f.name: {f.label_vi, profile.field_label(sid, f)} for f in fields}
+    extras = {n: {x.label} for n, x in profile.form_for(sid).extra.items() if x.label}
+    by_field: dict[str, Control] = {}
+    by_extra: dict[str, Control] = {}
+    rest: list[Control] = []
+    for c in controls:
+        hit = match_one(c.label, words)
+        if hit is not None and hit not in by_field:
+            by_field[hit] = c
+            continue
+        extra = match_one(c.label, extras)
+        if extra is not None and extra not in by_extra:
+            by_extra[extra] = c
+            continue
+        rest.append(c)
+    return by_field, by_extra, rest
+
+
+def draft_section(catalog: Catalog, profile: Profile, reading: Reading) -> Draft:
+    s, sid = reading.service, reading.service.id
+    known = profile.form_for(sid)
+    if reading.error:
+        section = known.model_copy(
+            update={"decide": {"e-form": f"could not be read: {reading.error}; write this section by hand"}}
+        )
+        return Draft(sid, section, [f"not read: {reading.error}"])
+    by_field, by_extra, rest = match_controls(catalog, profile, s, reading.controls)
+    catalog_fields = {f.name: f for f in catalog.all_fields(s)}
+    fields: dict[str, FieldForm] = {}
+    decide: dict[str, str] = {}
+    notes: list[str] = []
+    matched: dict[str, str] = {}
+    for name, f in catalog_fields.items():
+        if profile.form_absent(sid, f):
+            fields[name] = FieldForm(absent=True)
+            continue
+        c = by_field.get(name)
+        if c is None:
+            _unseen_field(f, reading, rest, decide, notes)
+            continue
+        matched[name] = c.label
+        entry, why = _field_entry(f, c, known.fields.get(name))
+        if entry is not None:
+            fields[name] = entry
+        if why:
+            decide[f"options of {name}"] = why
+        notes.append(f"{name} ← {c.describe()}")
+    extra = {n: known.extra[n] for n in by_extra}
+    for n, c in by_extra.items():
+        notes.append(f"extra {n} ← {c.describe()}")
+    for n, x in known.extra.items():  # the person's own portal-only fields, not seen on the pages read
+        if n not in extra:
+            extra[n] = x
+            notes.append(f"extra {n} (kept from the profile; not on the pages read)")
+    spare = {n: f.label_vi for n, f in catalog_fields.items() if n not in by_field and n not in fields}
+    for c in rest:
+        decide[f"control «{c.label}»"] = _unmatched_control(c, spare)
+        notes.append(f"? {c.describe()}: no catalog field")
+    documents = _documents(s, profile, reading, decide, notes)
+    section = ServiceForm(
+        fields=fields, extra=extra, documents=documents, agencies=dict(known.agencies), decide=decide
+    )
+    if not reading.all_pages and reading.stopped:
+        notes.append(f"read no further: {reading.stopped}")
+    return Draft(sid, section, notes, matched)
+
+
+def _field_entry(f: FormField, c: Control, known: FieldForm | None) -> tuple[FieldForm | None, str]:
+    """The entry a matched field needs (None: the catalog's label and options do) and, if some catalog
+    options have no counterpart on the page, what the person must decide about them."""
+    said = known.label if known is not None else None  # the partial profile's (or its default's) label
+    label = c.label if c.label != f.label_vi or said not in (None, c.label) else None
+    options: dict[str, str] = {}
+    why = ""
+    if f.options and c.options:
+        missing: list[str] = []
+        for value in f.options:
+            words = [value] + ([known.options[value]] if known and value in known.options else [])
+            hit = next((o for o in c.options if any(same(o, w) for w in words)), None)
+            if hit is None:
+                missing.append(value)
+            elif hit != value:
+                options[value] = hit
+        if missing:
+            why = (
+                f"catalog option(s) {', '.join(f'«{m}»' for m in missing)} of {f.name} are not among the "
+                f"portal's {', '.join(f'«{o}»' for o in c.options)}: map each under "
+                f"fields.{f.name}.options (catalog value: the portal's words)"
+            )
+    if label is None and not options and (known is None or known.value is None):
+        return None, why
+    value = known.value if known else None
+    return FieldForm(label=label, options=options, value=value), why
+
+
+def _unseen_field(f: FormField, reading: Reading, rest: list[Control], decide: dict, notes: list) -> None:
+    where = "on the e-form" if reading.all_pages else "on the page(s) read"
+    if not f.required:
+        notes.append(f"{f.name} «{f.label_vi}» (optional) is not {where}: left to the catalog")
+        return
+    close = suggest(f.label_vi, {c.label: c.label for c in rest})
+    hint = f"; closest on the page: «{close}»" if close else ""
+    decide[f"field {f.name}"] = (
+        f"catalog field «{f.label_vi}» is not {where}: mark it absent ({f.name}: null) or give the "
+        f'portal\'s label ({f.name}: "…") under fields{hint}'
+    )
+    notes.append(f"? {f.name} «{f.label_vi}»: not {where}")
+
+
+def _unmatched_control(c: Control, spare: dict[str, str]) -> str:
+    close = suggest(c.label, spare)
+    hint = f" (closest: {close} «{spare[close]}»)" if close else ""
+    gen = GENERATE_FOR.get(c.kind, "text")
+    key = c.name or "my_name"
+    return (
+        f"{c.describe()}; no catalog field has this label: map a catalog field to it under fields "
+        f'({"e.g. " + close if close else "<field>"}: "{c.label}"){hint}, or add it under extra '
+        f'({key}: {{label: "{c.label}", value: {{generate: {gen}}}}} or a fixed value)'
+    )
+
+
+def _documents(
+    s: Service, profile: Profile, reading: Reading, decide: dict, notes: list
+) -> dict[str, str | None]:
+    sid = s.id
+    known = profile.form_for(sid).documents
+    out: dict[str, str | None] = {d: n for d, n in known.items() if n is None}
+    asked = [d for d in s.documents if profile.document_name(sid, d) is not None]
+    if not reading.saw_documents:
+        if asked:
+            why = reading.stopped or "the e-form showed no document slots"
+            decide["documents"] = (
+                f"the documents page was not read ({why}): give each document's slot name under "
+                f"documents ({', '.join(d.id for d in asked)})"
+            )
+        for d in asked:
+            if d.id in known:
+                out[d.id] = known[d.id]
+        return out
+    words = {d.id: {d.name_vi, profile.document_name(sid, d) or d.name_vi} for d in asked}
+    taken: set[str] = set()
+    for slot in reading.slots:
+        hit = match_one(slot.label, {k: v for k, v in words.items() if k not in taken})
+        if hit is None:
+            close = suggest(slot.label, {d.id: d.name_vi for d in asked if d.id not in taken})
+            hint = f"; closest: {close}" if close else ""
+            decide[f"slot «{slot.label}»"] = (
+                f"document slot «{slot.label}» ({'required' if slot.required else 'optional'}) matches no "
+                f'catalog document: give it under documents (<document id>: "{slot.label}"){hint}'
+            )
+            notes.append(f"? slot «{slot.label}»: no catalog document")
+            continue
+        taken.add(hit)
+        doc = next(d for d in asked if d.id == hit)
+        if slot.label != doc.name_vi:
+            out[hit] = slot.label
+        notes.append(f"document {hit} ← slot «{slot.label}»")
+    for d in asked:
+        if d.id not in taken:
+            decide[f"document {d.id}"] = (
+                f"catalog document «{d.name_vi}» is not among the slots: give its slot name "
+                f'({d.id}: "…") or null if this portal does not ask it'
+            )
+    return out

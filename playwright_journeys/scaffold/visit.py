@@ -1,0 +1,182 @@
+"""The browser part: log in once as the journeys do, then open each service's e-form and read it.
+
+The login and OTP are the journeys' own steps (`steps/login.py`, `steps/otp.py`), so a profile that
+logs in for `shop` logs in here, through a service's own button if it says so. Each service is
+reached as a citizen reaches it: its page, then its own start button. On a sandbox or staging profile
+a wizard is walked page after page (required boxes filled with made-up values, only `form_next`
+pressed) until the documents page, where the slots are read and the walk stops: nothing is uploaded,
+submitted or paid. On a production profile only the first page is read: going on would save a draft
+on a portal citizens use. The profile's politeness (rate, User-Agent) applies to other hosts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from dvcwatch.catalog.models import Catalog, Service
+from dvcwatch.credentials import Account, Credentials
+from dvcwatch.identities import Citizen, citizen
+from dvcwatch.politeness import Politeness, host_of, is_loopback
+from dvcwatch.profile import Profile
+from playwright_journeys.outcome import HarnessError, StepFailure
+from playwright_journeys.personas import Persona
+from playwright_journeys.scaffold.advance import files_or_pays, fill_required
+from playwright_journeys.scaffold.draft import Reading
+from playwright_journeys.scaffold.reader import read_page
+from playwright_journeys.session import Journey
+
+MAX_PAGES = 6
+
+
+class LoginFailed(Exception):
+    """The login or the OTP did not go through: nothing can be read (the portal's answer, or the
+    profile's login selectors)."""
+
+
+@dataclass
+class VisitConfig:
+    profile: Profile
+    catalog: Catalog
+    services: list[Service]
+    persona: Persona
+    step_timeout: float
+    profile_dir: Path = Path(".")
+    first_page_only: bool = False
+
+
+def polite(profile: Profile) -> bool:
+    return profile.politeness.limit_loopback or not all(is_loopback(host_of(u)) for u in profile.hosts())
+
+
+def prepare(cfg: VisitConfig) -> tuple[Account | None, Politeness]:
+    """What can be wrong before a browser starts: the account's secrets, the politeness contact."""
+    prof = cfg.profile
+    politeness = Politeness(prof.politeness)
+    if polite(prof):
+        for url in prof.hosts():
+            politeness.check_target(url)
+    account = None
+    if prof.account or prof.account_pool:
+        name = prof.account or prof.account_pool[0]
+        account = Credentials(prof.accounts_config(), base_dir=cfg.profile_dir).account(name)
+    return account, politeness
+
+
+async def visit(cfg: VisitConfig, progress: Callable[[str, Reading | None], None]) -> list[Reading]:
+    """One reading per service, in order; `progress(service id, reading or None when starting)`."""
+    from playwright.async_api import async_playwright
+
+    from playwright_journeys.browser import BrowserHost
+    from playwright_journeys.steps import get
+    from playwright_journeys.steps.otp import source_for
+
+    prof = cfg.profile
+    account, politeness = prepare(cfg)
+    otp_source = source_for(prof, account.totp_secret if account else None)
+    who = citizen(prof.identities.seed, 0)
+    limits = politeness.for_host(prof.base_url)
+    readings: list[Reading] = []
+    async with async_playwright() as pw:
+        host = BrowserHost(pw)
+        try:
+            async with limits.context():
+                ua = politeness.user_agent if polite(prof) else None
+                context, page = await host.new_context(cfg.persona, ua)
+                if polite(prof):
+                    await politeness.install_on_context(context)
+                page.set_default_timeout(cfg.step_timeout * 1000)
+
+                def journey(service: Service) -> Journey:
+                    return Journey(
+                        page,
+                        context,
+                        prof,
+                        cfg.catalog,
+                        service,
+                        who,
+                        cfg.persona,
+                        cfg.step_timeout,
+                        username=account.username if account else "",
+                        password=account.password if account else None,
+                        account=account.name if account else "",
+                        totp_secret=account.totp_secret if account else None,
+                        otp_source=otp_source,
+                        look_only=True,
+                    )
+
+                first = journey(cfg.services[0])
+                for name in ("login", "otp"):
+                    first.begin_step(name)
+                    try:
+                        await get(name)(first)
+                    except (StepFailure, HarnessError) as exc:
+                        raise LoginFailed(f"{name}: {exc}") from None
+                for service in cfg.services:
+                    progress(service.id, None)
+                    reading = await read_service(journey(service), cfg, who)
+                    readings.append(reading)
+                    progress(service.id, reading)
+        finally:
+            await host.close()
+    return readings
+
+
+async def read_service(j: Journey, cfg: VisitConfig, who: Citizen) -> Reading:
+    reading = Reading(j.service)
+    j.begin_step("form")
+    try:
+        await j.goto(j.profile.url(j.profile.paths.service, **j.params()))
+        await j.expect("start_submission", "the service's button that opens the e-form")
+        await j.click_and_wait("start_submission")
+        await _walk(j, cfg, who, reading)
+    except (StepFailure, HarnessError) as exc:
+        reading.error = str(exc) + (f" (seen: {exc.seen})" if getattr(exc, "seen", "") else "")
+    except TimeoutError:
+        reading.error = f"no answer in {cfg.step_timeout:g} s"
+    return reading
+
+
+async def _walk(j: Journey, cfg: VisitConfig, who: Citizen, reading: Reading) -> None:
+    content = j.profile.selectors.content
+    for number in range(1, MAX_PAGES + 1):
+        j.begin_step("form")
+        if j.has("form_next") or j.has("upload_submit"):
+            await j.expect_any(["form_next", "upload_submit"], "the e-form")
+        else:
+            await j.page.wait_for_load_state("domcontentloaded")
+        page = await read_page(j.page, content)
+        reading.pages.append(page)
+        if page.slots or await j.present("upload_submit"):
+            reading.all_pages = True
+            return
+        if not j.has("form_next"):
+            reading.stopped = (
+                "a one-page e-form: its documents come after it is sent, which the scaffold never does"
+            )
+            return
+        if j.profile.environment == "production":
+            reading.stopped = "production: only the first page is read (going on would save a draft)"
+            return
+        if cfg.first_page_only:
+            reading.stopped = "--first-page-only"
+            return
+        words = await j.loc("form_next").inner_text(timeout=j.remaining_ms())
+        if files_or_pays(words):
+            reading.stopped = f"the next button «{' '.join(words.split())}» would file or pay"
+            return
+        await fill_required(j, cfg.catalog, j.service, page.controls, who)
+        await j.click_and_wait("form_next")
+        if await j.present("form_errors"):
+            reading.stopped = (
+                f"page {number} refused the made-up values ({await j.seen_text('form_errors')}); "
+                "later pages were not read"
+            )
+            return
+    reading.stopped = f"more than {MAX_PAGES} pages"
+
+
+def run_visit(cfg: VisitConfig, progress: Callable[[str, Reading | None], None]) -> list[Reading]:
+    return asyncio.run(visit(cfg, progress))

@@ -110,6 +110,7 @@ class AlertsConfig(Strict):
     soft_failure: ForOnly
     journeys: Journeys
     prober: Prober
+    prober_config_reload: ForOnly
     tls: Tls
     slo: Slo
     burn_rates: list[BurnRate] = Field(min_length=1)

@@ -417,6 +417,24 @@ def harness_group(cfg: AlertsConfig) -> dict[str, Any]:
                     f"{cfg.prober.stale_after}: every other alert about the portal is blind."
                 ),
             ),
+            # Prometheus' mixin alerts the same way on its own config: max_over_time bridges a missed
+            # scrape, so a gap does not restart `for`. A reload that succeeds sets the gauge back to 1.
+            _alert(
+                cfg,
+                "DvcProberConfigReloadFailed",
+                f'max_over_time(dvc_prober_config_last_reload_successful{{job="{job}"}}[5m]) == 0',
+                for_=cfg.prober_config_reload.for_,
+                severity="ticket",
+                owner="sre",
+                scope="harness",
+                summary_vi="Bộ đo tại {{ $labels.vantage }} từ chối cấu hình mới, vẫn chạy cấu hình cũ",
+                summary_en="The prober at {{ $labels.vantage }} rejected its new config and runs the old one",
+                description=(
+                    "The last reload of the prober's config file was rejected (empty, cut off, invalid or "
+                    "an alias bomb): the edit is not in effect and the previous targets are still probed. "
+                    "The prober's log names the file, line and field."
+                ),
+            ),
             _alert(
                 cfg,
                 "DvcTlsCertificateExpiring",

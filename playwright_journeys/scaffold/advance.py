@@ -17,7 +17,7 @@ from dvcwatch.formdata import GENERATED_TEXT, field_value
 from dvcwatch.identities import Citizen
 from dvcwatch.profile import Profile
 from playwright_journeys.scaffold.draft import match_controls
-from playwright_journeys.scaffold.labels import normalize, same, suggest
+from playwright_journeys.scaffold.labels import normalize, ranked, same
 from playwright_journeys.scaffold.reader import Control
 from playwright_journeys.session import Journey
 from playwright_journeys.steps.choose import choose
@@ -32,9 +32,15 @@ def files_or_pays(button_text: str) -> bool:
 
 
 def value_for(
-    c: Control, field: FormField | None, spare: dict[str, FormField], who: Citizen, profile: Profile
+    c: Control,
+    field: FormField | None,
+    spare: dict[str, FormField],
+    who: Citizen,
+    profile: Profile,
+    attempt: int = 0,
 ) -> str | None:
-    """What to type into `c` (None: choose its first real option)."""
+    """What to type into `c` (None: choose its first real option); `attempt` counts the times the
+    page refused a made-up text, each of which tries the next catalog example."""
     if field is not None:
         try:
             value = field_value(field, who)
@@ -56,13 +62,13 @@ def value_for(
         return who.email
     if c.kind == "checkbox":
         return "on"
-    close = suggest(c.label, {n: f.label_vi for n, f in spare.items()})
-    if close is not None:
+    tries = [GENERATED_TEXT]  # a text box: the catalog's examples, closest label first, then plain text
+    for name in ranked(c.label, {n: f.label_vi for n, f in spare.items()}):
         try:
-            return field_value(spare[close], who)
+            tries.insert(-1, field_value(spare[name], who))
         except ValueError:
-            pass
-    return GENERATED_TEXT
+            continue
+    return tries[min(attempt, len(tries) - 1)]
 
 
 def _as_date(value: str, c: Control, profile: Profile) -> str:
@@ -74,17 +80,25 @@ def _as_date(value: str, c: Control, profile: Profile) -> str:
 
 
 async def fill_required(
-    j: Journey, catalog: Catalog, service: Service, controls: list[Control], who: Citizen
+    j: Journey,
+    catalog: Catalog,
+    service: Service,
+    controls: list[Control],
+    who: Citizen,
+    *,
+    attempt: int = 0,
+    refused: str | None = None,
 ) -> int:
-    """Fill every required control the portal left empty; returns how many were filled."""
+    """Fill every required control the portal left empty, or (after the page refused the values,
+    `refused` being its error text) again each control the error names; returns how many."""
     by_field, _, _ = match_controls(catalog, j.profile, service, controls)
     field_of = {id(c): f for f in catalog.all_fields(service) if (c := by_field.get(f.name)) is not None}
     spare = {f.name: f for f in catalog.all_fields(service) if f.name not in by_field}
     filled = 0
     for c in controls:
-        if not c.required or c.value or not c.css:
+        if not c.css or not c.required or (c.label not in refused if refused else bool(c.value)):
             continue
-        value = value_for(c, field_of.get(id(c)), spare, who, j.profile)
+        value = value_for(c, field_of.get(id(c)), spare, who, j.profile, attempt)
         box = j.page.locator(c.css)
         where = f"the control «{c.label}»"
         if c.kind == "radio":

@@ -48,3 +48,11 @@ def suggest(text: str, candidates: Mapping[str, str]) -> str | None:
         if ratio > score:
             best, score = key, ratio
     return best
+
+
+def ranked(text: str, candidates: Mapping[str, str]) -> list[str]:
+    """Every key, closest words first: the order in which to try values when no label matched."""
+    want = normalize(text)
+    return sorted(
+        candidates, key=lambda k: -difflib.SequenceMatcher(None, want, normalize(candidates[k])).ratio()
+    )

@@ -25,10 +25,11 @@ from playwright_journeys.outcome import HarnessError, StepFailure
 from playwright_journeys.personas import Persona
 from playwright_journeys.scaffold.advance import files_or_pays, fill_required
 from playwright_journeys.scaffold.draft import Reading
-from playwright_journeys.scaffold.reader import read_page
+from playwright_journeys.scaffold.reader import Control, read_page
 from playwright_journeys.session import Journey
 
 MAX_PAGES = 6
+FILL_TRIES = 4  # made-up values tried on a page that refuses them
 
 
 class LoginFailed(Exception):
@@ -167,15 +168,28 @@ async def _walk(j: Journey, cfg: VisitConfig, who: Citizen, reading: Reading) ->
         if files_or_pays(words):
             reading.stopped = f"the next button «{' '.join(words.split())}» would file or pay"
             return
-        await fill_required(j, cfg.catalog, j.service, page.controls, who)
-        await j.click_and_wait("form_next")
-        if await j.present("form_errors"):
+        if not await _next_page(j, cfg, who, page.controls):
             reading.stopped = (
                 f"page {number} refused the made-up values ({await j.seen_text('form_errors')}); "
                 "later pages were not read"
             )
             return
     reading.stopped = f"more than {MAX_PAGES} pages"
+
+
+async def _next_page(j: Journey, cfg: VisitConfig, who: Citizen, controls: list[Control]) -> bool:
+    """Fill the required boxes and press `form_next`; when the page refuses, try the boxes it names
+    with the next made-up values, a bounded number of times. True once the page was accepted."""
+    refused: str | None = None
+    for attempt in range(FILL_TRIES):
+        await fill_required(j, cfg.catalog, j.service, controls, who, attempt=attempt, refused=refused)
+        j.begin_step("form")
+        await j.click_and_wait("form_next")
+        if not await j.present("form_errors"):
+            return True
+        refused = await j.seen_text("form_errors")
+        controls = (await read_page(j.page, j.profile.selectors.content)).controls
+    return False
 
 
 def run_visit(cfg: VisitConfig, progress: Callable[[str, Reading | None], None]) -> list[Reading]:

@@ -1,0 +1,224 @@
+"""`profile scaffold` without a browser: label matching (case, diacritics, spacing, a trailing star or
+colon), what a section says for matched and unmatched controls, options and slots, and that the
+written file loads, passes `check_forms` when everything matched and otherwise fails naming every
+entry left to decide."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dvcwatch.catalog import load_catalog
+from dvcwatch.errors import ConfigError
+from dvcwatch.profile import SANDBOX_PROFILE, load_profile
+from playwright_journeys.scaffold.advance import files_or_pays
+from playwright_journeys.scaffold.draft import Reading, draft_section
+from playwright_journeys.scaffold.labels import match_one, normalize, same, suggest
+from playwright_journeys.scaffold.reader import Control, FormPage, Slot
+from playwright_journeys.scaffold.writer import render_forms, replace_forms
+
+CATALOG = load_catalog()
+PROFILE = load_profile()  # the sandbox's: forms: {}
+
+
+@pytest.mark.parametrize(
+    ("portal", "catalog"),
+    [
+        ("ho va ten", "Họ và tên"),
+        ("HỌ VÀ TÊN:", "Họ và tên"),
+        ("  Họ   và tên *", "Họ và tên"),
+        ("Dia chi email", "Địa chỉ email"),
+        ("ĐỊA CHỈ EMAIL", "địa chỉ email"),
+        ("Ho\u0323 va\u0300 te\u0302n", "Họ và tên"),  # decomposed input, as some pages send it
+    ],
+)
+def test_the_same_words_match_whatever_case_diacritics_and_spacing(portal: str, catalog: str) -> None:
+    assert same(portal, catalog)
+    assert normalize(portal) == normalize(catalog)
+
+
+@pytest.mark.parametrize(
+    ("portal", "catalog"),
+    [
+        ("Ngày sinh của trẻ", "Ngày sinh"),  # a longer label is another field
+        ("Số điện thoại liên hệ", "Số điện thoại"),
+        ("Bị mất", "Mất thẻ"),
+        ("Lý do cấp", "Lý do cấp lại"),
+    ],
+)
+def test_other_words_do_not_match(portal: str, catalog: str) -> None:
+    assert not same(portal, catalog)
+
+
+def test_an_ambiguous_label_is_no_match_and_a_close_one_only_a_suggestion() -> None:
+    assert match_one("Ngay sinh", {"ngay_sinh": ["Ngày sinh"], "x": ["Ngày sinh của trẻ"]}) == "ngay_sinh"
+    assert match_one("Ngày sinh", {"a": ["Ngày sinh"], "b": ["ngay sinh"]}) is None
+    assert suggest("Số điện thoại liên hệ", {"so_dien_thoai": "Số điện thoại", "ho_ten": "Họ và tên"}) == (
+        "so_dien_thoai"
+    )
+    assert suggest("Số nhân khẩu trong hộ", {"dia_chi_moi": "Địa chỉ đăng ký thường trú"}) is None
+
+
+@pytest.mark.parametrize(
+    ("words", "files"),
+    [
+        ("Lưu và tiếp tục", False),
+        ("Tiếp tục", False),
+        ("Đính kèm và tiếp tục", False),
+        ("Gửi hồ sơ", True),
+        ("Nộp hồ sơ", True),
+        ("Thanh toán trực tuyến", True),
+        ("Submit", True),
+    ],
+)
+def test_the_scaffold_never_presses_a_button_that_files_or_pays(words: str, files: bool) -> None:
+    assert files_or_pays(words) is files
+
+
+def _c(label: str, kind: str = "text", required: bool = True, options: tuple[str, ...] = ()) -> Control:
+    return Control(kind, label, label.replace(" ", "")[:12], required, options)
+
+
+def _reading(service_id: str, controls: list[Control], slots: list[Slot], all_pages: bool = True) -> Reading:
+    return Reading(
+        CATALOG.service(service_id),
+        [FormPage("http://127.0.0.1:9/f", controls, []), FormPage("http://127.0.0.1:9/d", [], slots)],
+        all_pages=all_pages,
+    )
+
+
+APPLICANT = [
+    _c("Họ và tên"),
+    _c("Số định danh cá nhân (CCCD)"),
+    _c("Ngày sinh", "date"),
+    _c("Giới tính", "select", options=("Nam", "Nữ")),
+    _c("Số điện thoại", "tel"),
+    _c("Thư điện tử", "email", required=False),
+    _c("Nơi thường trú"),
+]
+
+
+def test_a_form_as_the_catalog_has_it_needs_no_entry_and_nothing_to_decide() -> None:
+    s = CATALOG.service("cap-doi-cccd")
+    controls = [
+        *APPLICANT,
+        _c("LÝ DO CẤP", "select", options=("mất thẻ", "Hư hỏng", "Thay đổi thông tin", "Đủ tuổi đổi thẻ")),
+        _c("Nơi nhận thẻ", "select", options=tuple(s.fields[1].options or ())),
+    ]
+    slots = [Slot(d.name_vi, d.required) for d in s.documents]
+    d = draft_section(CATALOG, PROFILE, _reading(s.id, controls, slots))
+    assert d.undecided == []
+    # the label differs from the catalog's only in case: the portal's own words are written (the
+    # `field` selector matches a label exactly), and so is the option's wording
+    assert d.section.fields["ly_do_cap"].label == "LÝ DO CẤP"
+    assert d.section.fields["ly_do_cap"].options == {"Mất thẻ": "mất thẻ"}
+    assert set(d.section.fields) == {"ly_do_cap"} and d.section.documents == {}
+    assert d.matched["ho_ten"] == "Họ và tên" and len(d.matched) == 9
+
+
+def test_what_does_not_match_is_left_to_decide_by_name() -> None:
+    s = CATALOG.service("cap-doi-cccd")
+    controls = [
+        *APPLICANT[1:],  # no «Họ và tên»: the portal shows it from the account
+        _c("Trường hợp cấp", "select", options=("Bị mất", "Bị hỏng")),
+        _c("Nơi nhận thẻ", "select", options=("Công an phường, xã, thị trấn", "Công an cấp huyện")),
+        _c("Ngày dự kiến đến làm thủ tục", "date"),
+    ]
+    slots = [Slot("Tờ khai CC01", True), Slot("Ảnh chụp thẻ cũ (nếu còn)", False)]
+    d = draft_section(CATALOG, PROFILE, _reading(s.id, controls, slots))
+    assert set(d.undecided) == {
+        "field ho_ten",
+        "field ly_do_cap",
+        "control «Trường hợp cấp»",
+        "control «Ngày dự kiến đến làm thủ tục»",
+        "options of noi_nhan",
+        "slot «Tờ khai CC01»",
+        "document to-khai-cc",
+    }
+    assert "«Công an cấp xã»" in d.section.decide["options of noi_nhan"]
+    assert "{generate: date}" in d.section.decide["control «Ngày dự kiến đến làm thủ tục»"]
+    assert d.section.documents == {}  # the optional slot matched by its catalog name
+
+
+def test_documents_not_read_are_left_to_decide() -> None:
+    r = Reading(CATALOG.service("dang-ky-xe"), [FormPage("u", [_c("Số máy")], [])], stopped="production")
+    d = draft_section(CATALOG, PROFILE, r)
+    assert "documents" in d.undecided and "production" in d.section.decide["documents"]
+    assert "field so_khung" in d.undecided and "not on the page(s) read" in d.section.decide["field so_khung"]
+
+
+def test_what_the_partial_profile_knows_matches_too(tmp_path: Path) -> None:
+    path = tmp_path / "partial.yaml"
+    path.write_text(
+        SANDBOX_PROFILE.read_text(encoding="utf-8").replace(
+            "forms: {}",
+            'forms:\n  default:\n    fields: {ho_ten: null, so_dien_thoai: "Số điện thoại liên hệ"}\n'
+            "  cap-doi-cccd:\n    fields:\n      ly_do_cap: {label: Trường hợp cấp, options: {Mất thẻ: Bị mất}}\n"
+            "    extra:\n      ngayDuKien: {label: Ngày dự kiến, value: {generate: date, offset_days: 14}}\n",
+        ),
+        encoding="utf-8",
+    )
+    prof = load_profile(path)
+    controls = [
+        _c("so dien thoai lien he", "tel"),
+        _c(
+            "Trường hợp cấp", "select", options=("Bị mất", "Hư hỏng", "Thay đổi thông tin", "Đủ tuổi đổi thẻ")
+        ),
+        _c("Ngày dự kiến", "date"),
+    ]
+    d = draft_section(CATALOG, prof, _reading("cap-doi-cccd", controls, []))
+    assert d.section.fields["ho_ten"].absent
+    assert d.section.fields["so_dien_thoai"].label == "so dien thoai lien he"
+    assert d.section.fields["ly_do_cap"].options == {"Mất thẻ": "Bị mất"}
+    assert set(d.section.extra) == {"ngayDuKien"}
+    assert "control «Ngày dự kiến»" not in d.undecided and "options of ly_do_cap" not in d.undecided
+
+
+def _write(tmp_path: Path, drafts: list) -> Path:  # type: ignore[type-arg]
+    text = SANDBOX_PROFILE.read_text(encoding="utf-8")
+    out = tmp_path / "out.yaml"
+    out.write_text(replace_forms(text, render_forms(drafts, {}, False, ["test"])), encoding="utf-8")
+    return out
+
+
+def test_the_written_file_loads_and_passes_when_everything_matched(tmp_path: Path) -> None:
+    s = CATALOG.service("cap-doi-cccd")
+    reasons = ("mất thẻ", "Hư hỏng", "Thay đổi thông tin", "Đủ tuổi đổi thẻ")
+    controls = [*APPLICANT, _c("LÝ DO CẤP", "select", options=reasons), _c("Nơi nhận thẻ")]
+    d = draft_section(
+        CATALOG, PROFILE, _reading(s.id, controls, [Slot(x.name_vi, True) for x in s.documents])
+    )
+    prof = load_profile(_write(tmp_path, [d]))
+    prof.check_forms(CATALOG)
+    assert prof.field_label(s.id, s.fields[0]) == "LÝ DO CẤP"
+    assert prof.form_for(s.id).fields["ly_do_cap"].options == {"Mất thẻ": "mất thẻ"}
+    assert "# ho_ten ← «Họ và tên» text, required" in (tmp_path / "out.yaml").read_text(encoding="utf-8")
+
+
+def test_check_forms_names_every_entry_left_to_decide(tmp_path: Path) -> None:
+    a = draft_section(CATALOG, PROFILE, _reading("cap-doi-cccd", [_c("Trường hợp [bold]cấp[/]")], []))
+    b = draft_section(CATALOG, PROFILE, _reading("dang-ky-xe", APPLICANT, []))
+    path = _write(tmp_path, [a, b])
+    prof = load_profile(path)
+    with pytest.raises(ConfigError) as exc:
+        prof.check_forms(CATALOG)
+    message = str(exc.value)
+    for d in (a, b):
+        for what in d.undecided:
+            assert f"{d.service_id}: {what}" in message
+    assert f"{len(a.undecided) + len(b.undecided)} entries" in message
+    assert str(path) in message
+
+
+def test_entries_every_service_shares_go_under_default_when_every_service_is_there() -> None:
+    from playwright_journeys.scaffold.writer import factor_default
+
+    drafts = {
+        s.id: draft_section(CATALOG, PROFILE, _reading(s.id, APPLICANT[1:], [])).section
+        for s in CATALOG.services
+    }
+    factored = factor_default(drafts, every_service=True)
+    assert "field ho_ten" in factored["default"].decide
+    assert all("field ho_ten" not in f.decide for sid, f in factored.items() if sid != "default")
+    assert factor_default(drafts, every_service=False) is drafts

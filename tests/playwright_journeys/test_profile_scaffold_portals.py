@@ -1,0 +1,136 @@
+"""`dvcwatch profile scaffold` in a real browser. On the third portal (other labels, option wording and
+document names than the catalog's, applicant shown not asked, a wizard, login through the service's
+button) what it matched is written as the portal has it, and every control, option, slot and catalog
+field it could not match is named in the file, on the console and by `profile check`; nothing is
+filed or paid. On the sandbox (the catalog's own forms) everything matches and the output passes
+`profile check` unedited."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fixtures.third_portal import ThirdPortal
+from fixtures.third_portal.target import password_env, profile_for
+
+from dvcwatch.catalog import load_catalog
+from dvcwatch.cli import main
+from dvcwatch.profile import SANDBOX_PROFILE, load_profile
+from playwright_journeys.scaffold.labels import same
+
+CATALOG = load_catalog()
+# a radio, selects with and without matching labels, date inputs, a paid and a free service, a slot
+# named as the catalog names it, a catalog field the portal does not ask
+SERVICES = [
+    "xac-nhan-so-cmnd",
+    "dang-ky-thuong-tru",
+    "khai-bao-tam-vang",
+    "dang-ky-xe",
+    "gia-han-the-bhyt",
+    "cap-doi-gplx",
+]
+
+
+@pytest.fixture
+def portal() -> Iterator[ThirdPortal]:
+    with ThirdPortal(result_delay=0.2) as p:
+        yield p
+
+
+def _partial(portal: ThirdPortal, tmp_path: Path) -> Path:
+    """The fixture's profile without its forms: what a person has before scaffolding."""
+    full = profile_for(portal, tmp_path / "full.yaml").read_text(encoding="utf-8")
+    partial = tmp_path / "partial.yaml"
+    partial.write_text(full[: full.index("\nforms:")] + "\n", encoding="utf-8")
+    return partial
+
+
+@pytest.mark.browser
+def test_scaffold_on_the_third_portal_writes_what_matched_and_names_the_rest(
+    portal: ThirdPortal, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for k, v in password_env(portal).items():
+        monkeypatch.setenv(k, v)
+    out = tmp_path / "scaffolded.yaml"
+    argv = ["profile", "scaffold", str(_partial(portal, tmp_path)), "--out", str(out)]
+    for sid in SERVICES:
+        argv += ["--service", sid]
+    code = main(argv)
+    console = " ".join(capsys.readouterr().out.split())
+    assert code == 1, console  # written, with entries left to decide
+    prof = load_profile(out)
+    hand = load_profile(profile_for(portal, tmp_path / "hand.yaml"))  # the fixture's hand-written one
+    assert portal.counts()["dossiers"] == 0 and portal.counts()["payments"] == 0
+    matched = unmatched = slots_read = 0
+    for sid in SERVICES:
+        form, s = portal.forms[sid], CATALOG.service(sid)
+        section = prof.form_for(sid)
+        decide = section.decide
+        fields = {f.name: f for f in CATALOG.all_fields(s)}
+        for pf in form.fields:
+            cf = fields.get(pf.catalog or "")
+            if cf is not None and same(pf.label, cf.label_vi):
+                # (a) matched: written as the portal (and the hand-written profile) has it
+                matched += 1
+                assert f"control «{pf.label}»" not in decide, (sid, pf.label)
+                assert prof.field_label(sid, cf) == pf.label == hand.field_label(sid, cf)
+                if pf.choices and all(same(c.text, c.catalog or "") for c in pf.choices):
+                    wording = section.fields[cf.name].options if cf.name in section.fields else {}
+                    assert all(same(wording.get(c.catalog, c.catalog), c.text) for c in pf.choices)
+                elif pf.choices:
+                    assert f"options of {cf.name}" in decide, (sid, cf.name)
+                    assert f"{sid}: options of {cf.name}" in console
+            else:
+                # (b) not matched: named in the file and on the console
+                unmatched += 1
+                assert f"control «{pf.label}»" in decide, (sid, pf.label)
+                assert f"{sid}: control «{pf.label}»" in console
+        for name in form.absent:
+            assert f"field {name}" in decide, (sid, name)
+        if "documents" in decide:  # the first page refused the made-up values: slots not read
+            assert re.search(r"refused the made-up values", decide["documents"]), decide["documents"]
+            continue
+        slots_read += 1
+        for sl in form.slots:
+            doc = next(d for d in s.documents if d.id == sl.document)
+            if same(sl.label, doc.name_vi):
+                matched += 1
+                assert prof.document_name(sid, doc) == sl.label == hand.document_name(sid, doc)
+            else:
+                unmatched += 1
+                assert f"slot «{sl.label}»" in decide and f"document {doc.id}" in decide, (sid, sl.label)
+    assert (matched, slots_read) == (6, 6) and unmatched >= 20, (matched, unmatched, slots_read)
+    # profile check refuses the file until a person has decided, naming each entry
+    capsys.readouterr()
+    assert main(["profile", "check", str(out), "--service", SERVICES[0], "--out", str(tmp_path / "c")]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "left for a person to decide" in err
+    for sid in SERVICES:
+        for what in prof.forms[sid].decide:
+            assert f"{sid}: {what}" in err
+
+
+@pytest.mark.browser
+def test_scaffold_on_the_sandbox_matches_everything_and_passes_profile_check(
+    sandbox: object, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    partial = tmp_path / "partial.yaml"
+    text = SANDBOX_PROFILE.read_text(encoding="utf-8")
+    partial.write_text(
+        re.sub(r"^base_url:.*$", f"base_url: {sandbox.url}", text, count=1, flags=re.M),  # type: ignore[attr-defined]
+        encoding="utf-8",
+    )
+    out = tmp_path / "scaffolded.yaml"
+    services = ["cap-doi-cccd", "lien-thong-khai-sinh"]
+    argv = ["profile", "scaffold", str(partial), "--out", str(out)]
+    for sid in services:
+        argv += ["--service", sid]
+    assert main(argv) == 0, capsys.readouterr().out
+    prof = load_profile(out)
+    assert all(not prof.form_for(sid).decide for sid in services)
+    written = out.read_text(encoding="utf-8")
+    assert "# ly_do_cap ← «Lý do cấp» select, required, options «Mất thẻ»" in written
+    check = ["profile", "check", str(out), "--service", "cap-doi-cccd", "--through", "result"]
+    assert main([*check, "--out", str(tmp_path / "check")]) == 0, capsys.readouterr().out

@@ -222,3 +222,22 @@ def test_entries_every_service_shares_go_under_default_when_every_service_is_the
     assert "field ho_ten" in factored["default"].decide
     assert all("field ho_ten" not in f.decide for sid, f in factored.items() if sid != "default")
     assert factor_default(drafts, every_service=False) is drafts
+
+
+def test_the_console_shows_portal_text_as_text_never_as_markup(tmp_path: Path) -> None:
+    import io
+
+    from rich.console import Console
+
+    from playwright_journeys.scaffold.command import _write
+
+    buf = io.StringIO()
+    console = Console(file=buf, width=400, highlight=False, soft_wrap=True)
+    s = CATALOG.service("cap-doi-cccd")
+    reading = _reading(s.id, [_c("Trường hợp [bold]cấp[/]"), _c("[link=http://x.invalid]Nơi[/link]")], [])
+    text = SANDBOX_PROFILE.read_text(encoding="utf-8")
+    out = tmp_path / "out.yaml"
+    assert _write(console, PROFILE, CATALOG, text, [reading], [s], SANDBOX_PROFILE, out) == 1
+    shown = buf.getvalue()
+    assert "control «Trường hợp [bold]cấp[/]»" in shown and "[link=http://x.invalid]Nơi[/link]" in shown
+    assert "control «Trường hợp [bold]cấp[/]»" in load_profile(out).forms["cap-doi-cccd"].decide

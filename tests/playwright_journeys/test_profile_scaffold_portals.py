@@ -134,3 +134,22 @@ def test_scaffold_on_the_sandbox_matches_everything_and_passes_profile_check(
     assert "# ly_do_cap ← «Lý do cấp» select, required, options «Mất thẻ»" in written
     check = ["profile", "check", str(out), "--service", "cap-doi-cccd", "--through", "result"]
     assert main([*check, "--out", str(tmp_path / "check")]) == 0, capsys.readouterr().out
+
+
+@pytest.mark.browser
+def test_in_production_it_reads_the_first_page_only_and_saves_no_draft(
+    portal: ThirdPortal, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for k, v in password_env(portal).items():
+        monkeypatch.setenv(k, v)
+    partial = _partial(portal, tmp_path)
+    text = partial.read_text(encoding="utf-8")
+    partial.write_text(text.replace("environment: sandbox", "environment: production"), encoding="utf-8")
+    out = tmp_path / "scaffolded.yaml"
+    code = main(["profile", "scaffold", str(partial), "--out", str(out), "--service", "dang-ky-xe"])
+    console = " ".join(capsys.readouterr().out.split())
+    assert code == 1, console
+    assert "production: reading is allowed; only the first page of each e-form is read" in console
+    decide = load_profile(out).form_for("dang-ky-xe").decide
+    assert "production" in decide["documents"] and "control «Màu sơn»" in decide
+    assert not portal.store.drafts and portal.counts()["dossiers"] == 0

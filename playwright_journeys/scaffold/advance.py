@@ -91,7 +91,7 @@ async def fill_required(
 ) -> int:
     """Fill every required control the portal left empty, or (after the page refused the values,
     `refused` being its error text) again each control the error names; returns how many."""
-    by_field, _, _ = match_controls(catalog, j.profile, service, controls)
+    by_field, _, _, _ = match_controls(catalog, j.profile, service, controls)
     field_of = {id(c): f for f in catalog.all_fields(service) if (c := by_field.get(f.name)) is not None}
     spare = {f.name: f for f in catalog.all_fields(service) if f.name not in by_field}
     filled = 0

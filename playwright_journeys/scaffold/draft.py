@@ -65,18 +65,25 @@ class Draft:
 
 def match_controls(
     catalog: Catalog, profile: Profile, service: Service, controls: list[Control]
-) -> tuple[dict[str, Control], dict[str, Control], list[Control]]:
-    """(catalog field → its control, existing extra → its control, controls matched to nothing)."""
+) -> tuple[dict[str, Control], dict[str, Control], list[Control], dict[str, str]]:
+    """(catalog field → its control, existing extra → its control, controls matched to nothing, and
+    of those, label → the catalog field whose label it has but none of whose options it offers: the
+    same words asking another question, as «Giới tính» of a child with «Bé trai», «Bé gái»)."""
     sid = service.id
-    fields = [f for f in catalog.all_fields(service) if not profile.form_absent(sid, f)]
-    words = {f.name: {f.label_vi, profile.field_label(sid, f)} for f in fields}
+    fields = {f.name: f for f in catalog.all_fields(service) if not profile.form_absent(sid, f)}
+    words = {n: {f.label_vi, profile.field_label(sid, f)} for n, f in fields.items()}
     extras = {n: {x.label} for n, x in profile.form_for(sid).extra.items() if x.label}
     by_field: dict[str, Control] = {}
     by_extra: dict[str, Control] = {}
     rest: list[Control] = []
+    doubtful: dict[str, str] = {}
     for c in controls:
         hit = match_one(c.label, words)
         if hit is not None and hit not in by_field:
+            if _offers_none(c, fields[hit], profile.form_for(sid).fields.get(hit)):
+                doubtful[c.label] = hit
+                rest.append(c)
+                continue
             by_field[hit] = c
             continue
         extra = match_one(c.label, extras)
@@ -84,7 +91,14 @@ def match_controls(
             by_extra[extra] = c
             continue
         rest.append(c)
-    return by_field, by_extra, rest
+    return by_field, by_extra, rest, doubtful
+
+
+def _offers_none(c: Control, f: FormField, known: FieldForm | None) -> bool:
+    if not (c.options and f.options):
+        return False
+    wording = [w for v in f.options for w in (v, known.options.get(v, v) if known else v)]
+    return not any(same(o, w) for o in c.options for w in wording)
 
 
 def draft_section(catalog: Catalog, profile: Profile, reading: Reading) -> Draft:
@@ -95,7 +109,7 @@ def draft_section(catalog: Catalog, profile: Profile, reading: Reading) -> Draft
             update={"decide": {"e-form": f"could not be read: {reading.error}; write this section by hand"}}
         )
         return Draft(sid, section, [f"not read: {reading.error}"])
-    by_field, by_extra, rest = match_controls(catalog, profile, s, reading.controls)
+    by_field, by_extra, rest, doubtful = match_controls(catalog, profile, s, reading.controls)
     catalog_fields = {f.name: f for f in catalog.all_fields(s)}
     fields: dict[str, FieldForm] = {}
     decide: dict[str, str] = {}
@@ -125,6 +139,16 @@ def draft_section(catalog: Catalog, profile: Profile, reading: Reading) -> Draft
             notes.append(f"extra {n} (kept from the profile; not on the pages read)")
     spare = {n: f.label_vi for n, f in catalog_fields.items() if n not in by_field and n not in fields}
     for c in rest:
+        twin = doubtful.get(c.label)
+        if twin is not None:
+            f = catalog_fields[twin]
+            decide[f"control «{c.label}»"] = (
+                f"{c.describe()}; it has the label of catalog field {twin} but none of its options "
+                f"({', '.join(f'«{o}»' for o in f.options or [])}): if it is {twin}, give "
+                f"fields.{twin}.options (catalog value: the portal's words); else add it under extra"
+            )
+            notes.append(f"? {c.describe()}: the label of {twin}, not its options")
+            continue
         decide[f"control «{c.label}»"] = _unmatched_control(c, spare)
         notes.append(f"? {c.describe()}: no catalog field")
     documents = _documents(s, profile, reading, decide, notes)

@@ -141,6 +141,14 @@ def test_what_does_not_match_is_left_to_decide_by_name() -> None:
     assert d.section.documents == {}  # the optional slot matched by its catalog name
 
 
+def test_a_label_asking_another_question_is_no_match() -> None:
+    """«Giới tính» is the applicant's sex in the catalog; with «Bé trai», «Bé gái» it is the child's."""
+    controls = [*APPLICANT[:3], *APPLICANT[4:], _c("Giới tính", "select", options=("Bé trai", "Bé gái"))]
+    d = draft_section(CATALOG, PROFILE, _reading("dang-ky-khai-sinh", controls, []))
+    assert "gioi_tinh" not in d.matched and "field gioi_tinh" in d.undecided
+    assert "the label of catalog field gioi_tinh" in d.section.decide["control «Giới tính»"]
+
+
 def test_documents_not_read_are_left_to_decide() -> None:
     r = Reading(CATALOG.service("dang-ky-xe"), [FormPage("u", [_c("Số máy")], [])], stopped="production")
     d = draft_section(CATALOG, PROFILE, r)

@@ -199,19 +199,25 @@ class Sweep:
     async def run(self) -> RunResults:
         self._loop = asyncio.get_running_loop()
         self._loop.set_exception_handler(self._quiet_when_stopping)
+        self._prepare()
+        jobs = plan(self.cfg)
+        started, t0 = now_iso(), time.monotonic()
+        results: list[ServiceResult] = []
         try:
-            return await self._run()
+            await self._run(jobs, results, started, t0)
+        except Exception:
+            # Ctrl-C reaches Playwright's driver too (the terminal signals the whole group): what
+            # breaks while stopping is the stop, and the finished journeys are still the answer
+            if self.stop_reason is None:
+                raise
         finally:
             self._loop = None
+        return self._results(results, len(jobs), started, t0)
 
-    async def _run(self) -> RunResults:
+    async def _run(self, jobs: list[Job], results: list[ServiceResult], started: str, t0: float) -> None:
         from playwright.async_api import async_playwright
 
         cfg = self.cfg
-        self._prepare()
-        jobs = plan(cfg)
-        started, t0 = now_iso(), time.monotonic()
-        results: list[ServiceResult] = []
         async with async_playwright() as pw:
             for p in cfg.personas:
                 if p.device and p.device not in pw.devices:
@@ -249,7 +255,6 @@ class Sweep:
             finally:
                 self._workers = None
                 await self.host.close()
-        return self._results(results, len(jobs), started, t0)
 
     def _results(self, results: list[ServiceResult], planned: int, started: str, t0: float) -> RunResults:
         """The sweep so far: ordered as planned, counted, redacted, and `partial` unless all is done."""

@@ -58,3 +58,30 @@ def test_scorecard_reads_at_desktop_and_phone_width_and_switches_to_english(
                 page.close()
         finally:
             browser.close()
+
+
+def test_a_mixed_production_sweep_counts_not_filed_apart_from_end_to_end(tmp_path: Path) -> None:
+    """Journeys that stopped before filing (production) get their own count and wording; the
+    end-to-end share is of the journeys that could be tried end to end."""
+    from playwright_journeys.results import summarize
+
+    run = sample_run(tmp_path)
+    stopped = [r.service for r in run.results if r.verdict == "pass"][:5]
+    results = [
+        r.model_copy(update={"verdict": "not_filed", "checked_to": "submit"}) if r.service in stopped else r
+        for r in run.results
+    ]
+    run = run.model_copy(update={"results": results, "summary": summarize(results)})
+    assert run.summary.not_filed == 5 and run.summary.share_end_to_end == round(14 / 20, 4)
+    write_report(run, load_catalog(), load_personas(), tmp_path)
+    html = (tmp_path / "scorecard.html").read_text(encoding="utf-8")
+    head = html.split('data-testid="headline-desktop"')[1].split("</section>")[0]
+    assert "14<small>/20</small>" in head and "(70%)" in head
+    assert "và 5 dịch vụ làm được đến bước nộp, chưa nộp: môi trường thật" in head
+    first = stopped[0]
+    tile = (
+        html.split(f'data-testid="tile-{first}"')[0].rsplit("<a ", 1)[1]
+        + html.split(f'data-testid="tile-{first}"')[1].split("</a>")[0]
+    )
+    assert 'class="tile v-not_filed"' in tile
+    assert "Làm được đến bước nộp, chưa nộp: môi trường thật" in tile and "«Nộp hồ sơ»" in tile

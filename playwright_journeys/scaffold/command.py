@@ -150,7 +150,6 @@ def _visit_with_progress(console, cfg, run_visit):  # type: ignore[no-untyped-de
 def _write(console, profile, catalog, text, readings, services, src: Path, out: Path) -> int:  # type: ignore[no-untyped-def]
     from rich.markup import escape
 
-    from dvcwatch.errors import ConfigError
     from dvcwatch.profile import DEFAULT_FORM, load_profile
     from playwright_journeys.scaffold.draft import draft_section
     from playwright_journeys.scaffold.writer import render_forms, replace_forms
@@ -169,13 +168,12 @@ def _write(console, profile, catalog, text, readings, services, src: Path, out: 
     block = render_forms(drafts, kept, every, header)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    tmp.write_text(replace_forms(text, block), encoding="utf-8")
     try:
+        tmp.write_text(replace_forms(text, block), encoding="utf-8")
         load_profile(tmp)  # what is written always loads; a failure here is the scaffold's own bug
-    except ConfigError:
+        os.replace(tmp, out)
+    finally:
         tmp.unlink(missing_ok=True)
-        raise
-    os.replace(tmp, out)
     undecided = [(d.service_id, k, v) for d in drafts for k, v in d.section.decide.items()]
     failed = [d.service_id for d in drafts if "e-form" in d.section.decide]
     if undecided:

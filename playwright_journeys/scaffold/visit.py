@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from playwright.async_api import Error as PlaywrightError
+
 from dvcwatch.catalog.models import Catalog, Service
 from dvcwatch.credentials import Account, Credentials
 from dvcwatch.identities import Citizen, citizen
@@ -137,6 +139,8 @@ async def read_service(j: Journey, cfg: VisitConfig, who: Citizen) -> Reading:
         reading.error = str(exc) + (f" (seen: {exc.seen})" if getattr(exc, "seen", "") else "")
     except TimeoutError:
         reading.error = f"no answer in {cfg.step_timeout:g} s"
+    except PlaywrightError as exc:  # a selector of the wrong kind, a strict-mode violation: the profile's
+        reading.error = "harness or profile error: " + str(exc).splitlines()[0]
     return reading
 
 

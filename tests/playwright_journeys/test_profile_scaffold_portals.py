@@ -151,3 +151,19 @@ def test_in_production_it_reads_the_first_page_only_and_saves_no_draft(
     decide = load_profile(out).form_for("dang-ky-xe").decide
     assert "production" in decide["documents"] and "control «Màu sơn»" in decide
     assert not portal.store.drafts and portal.counts()["dossiers"] == 0
+
+
+@pytest.mark.browser
+def test_a_refused_login_writes_nothing_and_says_so_without_the_password(
+    portal: ThirdPortal, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for k in password_env(portal):
+        monkeypatch.setenv(k, "Sai-mat-khau-42")
+    out = tmp_path / "scaffolded.yaml"
+    code = main(
+        ["profile", "scaffold", str(_partial(portal, tmp_path)), "--out", str(out), "--service", "dang-ky-xe"]
+    )
+    console = " ".join(capsys.readouterr().out.split())
+    assert code == 1 and not out.exists()
+    assert "FAILED to log in, nothing was read: login: the login was refused" in console
+    assert "Sai-mat-khau-42" not in console

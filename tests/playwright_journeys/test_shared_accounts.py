@@ -124,3 +124,41 @@ def test_production_logs_in_once_per_account_per_sweep(
     reused = [s for r in rs for s in r["steps"] if s["name"] in ("login", "otp") and s["status"] == "skipped"]
     assert all(s["detail"] == REUSED for s in reused)
     assert code == 0
+
+
+def test_one_session_per_account_means_its_journeys_never_overlap(
+    sandbox_factory: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import itertools
+    import time
+
+    from dvcwatch.catalog import load_catalog
+    from dvcwatch.profile import load_profile
+    from playwright_journeys.personas import load_personas
+    from playwright_journeys.runner import SweepConfig, run_sweep
+
+    server = sandbox_factory()
+    path = profile_with_accounts(
+        tmp_path / "one.yaml", server.url, monkeypatch, 1, extra="sessions_per_account: 1\n"
+    )
+    catalog = load_catalog()
+    spans: list[tuple[float, float]] = []
+
+    def finished(r: Any) -> None:
+        end = time.monotonic()
+        spans.append((end - r.duration_seconds, end))
+
+    cfg = SweepConfig(
+        profile=load_profile(path),
+        catalog=catalog,
+        services=[catalog.service(s) for s in SERVICES[:4]],
+        personas=[load_personas().get("desktop")],
+        out_dir=tmp_path / "out",
+        parallel=3,
+        on_result=finished,
+    )
+    run = run_sweep(cfg)
+    assert otp_alarms([r.model_dump() for r in run.results]) == []
+    spans.sort()
+    overlaps = [(a, b) for a, b in itertools.pairwise(spans) if b[0] < a[1] - 0.05]
+    assert overlaps == [], "two journeys of the one account ran at once"

@@ -118,3 +118,27 @@ def test_sigkill_keeps_finished_journeys_and_no_child_outlives_it(tmp_path: Path
     assert_nothing_left(run)
     data = assert_kept(_results(run.out))
     assert data["partial"] is True and "in progress" in data["partial_reason"]
+
+
+def test_sigterm_between_scheduled_sweeps_stops_the_loop_and_its_sandbox(tmp_path: Path) -> None:
+    out, err = tmp_path / "mon", tmp_path / "stderr.txt"
+    argv = [sys.executable, "-m", "dvcwatch", "shop", "--out", str(out), "--service", SERVICES[0]]
+    argv += ["--every", "1h", "--max-runs", "2"]
+    with err.open("wb") as f:
+        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=f, start_new_session=True)
+    deadline = time.monotonic() + 240
+    first: dict[str, Any] | None = None
+    while first is None and time.monotonic() < deadline and proc.poll() is None:
+        runs = sorted(out.glob("run-*")) if out.exists() else []
+        data = _results(runs[0]) if runs else None
+        if data and not data["partial"] and data["results"] and "scorecard:" in err.read_text():
+            first = data
+        time.sleep(0.1)
+    assert first is not None, err.read_text()
+    procs = descendants(proc.pid)
+    assert any("sandbox_portal" in p.command for p in procs), procs
+    proc.send_signal(signal.SIGTERM)  # the loop now waits an hour for its next sweep
+    assert proc.wait(timeout=60) == 143, err.read_text()
+    assert wait_gone(procs) == []
+    assert "Traceback" not in err.read_text()
+    assert len(list(out.glob("run-*"))) == 1

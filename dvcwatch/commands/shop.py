@@ -324,8 +324,10 @@ def _sweeps(
                     args, profile, catalog, personas_cfg, services, personas, shard, run_out, console, stopper
                 )
             except Exception as exc:
-                if every is None:
-                    raise
+                from dvcwatch.errors import DvcwatchError
+
+                if every is None or (n == 1 and isinstance(exc, DvcwatchError)):
+                    raise  # a configuration error shows in the first sweep: one line, exit 2
                 # a monitoring loop outlives one bad sweep; the stale metrics then raise the alarm
                 console.print(f"[red]sweep {n} failed:[/] {escape(f'{type(exc).__name__}: {exc}')}")
                 result = None

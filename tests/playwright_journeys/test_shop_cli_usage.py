@@ -112,3 +112,18 @@ def test_an_error_quoting_markup_is_printed_as_written(capsys: pytest.CaptureFix
     assert main(["shop", "--target", "http://127.0.0.1:1", "--out", "/proc/[/]x[lowercase]"]) == 2
     err = capsys.readouterr().err
     assert "--out /proc/[/]x[lowercase]: cannot write there" in err and "Traceback" not in err
+
+
+def test_a_configuration_error_in_the_first_scheduled_sweep_ends_the_loop(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    personas = tmp_path / "personas.yaml"
+    personas.write_text(
+        "personas:\n  - {name: nokia, label_vi: Nokia, label_en: Nokia, device: Nokia 3310, budget_seconds: 60}\n",
+        encoding="utf-8",
+    )
+    argv = ["shop", "--target", "http://127.0.0.1:1", "--personas-file", str(personas), "--persona", "nokia"]
+    argv += ["--every", "1s", "--max-runs", "3", "--out", str(tmp_path / "mon")]
+    assert main(argv) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "unknown Playwright device 'Nokia 3310'" in err and "sweep 1 failed" not in err

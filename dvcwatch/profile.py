@@ -125,14 +125,7 @@ def _by_if_mapping(v: Any) -> Any:
     """A mapping is a `By`; validating it here gives its own error ("give exactly one of …") rather
     than the union's "input should be a valid string"."""
     if isinstance(v, dict):
-        try:
-            return By.model_validate(v)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(x) for x in first["loc"])
-            raise ValueError(
-                (f"{where}: " if where else "") + first["msg"].removeprefix("Value error, ")
-            ) from None
+        return _validated(By, v)
     return v
 
 
@@ -481,6 +474,8 @@ def _value_spec(v: Any) -> Any:
 
 
 def _validated(model: type[BaseModel], v: dict[str, Any]) -> Any:
+    """Validate a nested mapping so its own first error is the one shown (pydantic would report the
+    enclosing union's "input should be a valid string" instead)."""
     try:
         return model.model_validate(v)
     except ValidationError as exc:

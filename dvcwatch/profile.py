@@ -34,6 +34,7 @@ from pydantic import (
 from dvcwatch.credentials import AccountsConfig, AccountSpec
 from dvcwatch.errors import ConfigError, LocatedValueError
 from dvcwatch.politeness import PolitenessConfig
+from dvcwatch.target import resolve_target
 from dvcwatch.yamlconfig import check_regex, load_model, read_yaml, validate
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -862,12 +863,11 @@ def load_profile(target: str | Path | None = None) -> Profile:
     """`target` is a profile file, or a base URL (the sandbox profile pointed at that address)."""
     if target is None:
         return load_model(Profile, SANDBOX_PROFILE)
-    t = str(target)
-    if t.startswith(("http://", "https://")):
+    resolved = resolve_target(target)
+    if resolved.url is not None:
         prof = load_model(Profile, SANDBOX_PROFILE)
-        return prof.model_copy(update={"base_url": t.rstrip("/")})
-    if not Path(t).exists():
-        raise ConfigError("profile file not found (give a YAML file or an http(s):// base URL)", path=t)
+        return prof.model_copy(update={"base_url": resolved.url})
+    t = str(target)
     data, lines = read_yaml(t)
     prof = validate(Profile, data, lines, t)
     prof._source, prof._lines = t, lines  # for errors found later, against the catalog (check_forms)

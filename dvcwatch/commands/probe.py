@@ -93,14 +93,16 @@ def _generate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from dvcwatch.profile import load_profile
+    from dvcwatch.target import resolve_target
     from probes.config import load_config_text
     from probes.generate import generate, to_yaml
 
     profile = load_profile(args.from_catalog)
     profile_path = None
-    if not str(args.from_catalog).startswith(("http://", "https://")):
+    resolved = resolve_target(args.from_catalog)
+    if resolved.path is not None:
         # named relative to the written config, so the pair can be committed and checked out elsewhere
-        absolute = Path(args.from_catalog).resolve()
+        absolute = resolved.path.resolve()
         out_dir = Path(args.out).resolve().parent if args.out else None
         profile_path = os.path.relpath(absolute, out_dir) if out_dir else str(absolute)
     config = generate(profile, vantage=args.vantage or "default", profile_path=profile_path)

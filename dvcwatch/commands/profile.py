@@ -76,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
     from dvcwatch.catalog import load_catalog
     from dvcwatch.errors import ConfigError
     from dvcwatch.profile import load_profile
+    from dvcwatch.target import resolve_target
     from playwright_journeys.doctor import check_profile, pick_service
     from playwright_journeys.personas import load_personas
 
@@ -98,7 +99,6 @@ def run(args: argparse.Namespace) -> int:
             else "looking only, nothing is submitted"
         )
     )
-    is_file = not str(args.profile).startswith(("http://", "https://"))
     with console.status("walking the service …"):
         report = check_profile(
             profile,
@@ -107,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
             persona,
             out,
             step_timeout=args.step_timeout,
-            profile_dir=Path(args.profile).parent if is_file else Path("."),
+            profile_dir=resolve_target(args.profile).profile_dir,
             through=args.through,
         )
     _print(console, report, out)

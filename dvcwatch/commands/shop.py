@@ -360,6 +360,7 @@ def _one_sweep(
     from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from dvcwatch.target import resolve_target
     from playwright_journeys.report import print_summary, write_report
     from playwright_journeys.runner import Sweep, SweepConfig, plan
 
@@ -385,9 +386,7 @@ def _one_sweep(
             shard=shard,
             trace=args.trace,
             authorised=args.authorised,
-            profile_dir=Path(args.target).parent
-            if args.target and not args.target.startswith("http")
-            else Path("."),
+            profile_dir=resolve_target(args.target).profile_dir if args.target else Path("."),
         )
         task = progress.add_task(escape(profile.base_url), total=len(plan(cfg)))
 

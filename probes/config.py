@@ -13,196 +13,18 @@ import copy
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    TypeAdapter,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, TypeAdapter, field_validator, model_validator
 from yarl import URL
 
-from dvcwatch.credentials import Secret
 from dvcwatch.errors import ConfigError, LocatedValueError
-from dvcwatch.otp_sources import OtpConfig
 from dvcwatch.politeness import PolitenessConfig
-from dvcwatch.yamlconfig import PathKey, line_for, parse_duration, parse_yaml, read_yaml, validate
+from dvcwatch.yamlconfig import PathKey, line_for, parse_yaml, read_yaml, validate
+from probes.checks import SOFT_FAILURE_MARKERS, Duration, Strict, TargetBase
+from probes.kinds import AnyTarget
 
-SOFT_FAILURE_MARKERS = ('data-testid="error-banner"', "Hệ thống đang bận")
-"""What a portal shows when it answers HTTP 200 but cannot serve (contracts §3): a soft failure."""
-
-_STATUS_CLASS_RE = re.compile(r"^[1-5]xx$")
 VANTAGE_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
-_ENV_RE = re.compile(r"^[A-Z_][A-Z0-9_]*$")
-
-
-Duration = Annotated[float, BeforeValidator(parse_duration), Field(gt=0)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class TargetBase(Strict):
-    name: str = Field(min_length=1, max_length=100, description="unique; the `target` label")
-    service: str = Field("", description="catalog service id, the `service` label; '' when none")
-    module: str | None = Field(None, description="the module it inherits from (resolved on load)")
-    interval: Duration = 30.0
-    timeout: Duration = 10.0
-    jitter: float = Field(0.1, ge=0, le=0.5, description="share of the interval the start may move")
-    latency_budget_seconds: Duration | None = None
-    insecure_skip_verify: bool = Field(False, description="accept any certificate (self-signed test hosts)")
-    ca_file: str | None = None
-
-    @model_validator(mode="after")
-    def _timeout_fits(self) -> TargetBase:
-        # consecutive starts can be as close as interval × (1 − jitter); a hang must end before then
-        room = self.interval * (1 - self.jitter)
-        if self.timeout > room:
-            raise ValueError(
-                f"timeout ({self.timeout:g} s) is longer than interval minus jitter ({room:g} s): "
-                "a hanging target would skip its own runs"
-            )
-        return self
-
-
-class HttpTarget(TargetBase):
-    """One HTTP request; healthy when the status, content and latency are as expected."""
-
-    kind: Literal["http"]
-    url: str
-    method: Literal["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"] = "GET"
-    headers: dict[str, str] = {}
-    body: str | None = None
-    expect_status: list[int | str] = Field(default_factory=lambda: ["2xx"], min_length=1)
-    must_contain: list[str] = []
-    must_not_contain: list[str] = []
-    follow_redirects: bool = True
-
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, v: str) -> str:
-        if not v.startswith(("http://", "https://")):
-            raise ValueError("url must start with http:// or https://")
-        return v
-
-    @field_validator("expect_status")
-    @classmethod
-    def _statuses(cls, v: list[int | str]) -> list[int | str]:
-        for s in v:
-            if isinstance(s, int) and not 100 <= s <= 599:
-                raise ValueError(f"HTTP status {s} is not between 100 and 599")
-            if isinstance(s, str) and not _STATUS_CLASS_RE.match(s):
-                raise ValueError(f"status {s!r}: use a code like 200 or a class like 2xx")
-        return v
-
-    def status_ok(self, status: int) -> bool:
-        return any(s == status or (isinstance(s, str) and str(status)[0] == s[0]) for s in self.expect_status)
-
-
-class TlsTarget(TargetBase):
-    """A TLS handshake only: certificate expiry and handshake time, without an HTTP request."""
-
-    kind: Literal["tls"]
-    url: str = Field(description="https://host[:port] or host:port")
-    server_name: str | None = Field(None, description="SNI name when it differs from the host")
-    min_days_left: float = Field(14, ge=0, description="fail when the certificate expires sooner")
-
-    def host_port(self) -> tuple[str, int]:
-        rest = self.url.split("://", 1)[-1].split("/", 1)[0]
-        host, _, port = rest.rpartition(":")
-        if not host or not port.isdigit():
-            return rest, 443
-        return host.strip("[]"), int(port)
-
-
-class Credentials(Strict):
-    """Who logs in. Secrets live in environment variables named here and are never printed.
-
-    `synthetic` picks a deterministic test citizen (dvcwatch.identities) and is only for the sandbox,
-    whose pre-registered citizens are derived from the same seed. `profile` + `account` log in as one
-    of a target profile's test accounts (its `accounts:`, secrets from the environment or its private
-    secrets file), so the prober and the mystery shopper share one place where credentials are kept."""
-
-    cccd: str | None = Field(None, pattern=r"^\d{12}$")
-    cccd_env: str | None = Field(None, pattern=_ENV_RE.pattern)
-    password_env: str | None = Field(None, pattern=_ENV_RE.pattern)
-    synthetic: dict[str, int] | None = Field(None, description="{seed: 42, index: 0}")
-    profile: str | None = Field(None, description="a target profile file; relative to this config")
-    account: str | None = Field(None, description="one of the profile's accounts; default its `account`")
-
-    @model_validator(mode="after")
-    def _one_source(self) -> Credentials:
-        direct = bool(self.cccd or self.cccd_env or self.password_env)
-        given = [
-            n for n, on in (("synthetic", self.synthetic is not None), ("profile", bool(self.profile))) if on
-        ]
-        if direct:
-            given.append("cccd/password_env")
-        if len(given) > 1:
-            raise ValueError(f"one source of credentials, not {' and '.join(given)}")
-        if self.account and not self.profile:
-            raise ValueError("account names one of a profile's accounts: give profile too")
-        if self.synthetic is not None:
-            if set(self.synthetic) - {"seed", "index"}:
-                raise ValueError("synthetic takes only seed and index")
-            return self
-        if self.profile:
-            return self
-        if not (self.cccd or self.cccd_env) or not self.password_env:
-            raise ValueError(
-                "give cccd (or cccd_env) and password_env, profile (+ account), or synthetic: {seed, index}"
-            )
-        return self
-
-    def env_names(self) -> list[str]:
-        return [n for n in (self.cccd_env, self.password_env) if n]
-
-
-class ApiFlowTarget(TargetBase):
-    """A citizen's API path as one probe: log in, OTP, fetch a form schema, check a dossier."""
-
-    kind: Literal["api_flow"]
-    url: str = Field(description="the API base, e.g. https://portal/api/v1")
-    credentials: Credentials
-    otp_url: str = Field(
-        "/_sandbox/otp?cccd={cccd}", description="where the OTP is read; relative to the portal origin"
-    )
-    otp: OtpConfig | None = Field(
-        None,
-        description="an OTP source as in a profile's `otp:` block (http, command, totp…); wins over otp_url",
-    )
-    form_service: str | None = Field(None, description="whose form schema to fetch; default `service`")
-    dossier: str | None = Field(None, description="a dossier code whose status is checked")
-    dossier_env: str | None = Field(None, pattern=_ENV_RE.pattern)
-    headers: dict[str, str] = {}
-
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, v: str) -> str:
-        if not v.startswith(("http://", "https://")):
-            raise ValueError("url must start with http:// or https://")
-        return v.rstrip("/")
-
-    @model_validator(mode="after")
-    def _has_form(self) -> ApiFlowTarget:
-        if not (self.form_service or self.service):
-            raise ValueError("an api_flow needs `service` (or `form_service`) to fetch a form schema")
-        if self.otp is not None and self.otp.source == "prompt":
-            raise ValueError("a prober runs unattended: an OTP source of `prompt` cannot work here")
-        return self
-
-    def env_names(self) -> list[str]:
-        otp_env = [n for n in (getattr(self.otp, k, None) for k in ("token_env", "totp_secret_env")) if n]
-        return [*self.credentials.env_names(), *([self.dossier_env] if self.dossier_env else []), *otp_env]
-
-
-Target = Annotated[HttpTarget | TlsTarget | ApiFlowTarget, Field(discriminator="kind")]
-KINDS = ("http", "tls", "api_flow")
 
 
 class ProbeConfig(Strict):
@@ -212,7 +34,7 @@ class ProbeConfig(Strict):
     late_after: Duration = Field(1.0, description="a start later than this past its slot counts as late")
     defaults: dict[str, Any] = {}
     modules: dict[str, dict[str, Any]] = {}
-    targets: list[Target] = []
+    targets: list[AnyTarget] = []
     probe_only: bool = Field(
         False,
         description="this prober only answers /probe (blackbox_exporter style): no targets is intended",
@@ -249,11 +71,11 @@ class ProbeConfig(Strict):
             )
         return self
 
-    def target(self, name: str) -> HttpTarget | TlsTarget | ApiFlowTarget:
+    def target(self, name: str) -> TargetBase:
         return next(t for t in self.targets if t.name == name)
 
     def env_names(self) -> list[str]:
-        return [n for t in self.targets if isinstance(t, ApiFlowTarget) for n in t.env_names()]
+        return [n for t in self.targets for n in t.env_names()]
 
 
 BUILTIN_MODULES: dict[str, dict[str, Any]] = {
@@ -319,11 +141,6 @@ def _merge(data: dict[str, Any], lines: dict[PathKey, int], source: str) -> dict
 
 
 ALLOWED_KEY = "allowed_targets"
-HARMLESS_HEADERS = frozenset(
-    {"accept", "accept-language", "accept-encoding", "cache-control", "pragma", "content-type", "user-agent"}
-)
-"""Headers that say nothing about who asks; any other header (Authorization, Cookie, X-Api-Key, …)
-is treated as a secret, so an unknown one is protected rather than leaked."""
 
 
 class TargetRefused(Exception):
@@ -373,25 +190,6 @@ def _origin(url: str) -> Origin | None:
     return (u.scheme, _host(u.host), u.port) if u.host else None
 
 
-def secrets_of(target: HttpTarget | TlsTarget | ApiFlowTarget) -> tuple[Any, ...]:
-    """What of a target would reach the probed host and must not reach any other: an account, its OTP,
-    a dossier code, a request body, headers beyond the harmless ones. Empty when there is nothing."""
-    headers = {k: v for k, v in getattr(target, "headers", {}).items() if k.lower() not in HARMLESS_HEADERS}
-    if isinstance(target, ApiFlowTarget):
-        return (
-            "api_flow",
-            target.credentials,
-            target.otp,
-            target.otp_url,
-            target.dossier,
-            target.dossier_env,
-            headers,
-        )
-    if isinstance(target, HttpTarget) and (headers or target.body):
-        return ("http", headers, target.body)
-    return ()
-
-
 def _allowed_origins(
     config: ProbeConfig, module: str, fields: dict[str, Any], secrets: tuple[Any, ...]
 ) -> list[Origin]:
@@ -399,7 +197,7 @@ def _allowed_origins(
     hosts of its targets that carry them, and the module's own `url`."""
     if ALLOWED_KEY in fields:
         return parse_allowed(fields[ALLOWED_KEY])
-    origins = [t_origin for t in config.targets if secrets_of(t) == secrets and (t_origin := _origin(t.url))]
+    origins = [t_origin for t in config.targets if t.secrets() == secrets and (t_origin := _origin(t.url))]
     own = fields.get("url")
     if isinstance(own, str) and (own_origin := _origin(own)):
         origins.append(own_origin)
@@ -411,13 +209,11 @@ def _matches(origin: Origin, allowed: Origin) -> bool:
     return origin[1] == host and scheme in (None, origin[0]) and port in (None, origin[2])
 
 
-def check_allowed(
-    config: ProbeConfig, module: str, fields: dict[str, Any], target: HttpTarget | TlsTarget | ApiFlowTarget
-) -> None:
+def check_allowed(config: ProbeConfig, module: str, fields: dict[str, Any], target: TargetBase) -> None:
     """blackbox_exporter's maintainers wanted an allow-list "for when auth is added and you don't want to
     send credentials out to arbitrary hosts" (its issue #5): a module carrying secrets is only ever used
     against the hosts it was configured for, and anything else is refused before a byte is sent."""
-    secrets = secrets_of(target)
+    secrets = target.secrets()
     if not secrets:
         return
     origin = _origin(target.url)
@@ -433,13 +229,13 @@ def check_allowed(
     )
 
 
-_TARGET = TypeAdapter(Target)
+_TARGET: TypeAdapter[TargetBase] = TypeAdapter(AnyTarget)
 # (id(config), module, url) -> (config, target); holding the config keeps its id from being reused
-_MODULE_TARGETS: dict[tuple[int, str, str], tuple[ProbeConfig, HttpTarget | TlsTarget | ApiFlowTarget]] = {}
+_MODULE_TARGETS: dict[tuple[int, str, str], tuple[ProbeConfig, TargetBase]] = {}
 _MODULE_TARGETS_MAX = 4096
 
 
-def module_target(config: ProbeConfig, module: str, url: str) -> HttpTarget | TlsTarget | ApiFlowTarget:
+def module_target(config: ProbeConfig, module: str, url: str) -> TargetBase:
     """The ad-hoc target of a `/probe?target=…&module=…` request, as blackbox_exporter builds one.
 
     Prometheus asks for the same few (module, target) pairs every scrape interval, so the validated
@@ -511,25 +307,15 @@ def _profiles_beside(merged: dict[str, Any], base_dir: Path | None) -> None:
 
 
 def check_accounts(config: ProbeConfig, source: str, lines: dict[PathKey, int]) -> None:
-    """Accounts and OTP sources are resolved on load, so a missing secret, a private file others may
-    read or a TOTP source without a seed stops the prober before it starts, not every round after."""
-    from urllib.parse import urlsplit
-
-    from probes.checks.api_flow import Login, build_otp_source, profile_login
-
+    """What each kind resolves on load (accounts, OTP sources: `TargetBase.check_on_load`), its error
+    placed at the target's line and field."""
     for i, t in enumerate(config.targets):
-        if not isinstance(t, ApiFlowTarget) or not (t.credentials.profile or t.otp is not None):
-            continue
-        key = "credentials"
         try:
-            login = profile_login(t.credentials) if t.credentials.profile else None
-            if t.otp is not None:
-                key = "otp"
-                parts = urlsplit(t.url)
-                build_otp_source(t, login or Login("", Secret("")), f"{parts.scheme}://{parts.netloc}")
+            t.check_on_load()
         except ConfigError as exc:
+            key = exc.field or "kind"
             raise ConfigError(
-                str(exc),
+                exc.detail,
                 path=source,
                 line=line_for(lines, ("targets", i, key)),
                 field=f"targets[{i}]({t.name}).{key}",

@@ -24,14 +24,11 @@ from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Met
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
-from dvcwatch.steps import STEPS
 from probes.phases import PHASES
 
 TARGET_LABELS = ("target", "service", "vantage")
 ALL_PHASES = (*PHASES, "total")
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
-API_FLOW_STEPS = ("login", "otp", "form", "tracking")
-assert set(API_FLOW_STEPS) <= set(STEPS)
 
 # name, help: the per-target gauges, in exposition order
 GAUGES: dict[str, str] = {

@@ -14,18 +14,15 @@ from dataclasses import dataclass, field
 import aiohttp
 
 from dvcwatch.politeness import Politeness
-from probes.checks import CheckContext, Observation, registry
-from probes.config import ApiFlowTarget, HttpTarget, TlsTarget, secrets_of
-from probes.metrics import API_FLOW_STEPS, ProbeMetrics
+from probes.checks import CheckContext, Observation, TargetBase
+from probes.kinds import KINDS
+from probes.metrics import ProbeMetrics
 from probes.phases import CURRENT, PHASES, PhaseTimer, trace_config
-
-AnyTarget = HttpTarget | TlsTarget | ApiFlowTarget
-CHECKS = registry()
 
 
 @dataclass
 class Result:
-    target: AnyTarget
+    target: TargetBase
     observation: Observation
     phases: dict[str, float] = field(default_factory=dict)
     """Seconds per phase that happened, plus `total`."""
@@ -56,15 +53,15 @@ def new_session(limit: int = 0, politeness: Politeness | None = None) -> aiohttp
 
 
 async def run_probe(
-    target: AnyTarget, session: aiohttp.ClientSession, timeout: float | None = None
+    target: TargetBase, session: aiohttp.ClientSession, timeout: float | None = None
 ) -> Result:
-    timer = PhaseTimer(same_origin_only=bool(secrets_of(target)))
+    timer = PhaseTimer(same_origin_only=bool(target.secrets()))
     token = CURRENT.set(timer)
     limit = timeout if timeout is not None else target.timeout
     ctx = CheckContext(session, timer)
     try:
         async with asyncio.timeout(limit):
-            obs = await CHECKS[target.kind](target, ctx)
+            obs = await KINDS[target.kind].check(target, ctx)  # type: ignore[attr-defined]
     except TimeoutError:
         obs = ctx.observation
         obs.status_code = None  # no final answer came, whatever earlier steps answered
@@ -87,17 +84,14 @@ def record(metrics: ProbeMetrics, result: Result) -> None:
     s = metrics.series(t.name, t.service)
     s.success = float(obs.success)
     s.status_code = float(obs.status_code or 0)
-    has_content_rule = isinstance(t, ApiFlowTarget) or (
-        isinstance(t, HttpTarget) and bool(t.must_contain or t.must_not_contain)
-    )
-    if has_content_rule:
+    if t.has_content_rule():
         s.content_match = float(bool(obs.content_match))
     if obs.tls_expiry is not None:
         s.tls_expiry = obs.tls_expiry
     if result.budget_exceeded is not None:
         s.budget_exceeded = float(result.budget_exceeded)
-    if isinstance(t, ApiFlowTarget):
-        s.failed_step = {step: float(step == obs.failed_step) for step in API_FLOW_STEPS}
+    if t.steps:
+        s.failed_step = {step: float(step == obs.failed_step) for step in t.steps}
     for phase, seconds in result.phases.items():
         s.observe(phase, seconds)
     s.last_run = result.finished_at

@@ -20,9 +20,10 @@ from collections.abc import Callable
 
 import aiohttp
 
+from probes.checks import TargetBase
 from probes.config import ProbeConfig
 from probes.metrics import ProbeMetrics
-from probes.runner import AnyTarget, Result, record, run_probe
+from probes.runner import Result, record, run_probe
 
 log = logging.getLogger("dvcwatch.probes")
 
@@ -48,7 +49,7 @@ class Scheduler:
         self.on_result = on_result
         self.rng = rng or random.Random()
         self.config = config
-        self.targets: dict[str, AnyTarget] = {}
+        self.targets: dict[str, TargetBase] = {}
         self._generation: dict[str, int] = {}
         self._heap: list[tuple[float, int, str, int, float]] = []
         self._seq = 0
@@ -84,7 +85,7 @@ class Scheduler:
         self.config = config
         self.metrics.targets.labels(self.metrics.vantage).set(len(self.targets))
 
-    def _push(self, name: str, gen: int, slot: float, t: AnyTarget) -> None:
+    def _push(self, name: str, gen: int, slot: float, t: TargetBase) -> None:
         fire = slot + self.rng.uniform(0, t.jitter * t.interval)
         self._seq += 1
         heapq.heappush(self._heap, (fire, self._seq, name, gen, slot))
@@ -127,7 +128,7 @@ class Scheduler:
             self._running[name] = task
             task.add_done_callback(lambda _t, n=name: self._running.pop(n, None))
 
-    async def _probe(self, name: str, fire: float, t: AnyTarget) -> None:
+    async def _probe(self, name: str, fire: float, t: TargetBase) -> None:
         async with self._sem:
             waited = time.monotonic() - fire
             if waited > t.interval:

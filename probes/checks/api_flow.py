@@ -18,20 +18,138 @@ import ssl
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
 import aiohttp
+from pydantic import Field, field_validator, model_validator
 
 from dvcwatch.credentials import Secret
 from dvcwatch.errors import ConfigError
-from dvcwatch.otp_sources import OtpRequest, OtpSource, OtpUnavailable, make_source
-from probes.checks import CheckContext, Observation
+from dvcwatch.otp_sources import OtpConfig, OtpRequest, OtpSource, OtpUnavailable, make_source
+from dvcwatch.steps import STEPS
+from probes.checks import (
+    ENV_RE,
+    HARMLESS_HEADERS,
+    SOFT_FAILURE_MARKERS,
+    CheckContext,
+    Kind,
+    Observation,
+    Strict,
+    TargetBase,
+)
 from probes.checks.http import describe_error
-from probes.config import SOFT_FAILURE_MARKERS, ApiFlowTarget, Credentials
 from probes.phases import ssl_context
 
 log = logging.getLogger("dvcwatch.probes")
+
+API_FLOW_STEPS = ("login", "otp", "form", "tracking")
+assert set(API_FLOW_STEPS) <= set(STEPS), "named with the shared step vocabulary"
+
+
+class Credentials(Strict):
+    """Who logs in. Secrets live in environment variables named here and are never printed.
+
+    `synthetic` picks a deterministic test citizen (dvcwatch.identities) and is only for the sandbox,
+    whose pre-registered citizens are derived from the same seed. `profile` + `account` log in as one
+    of a target profile's test accounts (its `accounts:`, secrets from the environment or its private
+    secrets file), so the prober and the mystery shopper share one place where credentials are kept."""
+
+    cccd: str | None = Field(None, pattern=r"^\d{12}$")
+    cccd_env: str | None = Field(None, pattern=ENV_RE.pattern)
+    password_env: str | None = Field(None, pattern=ENV_RE.pattern)
+    synthetic: dict[str, int] | None = Field(None, description="{seed: 42, index: 0}")
+    profile: str | None = Field(None, description="a target profile file; relative to this config")
+    account: str | None = Field(None, description="one of the profile's accounts; default its `account`")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Credentials:
+        direct = bool(self.cccd or self.cccd_env or self.password_env)
+        given = [
+            n for n, on in (("synthetic", self.synthetic is not None), ("profile", bool(self.profile))) if on
+        ]
+        if direct:
+            given.append("cccd/password_env")
+        if len(given) > 1:
+            raise ValueError(f"one source of credentials, not {' and '.join(given)}")
+        if self.account and not self.profile:
+            raise ValueError("account names one of a profile's accounts: give profile too")
+        if self.synthetic is not None:
+            if set(self.synthetic) - {"seed", "index"}:
+                raise ValueError("synthetic takes only seed and index")
+            return self
+        if self.profile:
+            return self
+        if not (self.cccd or self.cccd_env) or not self.password_env:
+            raise ValueError(
+                "give cccd (or cccd_env) and password_env, profile (+ account), or synthetic: {seed, index}"
+            )
+        return self
+
+    def env_names(self) -> list[str]:
+        return [n for n in (self.cccd_env, self.password_env) if n]
+
+
+class ApiFlowTarget(TargetBase):
+    """A citizen's API path as one probe: log in, OTP, fetch a form schema, check a dossier."""
+
+    steps: ClassVar[tuple[str, ...]] = API_FLOW_STEPS
+
+    kind: Literal["api_flow"]
+    url: str = Field(description="the API base, e.g. https://portal/api/v1")
+    credentials: Credentials
+    otp_url: str = Field(
+        "/_sandbox/otp?cccd={cccd}", description="where the OTP is read; relative to the portal origin"
+    )
+    otp: OtpConfig | None = Field(
+        None,
+        description="an OTP source as in a profile's `otp:` block (http, command, totp…); wins over otp_url",
+    )
+    form_service: str | None = Field(None, description="whose form schema to fetch; default `service`")
+    dossier: str | None = Field(None, description="a dossier code whose status is checked")
+    dossier_env: str | None = Field(None, pattern=ENV_RE.pattern)
+    headers: dict[str, str] = {}
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("url must start with http:// or https://")
+        return v.rstrip("/")
+
+    @model_validator(mode="after")
+    def _has_form(self) -> ApiFlowTarget:
+        if not (self.form_service or self.service):
+            raise ValueError("an api_flow needs `service` (or `form_service`) to fetch a form schema")
+        if self.otp is not None and self.otp.source == "prompt":
+            raise ValueError("a prober runs unattended: an OTP source of `prompt` cannot work here")
+        return self
+
+    def has_content_rule(self) -> bool:
+        return True  # every answer is judged: JSON, and no soft-failure banner
+
+    def env_names(self) -> list[str]:
+        otp_env = [n for n in (getattr(self.otp, k, None) for k in ("token_env", "totp_secret_env")) if n]
+        return [*self.credentials.env_names(), *([self.dossier_env] if self.dossier_env else []), *otp_env]
+
+    def secrets(self) -> tuple[Any, ...]:
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in HARMLESS_HEADERS}
+        return ("api_flow", self.credentials, self.otp, self.otp_url, self.dossier, self.dossier_env, headers)
+
+    def check_on_load(self) -> None:
+        """A missing secret, a private file others may read or a TOTP source without a seed stops the
+        prober before it starts, not every round after."""
+        if not (self.credentials.profile or self.otp is not None):
+            return
+        key = "credentials"
+        try:
+            login = profile_login(self.credentials) if self.credentials.profile else None
+            if self.otp is not None:
+                key = "otp"
+                parts = urlsplit(self.url)
+                build_otp_source(self, login or Login("", Secret("")), f"{parts.scheme}://{parts.netloc}")
+        except ConfigError as exc:
+            raise ConfigError(str(exc), field=key) from None
 
 
 class StepFailed(Exception):
@@ -233,3 +351,6 @@ def _field(data: Any, key: str, step: str) -> Any:
     if not isinstance(data, dict) or not data.get(key):
         raise StepFailed(step, f"answer has no {key!r}")
     return data[key]
+
+
+KIND = Kind(ApiFlowTarget, check)

@@ -3,16 +3,60 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import ssl
+from typing import Any, Literal
 
 import aiohttp
+from pydantic import Field, field_validator
 
-from probes.checks import CheckContext, Observation
-from probes.config import HttpTarget
+from probes.checks import HARMLESS_HEADERS, CheckContext, Kind, Observation, TargetBase
 from probes.phases import RedirectRefused, ssl_context
 from probes.x509 import not_after
 
 MAX_BODY_BYTES = 10_000_000
+_STATUS_CLASS_RE = re.compile(r"^[1-5]xx$")
+
+
+class HttpTarget(TargetBase):
+    """One HTTP request; healthy when the status, content and latency are as expected."""
+
+    kind: Literal["http"]
+    url: str
+    method: Literal["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"] = "GET"
+    headers: dict[str, str] = {}
+    body: str | None = None
+    expect_status: list[int | str] = Field(default_factory=lambda: ["2xx"], min_length=1)
+    must_contain: list[str] = []
+    must_not_contain: list[str] = []
+    follow_redirects: bool = True
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("url must start with http:// or https://")
+        return v
+
+    @field_validator("expect_status")
+    @classmethod
+    def _statuses(cls, v: list[int | str]) -> list[int | str]:
+        for s in v:
+            if isinstance(s, int) and not 100 <= s <= 599:
+                raise ValueError(f"HTTP status {s} is not between 100 and 599")
+            if isinstance(s, str) and not _STATUS_CLASS_RE.match(s):
+                raise ValueError(f"status {s!r}: use a code like 200 or a class like 2xx")
+        return v
+
+    def status_ok(self, status: int) -> bool:
+        return any(s == status or (isinstance(s, str) and str(status)[0] == s[0]) for s in self.expect_status)
+
+    def has_content_rule(self) -> bool:
+        return bool(self.must_contain or self.must_not_contain)
+
+    def secrets(self) -> tuple[Any, ...]:
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in HARMLESS_HEADERS}
+        return ("http", headers, self.body) if headers or self.body else ()
 
 
 def content_verdict(
@@ -91,3 +135,6 @@ def _with_cert(obs: Observation, ctx: CheckContext) -> Observation:
         except ValueError:
             pass
     return obs
+
+
+KIND = Kind(HttpTarget, check)

@@ -10,11 +10,29 @@ import asyncio
 import socket
 import ssl
 import time
+from typing import Literal
 
-from probes.checks import CheckContext, Observation
-from probes.config import TlsTarget
+from pydantic import Field
+
+from probes.checks import CheckContext, Kind, Observation, TargetBase
 from probes.phases import ssl_context
 from probes.x509 import not_after
+
+
+class TlsTarget(TargetBase):
+    """A TLS handshake only: certificate expiry and handshake time, without an HTTP request."""
+
+    kind: Literal["tls"]
+    url: str = Field(description="https://host[:port] or host:port")
+    server_name: str | None = Field(None, description="SNI name when it differs from the host")
+    min_days_left: float = Field(14, ge=0, description="fail when the certificate expires sooner")
+
+    def host_port(self) -> tuple[str, int]:
+        rest = self.url.split("://", 1)[-1].split("/", 1)[0]
+        host, _, port = rest.rpartition(":")
+        if not host or not port.isdigit():
+            return rest, 443
+        return host.strip("[]"), int(port)
 
 
 async def check(target: TlsTarget, ctx: CheckContext) -> Observation:
@@ -56,3 +74,6 @@ async def check(target: TlsTarget, ctx: CheckContext) -> Observation:
         return obs.fail(f"tls: certificate expires in {days_left:.1f} days (< {target.min_days_left:g})")
     obs.success = True
     return obs
+
+
+KIND = Kind(TlsTarget, check)

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from probes.config import BUILTIN_MODULES, ProbeConfig, TargetRefused, module_target
 from probes.metrics import ProbeMetrics, probe_exposition
-from probes.runner import run_probe
+from probes.runner import run_probe, values
 from probes.webconfig import Middleware
 
 log = logging.getLogger("dvcwatch.probes")
@@ -83,16 +83,7 @@ class Exporter:
             except ValueError:
                 pass
         result = await run_probe(target, self.session, timeout=timeout)
-        obs = result.observation
-        body = probe_exposition(
-            vantage=config.vantage,
-            success=obs.success,
-            phases=result.phases,
-            status_code=obs.status_code,
-            content_match=obs.content_match,
-            tls_expiry=obs.tls_expiry,
-            budget_exceeded=result.budget_exceeded,
-        )
+        body = probe_exposition(vantage=config.vantage, values=values(result), phases=result.phases)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def handle_healthy(self, _request: web.Request) -> web.Response:

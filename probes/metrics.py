@@ -51,6 +51,19 @@ DURATION = ("dvc_probe_duration_seconds", "Probe duration by phase: dns, connect
 _LE = [floatToGoString(b) for b in DURATION_BUCKETS] + ["+Inf"]
 
 
+@dataclass(frozen=True)
+class Values:
+    """What one probe's result exports, decided once (`probes.runner.values`) for `/metrics` and
+    `/probe` alike. None: not exported this time (a series already exported keeps its last value)."""
+
+    success: float
+    status_code: float
+    content_match: float | None = None
+    tls_expiry: float | None = None
+    budget_exceeded: float | None = None
+    failed_step: dict[str, float] = field(default_factory=dict)
+
+
 def _escape(value: str) -> str:
     return value.replace("\\", r"\\").replace("\n", r"\n").replace('"', r"\"")
 
@@ -78,6 +91,14 @@ class TargetSeries:
             f'{k}="{_escape(v)}"'
             for k, v in zip(TARGET_LABELS, (self.target, self.service, self.vantage), strict=True)
         )
+
+    def apply(self, values: Values) -> None:
+        self.success, self.status_code = values.success, values.status_code
+        for attr in ("content_match", "tls_expiry", "budget_exceeded"):
+            if (v := getattr(values, attr)) is not None:
+                setattr(self, attr, v)
+        if values.failed_step:
+            self.failed_step = dict(values.failed_step)
 
     def observe(self, phase: str, seconds: float) -> None:
         counts = self.buckets.get(phase)
@@ -253,16 +274,7 @@ PROBE_ENDPOINT_HELP = {
 }
 
 
-def probe_exposition(
-    *,
-    vantage: str,
-    success: bool,
-    phases: dict[str, float],
-    status_code: int | None,
-    content_match: bool | None,
-    tls_expiry: float | None,
-    budget_exceeded: bool | None,
-) -> bytes:
+def probe_exposition(*, vantage: str, values: Values, phases: dict[str, float]) -> bytes:
     """The text of one `/probe` answer, as blackbox_exporter returns a fresh registry per probe.
 
     `probe_success` and `probe_duration_seconds` keep blackbox_exporter's names on purpose: alerts and
@@ -275,27 +287,30 @@ def probe_exposition(
         out.append(f"# HELP {name} {help_text}\n# TYPE {name} gauge\n")
         out.extend(f"{name}{labels} {_num(float(value))}\n" for labels, value in lines)
 
-    gauge("probe_success", PROBE_ENDPOINT_HELP["probe_success"], [("", success)])
+    gauge("probe_success", PROBE_ENDPOINT_HELP["probe_success"], [("", values.success)])
     gauge(
         "probe_duration_seconds",
         PROBE_ENDPOINT_HELP["probe_duration_seconds"],
         [("", phases.get("total", 0.0))],
     )
-    gauge("dvc_probe_success", GAUGES["dvc_probe_success"], [(f"{{{v}}}", success)])
+    gauge("dvc_probe_success", GAUGES["dvc_probe_success"], [(f"{{{v}}}", values.success)])
     gauge(
         "dvc_probe_phase_duration_seconds",
         PROBE_ENDPOINT_HELP["dvc_probe_phase_duration_seconds"],
         [(f'{{phase="{p}",{v}}}', sec) for p, sec in phases.items()],
     )
     gauge(
-        "dvc_probe_http_status_code", GAUGES["dvc_probe_http_status_code"], [(f"{{{v}}}", status_code or 0)]
+        "dvc_probe_http_status_code", GAUGES["dvc_probe_http_status_code"], [(f"{{{v}}}", values.status_code)]
     )
     optional = {
-        "dvc_probe_content_match": content_match,
-        "dvc_probe_tls_expiry_timestamp_seconds": tls_expiry,
-        "dvc_probe_latency_budget_exceeded": budget_exceeded,
+        "dvc_probe_content_match": values.content_match,
+        "dvc_probe_tls_expiry_timestamp_seconds": values.tls_expiry,
+        "dvc_probe_latency_budget_exceeded": values.budget_exceeded,
     }
     for name, value in optional.items():
         if value is not None:
             gauge(name, GAUGES[name], [(f"{{{v}}}", value)])
+    if values.failed_step:
+        steps = [(f'{{step="{step}",{v}}}', x) for step, x in values.failed_step.items()]
+        gauge(FAILED_STEP[0], FAILED_STEP[1], steps)
     return "".join(out).encode()

@@ -16,7 +16,7 @@ import aiohttp
 from dvcwatch.politeness import Politeness
 from probes.checks import CheckContext, Observation, TargetBase
 from probes.kinds import KINDS
-from probes.metrics import ProbeMetrics
+from probes.metrics import ProbeMetrics, Values
 from probes.phases import CURRENT, PHASES, PhaseTimer, trace_config
 
 
@@ -79,19 +79,25 @@ async def run_probe(
     return Result(target, obs, phases, exceeded, time.time())
 
 
+def values(result: Result) -> Values:
+    """What a result exports, one rule for `/metrics` and `/probe`: `content_match` for every target
+    whose kind judges content (0 when the probe failed before the content was seen), the failed step
+    for kinds that walk steps (docs/probes.md)."""
+    t, obs = result.target, result.observation
+    return Values(
+        success=float(obs.success),
+        status_code=float(obs.status_code or 0),
+        content_match=float(bool(obs.content_match)) if t.has_content_rule() else None,
+        tls_expiry=obs.tls_expiry,
+        budget_exceeded=None if result.budget_exceeded is None else float(result.budget_exceeded),
+        failed_step={step: float(step == obs.failed_step) for step in t.steps},
+    )
+
+
 def record(metrics: ProbeMetrics, result: Result) -> None:
     t, obs = result.target, result.observation
     s = metrics.series(t.name, t.service)
-    s.success = float(obs.success)
-    s.status_code = float(obs.status_code or 0)
-    if t.has_content_rule():
-        s.content_match = float(bool(obs.content_match))
-    if obs.tls_expiry is not None:
-        s.tls_expiry = obs.tls_expiry
-    if result.budget_exceeded is not None:
-        s.budget_exceeded = float(result.budget_exceeded)
-    if t.steps:
-        s.failed_step = {step: float(step == obs.failed_step) for step in t.steps}
+    s.apply(values(result))
     for phase, seconds in result.phases.items():
         s.observe(phase, seconds)
     s.last_run = result.finished_at

@@ -1,11 +1,18 @@
-"""The hand-written /metrics text says exactly what prometheus-client would, only faster."""
+"""The hand-written /metrics text says exactly what prometheus-client would, only faster; /metrics and
+/probe export a result by the same rule."""
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from probes.metrics import ProbeMetrics
+from dvcwatch.procs import free_port
+from probes.config import load_config_text
+from probes.metrics import ProbeMetrics, probe_exposition
+from probes.runner import Result, new_session, record, run_probe, values
 
 
 def parsed(text: bytes) -> list[tuple[str, tuple[tuple[str, str], ...], float]]:
@@ -48,3 +55,52 @@ def test_forgotten_target_disappears() -> None:
     m.series("gone", "").success = 1.0
     m.forget("gone", "")
     assert b'target="gone"' not in m.exposition()
+
+
+def gauges(text: bytes) -> dict[str, float]:
+    """Each dvc_probe_* gauge of one target (or one /probe answer), by name and step."""
+    return {
+        s.name + (f"[{s.labels['step']}]" if "step" in s.labels else ""): s.value
+        for fam in text_string_to_metric_families(text.decode())
+        for s in fam.samples
+        if s.name.startswith("dvc_probe_") and "phase" not in s.labels
+    }
+
+
+@pytest.mark.parametrize(
+    ("target", "content_match"),
+    [
+        ("{name: page, module: portal_page, url: 'http://127.0.0.1:PORT/'}", 0.0),  # failed before content
+        ("{name: bare, kind: http, url: 'http://127.0.0.1:PORT/'}", None),  # nothing asked of content
+        (
+            "{name: flow, kind: api_flow, url: 'http://127.0.0.1:PORT/api/v1', service: cap-ho-chieu,"
+            " credentials: {synthetic: {seed: 42, index: 0}}}",
+            0.0,
+        ),
+    ],
+)
+def test_metrics_and_the_probe_endpoint_export_one_result_alike(
+    target: str, content_match: float | None
+) -> None:
+    """`/metrics` and `/probe` turn an observation into metrics by one rule: a target whose kind judges
+    content exports `content_match` (0 when the probe failed before any content), on both."""
+    port = free_port()  # nothing listens: the probe fails on connect
+    config = load_config_text(f"targets:\n  - {target.replace('PORT', str(port))}\n", secrets=False)
+
+    async def probe() -> Result:
+        async with new_session() as session:
+            return await run_probe(config.targets[0], session)
+
+    result = asyncio.run(probe())
+    m = ProbeMetrics(CollectorRegistry(), "v")
+    record(m, result)
+    on_metrics = gauges(m.exposition())
+    on_metrics.pop("dvc_probe_last_run_timestamp_seconds")
+    on_probe = gauges(probe_exposition(vantage="v", values=values(result), phases=result.phases))
+    assert on_metrics == on_probe
+    assert on_probe.get("dvc_probe_content_match") == content_match
+    assert on_probe["dvc_probe_success"] == 0.0
+    if config.targets[0].kind == "api_flow":
+        assert (
+            on_probe["dvc_probe_failed_step[login]"] == 1.0 and on_probe["dvc_probe_failed_step[otp]"] == 0.0
+        )

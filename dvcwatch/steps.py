@@ -8,31 +8,22 @@ from __future__ import annotations
 
 from typing import Literal
 
-STEPS: tuple[str, ...] = (
-    "login",
-    "otp",
-    "find_service",
-    "form",
-    "upload",
-    "payment",
-    "submit",
-    "tracking",
-    "result",
+_TABLE: tuple[tuple[str, str, str], ...] = (
+    # name (metric label, fault key, report id), Vietnamese label, English label; in the citizen's order
+    ("login", "Đăng nhập", "Log in"),
+    ("otp", "Mã OTP", "One-time code"),
+    ("find_service", "Tìm dịch vụ", "Find the service"),
+    ("form", "Điền tờ khai", "Fill the e-form"),
+    ("upload", "Đính kèm giấy tờ", "Attach documents"),
+    ("payment", "Thanh toán lệ phí", "Pay the fee"),
+    ("submit", "Nộp hồ sơ", "Submit"),
+    ("tracking", "Tra cứu hồ sơ", "Track the dossier"),
+    ("result", "Nhận kết quả", "Get the result"),
 )
 
-Step = Literal["login", "otp", "find_service", "form", "upload", "payment", "submit", "tracking", "result"]
-
-STEP_LABELS: dict[str, tuple[str, str]] = {
-    "login": ("Đăng nhập", "Log in"),
-    "otp": ("Mã OTP", "One-time code"),
-    "find_service": ("Tìm dịch vụ", "Find the service"),
-    "form": ("Điền tờ khai", "Fill the e-form"),
-    "upload": ("Đính kèm giấy tờ", "Attach documents"),
-    "payment": ("Thanh toán lệ phí", "Pay the fee"),
-    "submit": ("Nộp hồ sơ", "Submit"),
-    "tracking": ("Tra cứu hồ sơ", "Track the dossier"),
-    "result": ("Nhận kết quả", "Get the result"),
-}
+STEPS: tuple[str, ...] = tuple(name for name, _, _ in _TABLE)
+Step = Literal[STEPS]  # type: ignore[valid-type]  # built from the table: pydantic validates against it
+STEP_LABELS: dict[str, tuple[str, str]] = {name: (vi, en) for name, vi, en in _TABLE}
 
 
 def steps_for(charges_fee: bool) -> list[str]:

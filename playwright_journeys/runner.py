@@ -414,6 +414,7 @@ class Sweep:
                     traced = True  # DOM snapshots: cheap, enough to replay
                     await context.tracing.start(screenshots=False, snapshots=True)
                 j.begin_step(name)
+                start_url = _safe_url(page)
                 s0 = time.monotonic()
                 status, detail = "passed", ""
                 try:
@@ -450,17 +451,27 @@ class Sweep:
                 if failure is not None and status == "failed":
                     owner = _arrival_owner(cfg.profile, names, name, j.nav_url)
                     if owner:
-                        # the click was accepted; the page it led to (the next step's own) failed
+                        # the failure happened on a later step's own page (the next step's, or, when
+                        # the login starts from the service page or the OTP ends on the e-form, one
+                        # further on): that step failed; this one did its part, or never got to it
                         handed_over = min(max(j.nav_started, s0), time.monotonic())
+                        reached = _reached_own_page(
+                            cfg.profile, names, name, owner, [start_url, *j.step_pages_seen[:-1]]
+                        )
                         steps.append(
                             StepResult(
                                 name=name,
-                                status="passed",
+                                status="passed" if reached else "not_run",
                                 duration_seconds=round(handed_over - s0, 3),
                                 started_seconds=round(s0 - t0, 3),
-                                detail=f"done; then the {owner} page failed",
+                                detail=f"done; then the {owner} page failed"
+                                if reached
+                                else f"not reached: the {owner} page on the way to it failed",
                             )
                         )
+                        for between in names[names.index(name) + 1 : names.index(owner)]:
+                            steps.append(StepResult(name=between, status="not_run"))
+                            names_done.add(between)
                         name, s0 = owner, handed_over
                         names_done.add(owner)
                 if status == "failed":
@@ -674,16 +685,31 @@ def _before(names: list[str], step: str) -> str | None:
 
 
 def _arrival_owner(profile: Profile, names: list[str], current: str, url: str | None) -> str | None:
-    """The next step, if the failure happened on that step's own page rather than on this one's."""
+    """The first later step whose own page the failure happened on, unless it is this step's page.
+
+    Usually the next step (a click accepted, the page it led to failed); but a login through the
+    service's own button starts on find_service's page, and the OTP may end on the e-form (form's):
+    a fault there is found at the step that owns the page, however far on it is."""
     if not url:
         return None
     from urllib.parse import urlsplit
 
     serving = profile.journey.steps_serving(urlsplit(url).path)
-    i = names.index(current)
-    if current in serving or i + 1 >= len(names):
+    if current in serving:
         return None
-    return names[i + 1] if names[i + 1] in serving else None
+    return next((n for n in names[names.index(current) + 1 :] if n in serving), None)
+
+
+def _reached_own_page(
+    profile: Profile, names: list[str], current: str, owner: str, seen: list[str | None]
+) -> bool:
+    """Whether `current` did its part before the `owner` page failed: the owner is the very next
+    step (the click that led there was accepted), or one of this step's own pages was shown first."""
+    from urllib.parse import urlsplit
+
+    if names.index(owner) == names.index(current) + 1:
+        return True
+    return any(u and current in profile.journey.steps_serving(urlsplit(u).path) for u in seen)
 
 
 def _is_playwright_timeout(exc: BaseException) -> bool:

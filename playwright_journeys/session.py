@@ -59,6 +59,7 @@ class Journey:
     last_status: int | None = None
     nav_url: str | None = None  # the page being loaded or last loaded: where a failure happened
     nav_started: float = 0.0
+    step_pages_seen: list[str] = field(default_factory=list)  # paths the current step navigated to
     detail: str = ""
     # who logs in: the synthetic citizen on the sandbox, a test account (secret password) elsewhere
     username: str = ""
@@ -98,6 +99,7 @@ class Journey:
                 if request.redirected_from is None:
                     self.nav_started = time.monotonic()
                 self.nav_url = request.url
+                self.step_pages_seen.append(request.url)
 
         self.page.on("request", on_request)
 
@@ -105,6 +107,7 @@ class Journey:
     def begin_step(self, name: str = "") -> None:
         self.step_name = name
         self.detail = ""
+        self.step_pages_seen = []
         self.last_status = None
         self._deadline = time.monotonic() + self.step_limit
 

@@ -148,7 +148,8 @@ def test_a_portal_that_never_gets_ready_is_stopped_after_the_timeout(stand_in: P
     started = time.monotonic()
     with pytest.raises(SandboxStartError, match="did not become ready within"):
         sb.start(timeout=1.5)
-    assert time.monotonic() - started < 10
+    # the start's own timeout plus stop()'s bounds (10 s after SIGTERM, 5 s after SIGKILL): never more
+    assert time.monotonic() - started < 1.5 + 10 + 5
     assert _gone(int(stand_in.read_text())), "a hung portal's children are stopped too"
     assert list((tmp_path / "tmp").iterdir()) == []
 

@@ -5,7 +5,6 @@ them, and only then fails, saying so."""
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -13,6 +12,7 @@ import pytest
 
 from dvcwatch.cli import main
 from dvcwatch.embedded import EmbeddedSandbox
+from playwright_journeys import session
 from playwright_journeys.session import STEP_WAITS, Journey
 
 
@@ -30,15 +30,28 @@ def journey(step_timeout: float) -> Journey:
     )
 
 
-def test_each_wait_gets_one_answers_patience_and_the_step_several() -> None:
+class Clock:
+    """Stands in for the session's `time` module: the test moves time instead of sleeping through it."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def test_each_wait_gets_one_answers_patience_and_the_step_several(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = Clock()
+    monkeypatch.setattr(session, "time", clock)
     j = journey(0.2)
     j.begin_step("form")
     assert j.step_limit == pytest.approx(0.2 * STEP_WAITS)
-    assert 150 < j.remaining_ms() <= 200  # one answer's patience, not the whole step's
+    assert j.remaining_ms() == pytest.approx(200)  # one answer's patience, not the whole step's
     assert j.no_answer().message == "no answer in 0.2 s"
-    time.sleep(0.2 * STEP_WAITS - 0.1)
-    assert j.remaining_ms() <= 100  # what is left of the step, when that is less
-    time.sleep(0.15)
+    clock.now += 0.2 * STEP_WAITS - 0.1
+    assert j.remaining_ms() == pytest.approx(100)  # what is left of the step, when that is less
+    assert j.no_answer().message == "no answer in 0.2 s"
+    clock.now += 0.15
     assert j.remaining_ms() == 1.0
     assert j.no_answer().message == f"step not done in {0.2 * STEP_WAITS:g} s"
 
@@ -75,4 +88,4 @@ def test_slow_pages_complete_and_a_hang_fails_after_one_answers_patience(tmp_pat
     assert (hung["verdict"], hung["failed_step"]) == ("fail", "form")
     assert hung["failure"]["message"] == "no answer in 4 s"
     form = next(s for s in hung["steps"] if s["name"] == "form")
-    assert 3.9 <= form["duration_seconds"] < 4 + 5, form  # one patience (plus the grace), not the step's
+    assert 3.9 <= form["duration_seconds"] < 4 * STEP_WAITS, form  # one answer's patience, not the step's

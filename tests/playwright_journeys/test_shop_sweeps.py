@@ -16,6 +16,7 @@ import pytest
 from dvcwatch.catalog import load_catalog
 from dvcwatch.cli import main
 from dvcwatch.embedded import EmbeddedSandbox
+from playwright_journeys.session import STEP_WAITS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -93,7 +94,7 @@ def test_faults_fail_or_degrade_exactly_those_services_at_the_right_step(tmp_pat
     hang = results["dang-ky-khai-sinh"]
     assert hang["failure"]["message"] == "no answer in 15 s"
     step = next(s for s in hang["steps"] if s["name"] == "submit")
-    assert 14.5 <= step["duration_seconds"] < 22
+    assert 14.5 <= step["duration_seconds"] < 15 * STEP_WAITS  # one answer's patience, not the step's
     assert [s["status"] for s in hang["steps"]][-2:] == ["not_run", "not_run"]
 
     error = results["dang-ky-thuong-tru"]["failure"]

@@ -335,6 +335,11 @@ class JourneySettings(BaseModel):
         0, ge=0, le=600, description="how long to look again at a result still being processed"
     )
     bank: str = "vcb"
+    production_uploads: bool = Field(
+        False,
+        description="production: attach the documents (where files go up as soon as they are chosen, "
+        "choosing sends them); default false: stop before the documents and say so",
+    )
     login_via: Literal["url", "service_button"] = Field(
         "url",
         description="service_button: open the service's page and press its own button, as citizens "

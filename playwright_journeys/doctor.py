@@ -261,8 +261,17 @@ def check_profile(
     profile.check_forms(catalog)
     bad = asyncio.run(check_syntax(profile))
     urls = asyncio.run(check_urls(profile, service))
+    # looking only files nothing; documents still go up to a sandbox or staging portal (proving the
+    # upload selectors), in production only where the profile allows it (journey.production_uploads)
+    uploads = profile.environment != "production" or profile.journey.production_uploads
     looking = (
-        profile.model_copy(update={"environment": "production", "allow_submit": False})
+        profile.model_copy(
+            update={
+                "environment": "production",
+                "allow_submit": False,
+                "journey": profile.journey.model_copy(update={"production_uploads": uploads}),
+            }
+        )
         if through == LOOK
         else profile
     )

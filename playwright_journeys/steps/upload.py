@@ -3,12 +3,17 @@
 On the sandbox the files go with an "upload" button. Many real portals upload each file by script
 the moment it is chosen and show it in a list under the field (`upload_done`, with `{filename}`):
 the step then waits for that entry, and an error entry (`upload_error`) fails the step at once.
+
+Production sends no file unless the profile says so (`journey.production_uploads: true`): on a portal
+that uploads on choose, choosing a file is already sending it to someone else's servers. By default
+the step checks the documents page is there, chooses nothing, and the journey stops (`checked_to:
+upload`, verdict `not_filed`), saying why.
 """
 
 from __future__ import annotations
 
 from dvcwatch.formdata import sample_file
-from playwright_journeys.outcome import StepFailure
+from playwright_journeys.outcome import LookOnlyStop, StepFailure
 from playwright_journeys.session import Journey
 from playwright_journeys.steps import step
 
@@ -18,6 +23,12 @@ async def upload(j: Journey) -> None:
     on_choose = not j.has("upload_submit")
     if not on_choose:
         await j.expect("upload_submit", "the documents page")
+    if j.look_only and not j.profile.journey.production_uploads:
+        await _documents_page_is_there(j)
+        raise LookOnlyStop(
+            "the documents page is there; no file chosen or sent (production: "
+            "journey.production_uploads is false)"
+        )
     attached = 0
     for doc in j.service.documents:
         shown_as = j.profile.document_name(j.service.id, doc)
@@ -60,3 +71,15 @@ async def upload(j: Journey) -> None:
                 )
     await j.expect_any(["submit_button", "pay_button", "payment_offline"], "the review page")
     j.detail = f"{attached} document(s) attached"
+
+
+async def _documents_page_is_there(j: Journey) -> None:
+    """Production without uploads: the first document the portal asks for has its place (the page is
+    the documents page, and its selector is proved), and nothing is chosen."""
+    for doc in j.service.documents:
+        shown_as = j.profile.document_name(j.service.id, doc)
+        if shown_as is None:
+            continue
+        where = {"document": doc.id, "document_name": shown_as}
+        await j.expect("upload", f"the place to attach {shown_as}", **where)
+        return

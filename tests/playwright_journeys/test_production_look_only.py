@@ -22,6 +22,9 @@ def production_profile(path: Path, base_url: str, *, allow_submit: bool = False)
     text = text.replace("base_url: http://127.0.0.1:8480", f"base_url: {base_url}")
     if allow_submit:
         text = text.replace("allow_submit: false", "allow_submit: true")
+    # documents go up too (journey.production_uploads; by default production stops before them):
+    # these tests follow journeys to payment and submit
+    text = text.replace("journey:\n", "journey:\n  production_uploads: true\n", 1)
     path.write_text(text, encoding="utf-8")
     return path
 

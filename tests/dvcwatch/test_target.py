@@ -55,20 +55,20 @@ def test_neither_a_url_nor_an_existing_file_is_one_clear_error(
         resolve_target(spec)
 
 
-def test_shop_reads_the_secrets_file_beside_a_profile_in_a_folder_named_https(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize("profile", ["http-portal.yaml", "https-portals/tinh-x.yaml"])
+def test_shop_loads_a_profile_named_like_a_url_and_reads_the_secrets_file_beside_it(
+    profile: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The secrets file beside the profile is not a mapping: shop must reach it (and stop there with
-    exit 2, before any browser starts). Taken for a URL, the profile would send shop to look for
-    ./portal.secrets.yaml instead and report that file missing."""
+    exit 2, before any browser starts). Taken for a URL, `https-portals/tinh-x.yaml` would send shop to
+    look for ./portal.secrets.yaml instead and report that file missing."""
     monkeypatch.chdir(tmp_path)
-    staging_profile(tmp_path / "https-portals" / "tinh-x.yaml")
-    secrets = tmp_path / "https-portals" / "portal.secrets.yaml"
+    staging_profile(tmp_path / profile)
+    secrets = (tmp_path / profile).parent / "portal.secrets.yaml"
     secrets.write_text("- not a mapping\n", encoding="utf-8")
     secrets.chmod(0o600)
-    code = main(
-        ["shop", "--target", "https-portals/tinh-x.yaml", "--service", "cap-ho-chieu", "--out", "out"]
-    )
+    code = main(["shop", "--target", profile, "--service", "cap-ho-chieu", "--out", "out"])
     err = capsys.readouterr().err
     assert code == 2, err
-    assert "https-portals/portal.secrets.yaml: expected a mapping" in err, err
+    beside = str(Path(profile).parent / "portal.secrets.yaml")
+    assert f"error: {beside}: expected a mapping" in err, err

@@ -141,6 +141,7 @@ class Demo:
         self.keep_running = keep_running
         self.say = say
         self.findings = DemoFindings(out=self.out, healthy=healthy)
+        self.stack: Any = None  # with keep_running, the stack left up for `stay_up`
 
     # -------------------------------------------------------------- helpers
 
@@ -257,6 +258,7 @@ class Demo:
         stack = Stack(fast_settings(self.out / "stack"))
         self.findings.stack_dir = stack.run_dir
         broken = [] if self.healthy else self.scenario.broken
+        finished = False
         try:
             progress("starting the monitoring stack (sandbox, prober, Prometheus, Alertmanager, Pushgateway)")
             stack.up()
@@ -274,15 +276,32 @@ class Demo:
             progress("letting the alerts fire")
             self._settle_alerts(stack)
             self.findings.notifications = stack.notifications()
+            finished = True
         finally:
-            if self.keep_running:
+            # the components die with this process (parent-death signal), so "kept running" only
+            # holds while `stay_up` supervises them here; anything that went wrong takes them down
+            if self.keep_running and finished:
                 self.findings.kept_running = True
+                self.stack = stack
             else:
                 stack.down()
         self.findings.seconds = time.monotonic() - t0
         self._check()
         (self.out / "demo.json").write_text(json.dumps(self.summary_dict(), ensure_ascii=False, indent=2))
         return self.findings
+
+    def stay_up(self, say: Callable[[str], None] = print) -> list[str]:
+        """With --keep-running: supervise the stack in the foreground until Ctrl-C or SIGTERM, then
+        take it down. Must run in the thread that started it (the parent-death signal is per thread),
+        which is why the demo stays in the foreground instead of exiting and leaving it behind.
+        Returns the components stopped."""
+        if self.stack is None:
+            return []
+        stack, self.stack = self.stack, None
+        try:
+            return stack.run_supervised(say)
+        finally:
+            self.findings.kept_running = False
 
     def _settle_alerts(self, stack: Any) -> None:
         """Bad day: wait (bounded) until the journey alerts named by the sweep have been notified.

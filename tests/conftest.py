@@ -106,6 +106,7 @@ SWEEPS = (
     "tests/dvcwatch/test_demo.py",
     "tests/dvcwatch/test_rehearse.py::test_rehearse_end_to_end",
     "tests/playwright_journeys/test_third_portal_sweeps.py",
+    "tests/dvcwatch/test_demo_signals.py",
 )
 SWEEP_TIMEOUT = 1800  # its own run plus waiting for the other worker's sweep
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +12,14 @@ from dvcwatch.cli import HelpFormatter
 EXAMPLES = """examples:
   dvcwatch demo                     a bad day: broken services, a downgrade, a freeze, congestion
   dvcwatch demo --healthy           the same with no faults: every light green, no alert
-  dvcwatch demo --keep-running      leave Prometheus, Alertmanager and the sandbox up to explore
+  dvcwatch demo --keep-running      then keep Prometheus, Alertmanager and the sandbox up to explore,
+                                    in the foreground until Ctrl-C
   dvcwatch demo --out results/demo  where the scorecard, the capacity report and the alerts go
 exit codes: 0 the instruments found exactly what was staged (healthy: all green, no alert),
-            1 they disagreed (the summary says where), 2 usage or configuration error"""
+            1 they disagreed (the summary says where), 2 usage or configuration error,
+            130 stopped by Ctrl-C, 143 stopped by SIGTERM (either way the stack and every
+            `dvcwatch shop`/`load` it started are stopped; after --keep-running's summary, Ctrl-C
+            is the normal end and the exit code is the demo's)"""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,11 +39,33 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--scenario", type=Path, help="a demo scenario YAML (default dvcwatch/scenarios/demo.yaml)"
     )
-    p.add_argument("--keep-running", action="store_true", help="leave the stack up at the end")
+    p.add_argument(
+        "--keep-running",
+        action="store_true",
+        help="at the end, keep the stack up in the foreground (supervised) until Ctrl-C or SIGTERM",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    """SIGTERM is turned into an exception while the demo runs, so the stack and the `dvcwatch`
+    children it started are stopped on the way out (a SIGKILL leaves nothing either: they die with
+    this process)."""
+    from dvcwatch.stack import StackStopped
+
+    def stopped_by_signal(signum: int, frame: object) -> None:
+        raise StackStopped(signum)
+
+    previous = signal.signal(signal.SIGTERM, stopped_by_signal)
+    try:
+        return _run(args)
+    except StackStopped as stop:
+        return 128 + int(stop.args[0]) if stop.args else 143
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.markup import escape
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -74,7 +101,12 @@ def run(args: argparse.Namespace) -> int:
         if "id" in current:
             progress.update(current["id"], completed=1, total=1)
     print_summary(console, demo.summary_dict(), demo)
-    return 1 if findings.problems else 0
+    code = 1 if findings.problems else 0
+    if demo.stack is not None:
+        console.print("[bold]The stack stays up here, supervised: Ctrl-C stops it.[/]")
+        demo.stay_up(say=lambda text: console.print(escape(text)))
+        console.print("stack stopped")
+    return code
 
 
 def print_summary(console: Any, s: dict[str, Any], demo: Any) -> None:
@@ -132,12 +164,12 @@ def print_summary(console: Any, s: dict[str, Any], demo: Any) -> None:
     console.print(f"Scorecard:        {escape(s['scorecard'])}")
     console.print(f"Capacity report:  {escape(s['capacity_report'])}")
     console.print(f"Alerts received:  {escape(s['alerts_received'])}")
-    state = "still running" if demo.findings.kept_running else "stopped; --keep-running leaves it up"
+    state = (
+        "running until Ctrl-C"
+        if demo.findings.kept_running
+        else "stopped; --keep-running keeps it up until Ctrl-C"
+    )
     console.print(f"Prometheus:       {escape(str(s['prometheus']))} ({state})")
-    if demo.findings.kept_running:
-        console.print(
-            f"Stop it with:     dvcwatch stack --run-dir {escape(str(demo.findings.stack_dir))} down"
-        )
     if s["problems"]:
         console.print("[red]The instruments disagree with what was staged:[/]")
         for p in s["problems"]:

@@ -25,17 +25,16 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-import hmac
 import json
 import os
 import re
-import struct
 import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Protocol, TextIO
 
+import pyotp
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from dvcwatch.credentials import Secret
@@ -313,21 +312,23 @@ def _kill_group(proc: asyncio.subprocess.Process) -> None:
 # ---- TOTP (RFC 6238) ----------------------------------------------------------------------------------
 
 
-def hotp(key: bytes, counter: int, digits: int = 6, algorithm: str = "sha1") -> str:
-    """RFC 4226 HOTP: HMAC of the big-endian counter, dynamically truncated to `digits` digits."""
-    mac = hmac.new(key, struct.pack(">Q", counter), getattr(hashlib, algorithm)).digest()
-    offset = mac[-1] & 0x0F
-    binary = struct.unpack(">I", mac[offset : offset + 4])[0] & 0x7FFFFFFF
-    return str(binary % 10**digits).zfill(digits)
+class _ProviderHotp(pyotp.HOTP):
+    """pyotp refuses seeds under 112 bits; the seed is the identity provider's (authenticator apps still
+    get 80-bit ones), not ours to lengthen, so any length it issued is accepted."""
+
+    min_secret_length_bits = 0
 
 
 def totp(key: bytes, for_time: float, digits: int = 6, period: int = 30, algorithm: str = "sha1") -> str:
-    """RFC 6238 TOTP: HOTP over the number of `period`-second steps since the Unix epoch."""
-    return hotp(key, int(for_time // period), digits, algorithm)
+    """RFC 6238 TOTP (pyotp's HOTP over the `period`-second steps since the epoch; not pyotp.TOTP, which
+    refuses periods over 120 s that a provider may still use)."""
+    seed = base64.b32encode(key).decode()
+    return _ProviderHotp(seed, digits=digits, digest=getattr(hashlib, algorithm)).at(int(for_time // period))
 
 
 def decode_base32(secret: str) -> bytes:
-    """Decode a base32 secret as authenticator apps show it: any case, spaces, padding optional."""
+    """Decode a base32 secret as authenticator apps show it: any case, spaces, padding optional (pyotp
+    decodes without spaces or dashes, and only when the code is computed, too late for a ConfigError)."""
     s = re.sub(r"[\s-]", "", secret).upper()
     s += "=" * (-len(s) % 8)
     try:

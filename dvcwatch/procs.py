@@ -17,13 +17,15 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
+
 from dvcwatch.errors import DvcwatchError
+from dvcwatch.waiting import poll_until
 
 BINARIES = {
     "prometheus": "prometheus",
@@ -47,7 +49,8 @@ def die_with_parent(sig: int = signal.SIGTERM) -> None:
     that owns it (children live in their own sessions, so a signal to the parent's group misses them).
 
     The kernel ties this to the *thread* that forked: start children from the main thread or from a
-    thread that lives as long as they should. Runs between fork and exec, so it only makes syscalls."""
+    thread that lives as long as they should. Runs between fork and exec, so it only makes syscalls.
+    Done with ctypes: psutil has no prctl, and no library offers PR_SET_PDEATHSIG alone."""
     import ctypes
 
     parent = os.getppid()
@@ -81,73 +84,72 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 def wait_http(url: str, timeout: float = 30.0, proc: subprocess.Popen[bytes] | None = None) -> None:
     """Wait until `url` answers 200; fail fast if `proc` died."""
-    deadline = time.monotonic() + timeout
     last = ""
-    while time.monotonic() < deadline:
+
+    def answers() -> bool:
+        nonlocal last
         if proc is not None and proc.poll() is not None:
             raise DvcwatchError(f"process for {url} exited with code {proc.returncode}")
         try:
             with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return
+                return r.status == 200
         except (urllib.error.URLError, OSError) as exc:
             last = str(exc)
-        time.sleep(0.1)
-    raise DvcwatchError(f"{url} did not answer within {timeout:.0f} s ({last})")
+            return False
+
+    if not poll_until(answers, timeout, 0.1):
+        raise DvcwatchError(f"{url} did not answer within {timeout:.0f} s ({last})")
 
 
 def wait_tcp(
     host: str, port: int, timeout: float = 30.0, proc: subprocess.Popen[bytes] | None = None
 ) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def accepts() -> bool:
         if proc is not None and proc.poll() is not None:
             raise DvcwatchError(f"process for {host}:{port} exited with code {proc.returncode}")
         try:
             with socket.create_connection((host, port), timeout=1):
-                return
+                return True
         except OSError:
-            time.sleep(0.05)
-    raise DvcwatchError(f"{host}:{port} did not accept connections within {timeout:.0f} s")
+            return False
+
+    if not poll_until(accepts, timeout, 0.05):
+        raise DvcwatchError(f"{host}:{port} did not accept connections within {timeout:.0f} s")
 
 
 def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+    """True while `pid` runs; a zombie has exited (only its parent has not reaped it yet)."""
+    if pid <= 0:
         return False
-    except PermissionError:
-        return True
-    try:  # a zombie has exited; only its parent has not reaped it yet
-        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
-    except (OSError, IndexError):
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.AccessDenied:  # someone else's process: it exists
         return True
 
 
 def pid_command(pid: int) -> list[str]:
+    """The process's argv, or [] once it has gone (or is a zombie, which has none)."""
     try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")[:-1]
-    except OSError:
+        return psutil.Process(pid).cmdline()
+    except (psutil.NoSuchProcess, psutil.AccessDenied, ValueError):
         return []
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds a live process has used so far (/proc/<pid>/stat)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    """User + system CPU seconds a live process has used so far."""
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
 
 
 def children_map() -> dict[int, list[int]]:
-    """Parent pid → child pids, read from /proc: how a browser's or a stack's process tree is found."""
+    """Parent pid → child pids: how a browser's or a stack's process tree is found."""
     kids: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            kids.setdefault(ppid, []).append(int(entry))
+    for p in psutil.process_iter(["ppid"]):
+        ppid = p.info["ppid"]
+        if ppid is not None:
+            kids.setdefault(ppid, []).append(p.pid)
     return kids
 
 
@@ -164,11 +166,8 @@ def stop_pid(pid: int, expect: str, timeout: float = 10.0) -> bool:
             return True
         except PermissionError:
             os.kill(pid, sig)
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            if not pid_alive(pid):
-                return True
-            time.sleep(0.05)
+        if poll_until(lambda: not pid_alive(pid), wait, 0.05):
+            return True
     return not pid_alive(pid)
 
 

@@ -101,6 +101,8 @@ class TokenBucket:
     """An async token bucket: `rate` tokens a second, at most `burst` saved up; FIFO among waiters.
 
     `pause(seconds)` holds everyone until then (a `Retry-After`); one request may go when it ends.
+    Not aiolimiter's AsyncLimiter (rate + burst would fit): it has no such pause, and it times itself on
+    the event loop's clock, so the rate could not be tested in virtual time as it is here.
     """
 
     def __init__(

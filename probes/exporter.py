@@ -9,12 +9,14 @@ headers is refused (403, nothing sent) for any host it was not configured for.
 
 from __future__ import annotations
 
-import html
 import logging
 from collections.abc import Callable, Sequence
+from functools import cache
+from pathlib import Path
 
 import aiohttp
 from aiohttp import web
+from jinja2 import Environment, FileSystemLoader, Template, select_autoescape
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import ValidationError
 
@@ -27,6 +29,18 @@ log = logging.getLogger("dvcwatch.probes")
 
 SCRAPE_TIMEOUT_HEADER = "X-Prometheus-Scrape-Timeout-Seconds"
 SCRAPE_TIMEOUT_MARGIN = 0.5  # leave Prometheus time to receive the answer
+TEMPLATES = Path(__file__).with_name("templates")
+
+
+@cache
+def _index_template() -> Template:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html", "j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env.get_template("index.html.j2")
 
 
 class Exporter:
@@ -98,13 +112,5 @@ class Exporter:
 
     async def handle_index(self, _request: web.Request) -> web.Response:
         c = self.config()
-        rows = "".join(
-            f"<li>{html.escape(t.name)} ({t.kind}, every {t.interval:g} s)</li>" for t in c.targets[:200]
-        )
-        body = (
-            f"<html><head><meta charset='utf-8'><title>dvcwatch prober</title></head><body>"
-            f"<h1>dvcwatch prober · {html.escape(c.vantage)}</h1>"
-            f"<p><a href='/metrics'>/metrics</a> · /probe?target=URL&amp;module=http_2xx</p>"
-            f"<p>{len(c.targets)} targets</p><ul>{rows}</ul></body></html>"
-        )
+        body = _index_template().render(vantage=c.vantage, targets=c.targets)
         return web.Response(text=body, content_type="text/html")

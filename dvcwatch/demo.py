@@ -21,6 +21,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from dvcwatch.sibling import TIMED_OUT, run_dvcwatch
+from dvcwatch.waiting import poll_until
 from dvcwatch.yamlconfig import load_model
 
 SCENARIOS = Path(__file__).with_name("scenarios")
@@ -152,16 +153,17 @@ class Demo:
         return code
 
     def _wait_for_alert(self, stack: Any, name: str, status: str, since: float, limit: float) -> float | None:
-        deadline = time.monotonic() + limit
-        while time.monotonic() < deadline:
+        def notified() -> tuple[float] | None:  # a tuple, so a delay of 0.0 still counts as arrived
             for rec in stack.notifications():
                 if rec.get("received_at", 0) < since:
                     continue
                 for a in rec.get("alerts", []):
                     if a.get("labels", {}).get("alertname") == name and a.get("status") == status:
-                        return rec["received_at"] - since
-            time.sleep(0.5)
-        return None
+                        return (rec["received_at"] - since,)
+            return None
+
+        found = poll_until(notified, limit, 0.5)
+        return found[0] if found else None
 
     # -------------------------------------------------------------- phases
 
@@ -306,7 +308,6 @@ class Demo:
     def _settle_alerts(self, stack: Any) -> None:
         """Bad day: wait (bounded) until the journey alerts named by the sweep have been notified.
         Healthy: wait the same time and expect nothing to arrive."""
-        deadline = time.monotonic() + self.scenario.alert_wait_seconds
         want: set[str] = set()
         if not self.healthy:
             for r in self.findings.verdicts().values():
@@ -314,18 +315,17 @@ class Demo:
                     want.add("DvcJourneyFailing")
                 if r.get("level_promised") == "full" and r.get("level_delivered") == "partial":
                     want.add("DvcServiceLevelShortfall")
-        while time.monotonic() < deadline:
+
+        def settled() -> bool:
             firing = {
                 a.get("labels", {}).get("alertname")
                 for rec in stack.notifications()
                 for a in rec.get("alerts", [])
                 if a.get("status") == "firing"
             }
-            if want and want <= firing:
-                return
-            if self.healthy and firing:
-                return
-            time.sleep(1)
+            return bool(want and want <= firing) or bool(self.healthy and firing)
+
+        poll_until(settled, self.scenario.alert_wait_seconds, 1)
 
     def _check(self) -> None:
         f = self.findings

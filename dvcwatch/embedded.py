@@ -15,12 +15,12 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from types import TracebackType
 
 from dvcwatch.errors import DvcwatchError
 from dvcwatch.procs import child_kwargs
+from dvcwatch.waiting import poll_until
 
 
 class SandboxStartError(DvcwatchError):
@@ -83,24 +83,25 @@ class EmbeddedSandbox:
         finally:
             if log is not subprocess.DEVNULL:
                 log.close()  # the child holds its own copy
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                where = f"; see {self.log_path}" if self.log_path else ""
-                code = self.proc.returncode
-                self.stop()  # removes the temp dir
-                raise SandboxStartError(f"the sandbox portal exited with code {code}{where}")
-            if ready.exists():
-                try:
-                    info = json.loads(ready.read_text())
-                except json.JSONDecodeError:
-                    time.sleep(0.05)
-                    continue
-                self.url = info["url"].rstrip("/")
-                return self
-            time.sleep(0.05)
-        self.stop()
-        raise SandboxStartError(f"the sandbox portal did not become ready within {timeout:.0f} s")
+        info = poll_until(lambda: self._ready_info(ready), timeout, 0.05)
+        if not info:
+            self.stop()
+            raise SandboxStartError(f"the sandbox portal did not become ready within {timeout:.0f} s")
+        self.url = info["url"].rstrip("/")
+        return self
+
+    def _ready_info(self, ready: Path) -> dict[str, str] | None:
+        """What the portal wrote to its ready file, once it is whole; raises if the portal exited."""
+        assert self.proc is not None
+        if self.proc.poll() is not None:
+            where = f"; see {self.log_path}" if self.log_path else ""
+            code = self.proc.returncode
+            self.stop()  # removes the temp dir
+            raise SandboxStartError(f"the sandbox portal exited with code {code}{where}")
+        try:
+            return json.loads(ready.read_text())
+        except (FileNotFoundError, json.JSONDecodeError):  # not written yet, or half written
+            return None
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:

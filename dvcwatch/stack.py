@@ -37,6 +37,7 @@ import yaml
 from dvcwatch import procs
 from dvcwatch.atomic import write_text
 from dvcwatch.errors import DvcwatchError
+from dvcwatch.waiting import poll_until
 
 DEFAULT_RUN_DIR = Path("runs/stack")
 CENTRAL_VANTAGE = "trung-tam"
@@ -524,10 +525,7 @@ class Stack:
         pid = self.supervisor_pid()
         if pid:
             os.kill(pid, signal.SIGTERM)
-            deadline = time.monotonic() + timeout
-            while procs.pid_alive(pid) and time.monotonic() < deadline:
-                time.sleep(0.1)
-            if procs.pid_alive(pid):
+            if not poll_until(lambda: not procs.pid_alive(pid), timeout, 0.1):
                 os.kill(pid, signal.SIGKILL)  # its children get SIGTERM from the kernel
             fresh = procs.read_json(self.state_path)
             if fresh:

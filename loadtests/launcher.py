@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dvcwatch.procs import child_kwargs
+from dvcwatch.waiting import poll_until
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 ROOT = LOCUSTFILE.parent.parent
@@ -209,10 +210,7 @@ class LocustRun:
         normally has already told its workers to quit, so they get a short grace to send their last
         counts; one that died (killed, crashed) told them nothing, so they are stopped at once."""
         master_died = self.master is not None and (self.master.returncode or 0) < 0
-        deadline = time.monotonic() + (0 if master_died else grace)
-        for w in self.workers:
-            while w.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.05)
+        poll_until(lambda: all(w.poll() is not None for w in self.workers), 0 if master_died else grace, 0.05)
         for w in self.workers:
             if w.poll() is None:
                 _signal(w, signal.SIGTERM)

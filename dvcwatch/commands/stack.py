@@ -197,10 +197,10 @@ def _detach(args: argparse.Namespace, stack: Stack, console: Console) -> int:
     import os
     import subprocess
     import sys
-    import time
 
     from dvcwatch import procs
     from dvcwatch.stack import StackError
+    from dvcwatch.waiting import poll_until
 
     log_path = stack.run_dir / "supervisor.log"
     cmd = [sys.executable, "-m", "dvcwatch", "stack", "--run-dir", str(stack.run_dir), "up"]
@@ -219,19 +219,19 @@ def _detach(args: argparse.Namespace, stack: Stack, console: Console) -> int:
             start_new_session=True,
             env={**os.environ, "COLUMNS": "120"},
         )
-    deadline = time.monotonic() + 300
+
+    def supervising() -> bool:
+        state = procs.read_json(stack.state_path) or {}
+        return (state.get("supervisor") or {}).get("pid") == child.pid
+
     with console.status("starting (detached)"):
-        while True:
-            state = procs.read_json(stack.state_path) or {}
-            if (state.get("supervisor") or {}).get("pid") == child.pid:
-                break
-            if child.poll() is not None or time.monotonic() > deadline:
-                if child.poll() is None:
-                    child.terminate()  # its components follow it (parent-death signal)
-                    child.wait(timeout=30)
-                tail = log_path.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
-                raise StackError(f"the stack did not start: {tail[0]} (see {log_path})")
-            time.sleep(0.2)
+        poll_until(lambda: supervising() or child.poll() is not None, 300, 0.2)
+        if not supervising():
+            if child.poll() is None:
+                child.terminate()  # its components follow it (parent-death signal)
+                child.wait(timeout=30)
+            tail = log_path.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
+            raise StackError(f"the stack did not start: {tail[0]} (see {log_path})")
     from dvcwatch.stack import Stack
 
     stack = Stack.load(stack.run_dir)

@@ -18,7 +18,7 @@ import contextlib
 import time
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -43,7 +43,7 @@ from playwright_journeys.results import (
     now_iso,
     summarize,
 )
-from playwright_journeys.session import Journey, StepSkipped
+from playwright_journeys.session import Errand, Journey, Login, Options, StepSkipped, Tab
 from playwright_journeys.verdicts import judge
 
 if TYPE_CHECKING:
@@ -313,243 +313,101 @@ class Sweep:
         return final.model_copy(update=update)
 
     async def _attempt(self, job: Job, number: int) -> _Attempt:
-        cfg, persona = self.cfg, job.persona
-        who = citizen(cfg.profile.identities.seed, job.index % cfg.profile.identities.count)
-        base_timeout = cfg.step_timeout or cfg.profile.journey.step_timeout_seconds
-        step_timeout = base_timeout * persona.timeout_factor
-        names = journey_for(job.service, cfg.profile)
-        limits = self.politeness.for_host(cfg.profile.base_url)
+        """One try at a job, inside the host's politeness limit and the account's session slot."""
+        profile = self.cfg.profile
+        who = citizen(profile.identities.seed, job.index % profile.identities.count)
         acc = self._account_for(job)
         key = acc.name if acc else who.cccd  # who logs in: a test account, or a synthetic citizen
         turn = _LoginTurn(self._login_locks.setdefault(key, asyncio.Lock()))
         slot = self._slot(key) if acc else None
-        async with limits.context(), slot or contextlib.nullcontext():
+        async with self.politeness.for_host(profile.base_url).context(), slot or contextlib.nullcontext():
             try:
-                return await self._attempt_in_context(job, number, who, step_timeout, names, acc, turn)
+                return await self._attempt_in_context(job, number, who, acc, turn)
             finally:
                 turn.release()
 
     async def _attempt_in_context(
-        self,
-        job: Job,
-        number: int,
-        who: Citizen,
-        step_timeout: float,
-        names: list[str],
-        acc: Account | None,
-        turn: _LoginTurn,
+        self, job: Job, number: int, who: Citizen, acc: Account | None, turn: _LoginTurn
     ) -> _Attempt:
-        cfg, host = self.cfg, self.host
-        assert host is not None
-        service, persona = job.service, job.persona
-        steps: list[StepResult] = []
-        failure: StepFailure | None = None
-        failed_step: str | None = None
-        harness: str | None = None
-        crashed = False
-        t0 = time.monotonic()
-        reuse = acc is not None and self._reuse_login()
-        state = None
-        if reuse:
-            assert acc is not None
-            await turn.take()  # the first journey of the account logs in; the others wait, then reuse
-            state = self._logged_in.get(acc.name)
-            if state is not None:
-                turn.release()
-        last_login = next((n for n in reversed(names) if n in LOGIN_STEPS), None)
+        """Open a browser context (with the account's kept session, if any), walk the steps, keep the
+        evidence of a failure, judge."""
+        assert self.host is not None
+        walk = _Walk(journey_for(job.service, self.cfg.profile), time.monotonic())
+        session = await self._reused_session(acc, turn)
         try:
-            context, page = await host.new_context(persona, self._user_agent(), state)
+            context, page = await self.host.new_context(job.persona, self._user_agent(), session)
         except Exception as exc:
-            crashed = not host.alive()
-            return _Attempt(
-                self._finish(
-                    job, who.index, names, [], None, None, f"could not open a browser: {exc}", None, t0
-                ),
-                crashed=crashed,
-            )
-        tracing = cfg.trace == "on-failure"
-        # the login and OTP of someone else's portal are never recorded: tracing starts after them
-        trace_after_login = cfg.profile.environment != "sandbox"
+            walk.harness = f"could not open a browser: {exc}"
+            return _Attempt(self._finish(job, who.index, walk, None), crashed=not self.host.alive())
+        j = await self._journey(job, who, acc, Tab(page, context))
+        evidence = _Evidence(self, job, number, j.tab)
+        try:
+            await _Steps(self, j, walk, evidence, turn, acc, session).run()
+            artifacts = await evidence.keep(walk)
+        finally:
+            await _quietly(context.close())
+        return _Attempt(self._judged(job, who, walk, j, artifacts), crashed=walk.crashed)
+
+    async def _reused_session(self, acc: Account | None, turn: _LoginTurn) -> object | None:
+        """The account's session kept by an earlier journey of this sweep, when logins are reused: the
+        first journey of an account logs in (holding its turn), the others wait for it, then reuse."""
+        if acc is None or not self._reuse_login():
+            return None
+        await turn.take()
+        session = self._logged_in.get(acc.name)
+        if session is not None:
+            turn.release()
+        return session
+
+    async def _journey(self, job: Job, who: Citizen, acc: Account | None, tab: Tab) -> Journey:
+        """The journey for one attempt, its page set up: manners on someone else's portal, navigation
+        watched (to know whose page failed), and one answer's patience as the page's default."""
+        cfg = self.cfg
+        step_timeout = (
+            cfg.step_timeout or cfg.profile.journey.step_timeout_seconds
+        ) * job.persona.timeout_factor
+        otp_source = self._otp_sources.get(acc.name, self.otp_source) if acc else self.otp_source
         j = Journey(
-            page,
-            context,
-            cfg.profile,
-            cfg.catalog,
-            service,
-            who,
-            persona,
-            step_timeout,
-            username=acc.username if acc else "",
-            password=acc.password if acc else None,
-            account=acc.name if acc else "",
-            totp_secret=acc.totp_secret if acc else None,
-            otp_source=self._otp_sources.get(acc.name, self.otp_source) if acc else self.otp_source,
-            redactor=self.redactor,  # before __post_init__, which hands it the password
-            look_only=look_only(cfg),
+            tab,
+            Errand(cfg.profile, cfg.catalog, job.service),
+            Login.of(who, acc, otp_source),
+            Options(job.persona, step_timeout, look_only=look_only(cfg)),
+            redactor=self.redactor,  # the run's: the journey hands it the password
         )
         self.journeys.append(j)
         if self._polite():
-            await self.politeness.install_on_context(context)
+            await self.politeness.install_on_context(tab.context)
         j.watch_navigation()
-        page.set_default_timeout(step_timeout * 1000)
-        page.set_default_navigation_timeout(step_timeout * 1000)
-        traced = False
-        try:
-            names_done: set[str] = set()
-            for name in names:
-                if name in names_done:
-                    continue
-                if failure or harness:
-                    steps.append(StepResult(name=name, status="not_run"))
-                    continue
-                if j.checked_to:
-                    steps.append(StepResult(name=name, status="not_run", detail=NOT_DONE))
-                    continue
-                if state is not None and name in LOGIN_STEPS:
-                    steps.append(StepResult(name=name, status="skipped", detail=REUSED))
-                    continue
-                if name == LOGIN_STEPS[0]:
-                    await turn.take()  # until the OTP is typed: nobody else's code is the newest
-                if tracing and not traced and not (trace_after_login and name in LOGIN_STEPS):
-                    traced = True  # DOM snapshots: cheap, enough to replay
-                    await context.tracing.start(screenshots=False, snapshots=True)
-                j.begin_step(name)
-                start_url = _safe_url(page)
-                s0 = time.monotonic()
-                status, detail = "passed", ""
-                try:
-                    await asyncio.wait_for(self.steps[name](j), timeout=j.step_limit + STEP_GRACE)
-                    detail = j.detail
-                except LookOnlyStop as exc:
-                    status, detail, j.checked_to = "passed", str(exc), name
-                except StepSkipped as exc:
-                    status, detail = "skipped", str(exc)
-                except StepFailure as exc:
-                    failure, status, detail = exc, "failed", exc.message
-                except TimeoutError:
-                    await j.stop_loading()
-                    failure = j.no_answer()
-                    status, detail = "failed", failure.message
-                except HarnessError as exc:
-                    harness, status, detail = str(exc), "failed", str(exc)
-                except Exception as exc:
-                    if self._is_crash(exc, page):
-                        crashed = True
-                        harness = f"browser crashed: {_first_line(exc)}"
-                    elif _is_playwright_timeout(exc):  # the step's time ran out inside an action
-                        await j.stop_loading()
-                        failure = j.no_answer()
-                    elif _is_playwright(exc):
-                        failure = StepFailure(f"the page broke: {_first_line(exc)}", seen=await j.seen_text())
-                    else:
-                        harness = f"{type(exc).__name__}: {_first_line(exc)}"
-                    status, detail = "failed", (failure.message if failure else harness or "")
-                if failure is not None and self._is_crash(BaseException(), page):
-                    # the step saw "nothing came" because our browser died under it, not the portal
-                    crashed, failure = True, None
-                    harness = detail = f"browser crashed during the {name} step"
-                if failure is not None and status == "failed":
-                    owner = _arrival_owner(cfg.profile, names, name, j.nav_url)
-                    if owner:
-                        # the failure happened on a later step's own page (the next step's, or, when
-                        # the login starts from the service page or the OTP ends on the e-form, one
-                        # further on): that step failed; this one did its part, or never got to it
-                        handed_over = min(max(j.nav_started, s0), time.monotonic())
-                        reached = _reached_own_page(
-                            cfg.profile, names, name, owner, [start_url, *j.step_pages_seen[:-1]]
-                        )
-                        steps.append(
-                            StepResult(
-                                name=name,
-                                status="passed" if reached else "not_run",
-                                duration_seconds=round(handed_over - s0, 3),
-                                started_seconds=round(s0 - t0, 3),
-                                detail=f"done; then the {owner} page failed"
-                                if reached
-                                else f"not reached: the {owner} page on the way to it failed",
-                            )
-                        )
-                        for between in names[names.index(name) + 1 : names.index(owner)]:
-                            steps.append(StepResult(name=between, status="not_run"))
-                            names_done.add(between)
-                        name, s0 = owner, handed_over
-                        names_done.add(owner)
-                if status == "failed":
-                    failed_step = name
-                steps.append(
-                    StepResult(
-                        name=name,
-                        status=status,  # type: ignore[arg-type]
-                        duration_seconds=round(time.monotonic() - s0, 3),
-                        started_seconds=round(s0 - t0, 3),
-                        detail=detail,
-                        http_status=failure.http_status if failure and status == "failed" else j.last_status,
-                        url=j.nav_url or _safe_url(page),
-                    )
-                )
-                if turn.held and (name == last_login or status != "passed"):
-                    if reuse and status == "passed" and acc is not None:
-                        try:
-                            self._logged_in[acc.name] = await context.storage_state()
-                        except Exception:
-                            pass  # the next journey of this account logs in itself
-                    turn.release()
-            artifacts = Artifacts()
-            if failure and not crashed:
-                artifacts = await self._keep_evidence(job, number, page, context, traced)
-            elif traced and not crashed:
-                await _quietly(context.tracing.stop())
-        finally:
-            await _quietly(context.close())
-        res = self._finish(job, who.index, names, steps, failure, failed_step, harness, j, t0)
+        tab.page.set_default_timeout(step_timeout * 1000)
+        tab.page.set_default_navigation_timeout(step_timeout * 1000)
+        return j
+
+    def _judged(self, job: Job, who: Citizen, walk: _Walk, j: Journey, artifacts: Artifacts) -> ServiceResult:
+        """The attempt's result; a look-only journey says how far it checked, and one that may not file
+        cannot claim to have gone end to end."""
+        res = self._finish(job, who.index, walk, j)
         update: dict[str, object] = {"artifacts": artifacts}
         if j.look_only:
-            update["checked_to"] = j.checked_to or (failed_step and _before(names, failed_step))
+            update["checked_to"] = j.checked_to or (
+                walk.failed_step and _before(walk.names, walk.failed_step)
+            )
             if j.checked_to and res.verdict == "pass":
-                update["verdict"] = "not_filed"  # it may not file, so it cannot claim end to end
-        return _Attempt(res.model_copy(update=update), crashed=crashed)
+                update["verdict"] = "not_filed"
+        return res.model_copy(update=update)
 
-    def _finish(
-        self,
-        job: Job,
-        citizen_index: int,
-        names: list[str],
-        steps: list[StepResult],
-        failure: StepFailure | None,
-        failed_step: str | None,
-        harness: str | None,
-        j: Journey | None,
-        t0: float,
-    ) -> ServiceResult:
+    def _finish(self, job: Job, citizen_index: int, walk: _Walk, j: Journey | None) -> ServiceResult:
         service, persona = job.service, job.persona
-        if not steps:
-            steps = [StepResult(name=n, status="not_run") for n in names]
-        submit_seconds = None
-        if j is not None and j.login_started is not None and j.submitted_at is not None:
-            submit_seconds = round(j.submitted_at - j.login_started, 3)
-        budget = min(service.latency_budget_seconds, persona.budget_seconds)
+        steps = walk.steps or [StepResult(name=n, status="not_run") for n in walk.names]
+        submit_seconds = _submit_seconds(j)
         verdict = judge(
-            failed=failure is not None,
-            harness_error=harness is not None,
+            failed=walk.failure is not None,
+            harness_error=walk.harness is not None,
             level_promised=service.level,
             level_delivered=j.level_delivered if j else None,
             submit_seconds=submit_seconds,
             service_budget_seconds=service.latency_budget_seconds,
             persona_budget_seconds=persona.budget_seconds,
         )
-        info = None
-        if harness is not None:
-            info = FailureInfo(message=harness)
-        elif failure is not None:
-            url = next((s.url for s in steps if s.name == failed_step), None)
-            info = FailureInfo(
-                message=failure.message,
-                seen=failure.seen,
-                http_status=failure.http_status,
-                url=url,
-                selector=failure.selector,
-            )
-        level_delivered = j.level_delivered if j else None
         return ServiceResult(
             service=service.id,
             name_vi=service.name_vi,
@@ -557,40 +415,21 @@ class Sweep:
             agency=service.agency,
             persona=persona.name,
             verdict=verdict.verdict,  # type: ignore[arg-type]
-            failed_step=failed_step if verdict.verdict in ("fail", "error") else None,
-            failure=info,
+            failed_step=walk.failed_step if verdict.verdict in ("fail", "error") else None,
+            failure=_failure_info(walk, steps),
             level_promised=service.level,
             level_advertised=j.level_advertised if j else None,  # type: ignore[arg-type]
-            level_delivered=level_delivered,  # type: ignore[arg-type]
+            level_delivered=j.level_delivered if j else None,  # type: ignore[arg-type]
             degraded_reasons=verdict.reasons,
             steps=steps,
             dossier_code=j.dossier_code if j else None,
             expected_date=j.expected_date if j else None,
             fee_promised=service.fee.amount,
             fee_charged=j.fee_charged if j else None,
-            duration_seconds=round(time.monotonic() - t0, 3),
+            duration_seconds=round(time.monotonic() - walk.t0, 3),
             submit_seconds=submit_seconds,
-            budget_seconds=budget,
+            budget_seconds=min(service.latency_budget_seconds, persona.budget_seconds),
             citizen_index=citizen_index,
-        )
-
-    async def _keep_evidence(self, job: Job, number: int, page, context, tracing: bool) -> Artifacts:  # type: ignore[no-untyped-def]
-        rel_dir = Path("artifacts") / job.persona.name
-        (self.cfg.out_dir / rel_dir).mkdir(parents=True, exist_ok=True)
-        stem = f"{job.service.id}-attempt{number}"
-        shot, trace = rel_dir / f"{stem}.png", rel_dir / f"{stem}-trace.zip"
-        await _quietly(_show_the_problem(page, self.cfg.profile))
-        got_shot = await _quietly(
-            page.screenshot(
-                path=str(self.cfg.out_dir / shot), timeout=5000, mask=_secret_boxes(page, self.cfg.profile)
-            )
-        )
-        got_trace = tracing and await _quietly(context.tracing.stop(path=str(self.cfg.out_dir / trace)))
-        if got_trace:
-            _redact_zip(self.cfg.out_dir / trace, self.redactor)
-        return Artifacts(
-            screenshot=str(shot) if got_shot else None,
-            trace=str(trace) if got_trace else None,
         )
 
     def _is_crash(self, exc: BaseException, page) -> bool:  # type: ignore[no-untyped-def]
@@ -599,6 +438,243 @@ class Sweep:
             return True
         text = str(exc).lower()
         return page.is_closed() or "target crashed" in text or "has been closed" in text
+
+
+@dataclass
+class _Walk:
+    """One attempt's steps as they run: what each did, and how the journey ended — a portal failure
+    (`failure`, at `failed_step`), a harness error of ours (`harness`), or our browser crashing."""
+
+    names: list[str]
+    t0: float
+    steps: list[StepResult] = field(default_factory=list)
+    failure: StepFailure | None = None
+    failed_step: str | None = None
+    harness: str | None = None
+    crashed: bool = False
+    done: set[str] = field(default_factory=set)  # already reported, by an earlier step's failure
+
+
+class _Steps:
+    """Runs one attempt's steps in order, each the same way: skip it or run it under its time limit,
+    say who failed (the step, a later step whose page it was, or our browser), record it, and give
+    the account's login turn back once the OTP is typed."""
+
+    def __init__(
+        self,
+        sweep: Sweep,
+        j: Journey,
+        walk: _Walk,
+        evidence: _Evidence,
+        turn: _LoginTurn,
+        acc: Account | None,
+        session: object | None,
+    ) -> None:
+        self.sweep, self.j, self.walk, self.evidence = sweep, j, walk, evidence
+        self.turn, self.acc, self.session = turn, acc, session
+        self.reuse = acc is not None and sweep._reuse_login()
+        self.last_login = next((n for n in reversed(walk.names) if n in LOGIN_STEPS), None)
+
+    async def run(self) -> None:
+        for name in self.walk.names:
+            if not self._skipped(name):
+                await self._step(name)
+
+    def _skipped(self, name: str) -> bool:
+        """Whether `name` does not run, its result (if any) recorded: after a failure, after a
+        look-only journey's stop, or a login the reused session makes needless."""
+        walk = self.walk
+        if name in walk.done:
+            return True
+        if walk.failure or walk.harness:
+            walk.steps.append(StepResult(name=name, status="not_run"))
+        elif self.j.checked_to:
+            walk.steps.append(StepResult(name=name, status="not_run", detail=NOT_DONE))
+        elif self.session is not None and name in LOGIN_STEPS:
+            walk.steps.append(StepResult(name=name, status="skipped", detail=REUSED))
+        else:
+            return False
+        return True
+
+    async def _step(self, name: str) -> None:
+        j, walk = self.j, self.walk
+        if name == LOGIN_STEPS[0]:
+            await self.turn.take()  # until the OTP is typed: nobody else's code is the newest
+        await self.evidence.start_trace(name)
+        j.begin_step(name)
+        start_url = _safe_url(j.page)
+        s0 = time.monotonic()
+        status, detail = await self._call(name)
+        if walk.failure is not None and self.sweep._is_crash(BaseException(), j.page):
+            # the step saw "nothing came" because our browser died under it, not the portal
+            walk.crashed, walk.failure = True, None
+            walk.harness = detail = f"browser crashed during the {name} step"
+        if walk.failure is not None and status == "failed":
+            name, s0 = self._blame_page_owner(name, s0, start_url)
+        if status == "failed":
+            walk.failed_step = name
+        walk.steps.append(
+            StepResult(
+                name=name,
+                status=status,  # type: ignore[arg-type]
+                duration_seconds=round(time.monotonic() - s0, 3),
+                started_seconds=round(s0 - walk.t0, 3),
+                detail=detail,
+                http_status=walk.failure.http_status
+                if walk.failure and status == "failed"
+                else j.last_status,
+                url=j.nav_url or _safe_url(j.page),
+            )
+        )
+        await self._hand_back_login(name, status)
+
+    async def _call(self, name: str) -> tuple[str, str]:
+        """The step under its time limit: its status and detail; a failure or harness error is kept
+        on the walk."""
+        j, walk = self.j, self.walk
+        try:
+            await asyncio.wait_for(self.sweep.steps[name](j), timeout=j.step_limit + STEP_GRACE)
+            return "passed", j.detail
+        except LookOnlyStop as exc:
+            j.checked_to = name
+            return "passed", str(exc)
+        except StepSkipped as exc:
+            return "skipped", str(exc)
+        except StepFailure as exc:
+            walk.failure = exc
+            return "failed", exc.message
+        except TimeoutError:
+            await j.stop_loading()
+            walk.failure = j.no_answer()
+            return "failed", walk.failure.message
+        except HarnessError as exc:
+            walk.harness = str(exc)
+            return "failed", str(exc)
+        except Exception as exc:
+            await self._broke(exc)
+            return "failed", (walk.failure.message if walk.failure else walk.harness or "")
+
+    async def _broke(self, exc: Exception) -> None:
+        """Whose fault an unexpected exception is: our browser's (a crash), the portal's (the step's
+        time ran out inside an action, or the page broke), or ours (a bug: a harness error)."""
+        j, walk = self.j, self.walk
+        if self.sweep._is_crash(exc, j.page):
+            walk.crashed = True
+            walk.harness = f"browser crashed: {_first_line(exc)}"
+        elif _is_playwright_timeout(exc):
+            await j.stop_loading()
+            walk.failure = j.no_answer()
+        elif _is_playwright(exc):
+            walk.failure = StepFailure(f"the page broke: {_first_line(exc)}", seen=await j.seen_text())
+        else:
+            walk.harness = f"{type(exc).__name__}: {_first_line(exc)}"
+
+    def _blame_page_owner(self, name: str, s0: float, start_url: str | None) -> tuple[str, float]:
+        """The failing step and when it began: this one, or, when the failure happened on a later
+        step's own page (the next step's, or, when the login starts from the service page or the OTP
+        ends on the e-form, one further on), that step; this one then did its part or never got to it,
+        and the steps between are not run."""
+        j, walk, names, profile = self.j, self.walk, self.walk.names, self.sweep.cfg.profile
+        owner = _arrival_owner(profile, names, name, j.nav_url)
+        if not owner:
+            return name, s0
+        handed_over = min(max(j.nav_started, s0), time.monotonic())
+        reached = _reached_own_page(profile, names, name, owner, [start_url, *j.step_pages_seen[:-1]])
+        walk.steps.append(
+            StepResult(
+                name=name,
+                status="passed" if reached else "not_run",
+                duration_seconds=round(handed_over - s0, 3),
+                started_seconds=round(s0 - walk.t0, 3),
+                detail=f"done; then the {owner} page failed"
+                if reached
+                else f"not reached: the {owner} page on the way to it failed",
+            )
+        )
+        for between in names[names.index(name) + 1 : names.index(owner)]:
+            walk.steps.append(StepResult(name=between, status="not_run"))
+            walk.done.add(between)
+        walk.done.add(owner)
+        return owner, handed_over
+
+    async def _hand_back_login(self, name: str, status: str) -> None:
+        """Once the OTP is typed (or the login failed), others may log in; a session that logged in
+        is kept for this account's next journeys, when logins are reused."""
+        if not self.turn.held or (name != self.last_login and status == "passed"):
+            return
+        if self.reuse and status == "passed" and self.acc is not None:
+            try:
+                self.sweep._logged_in[self.acc.name] = await self.j.context.storage_state()
+            except Exception:
+                pass  # the next journey of this account logs in itself
+        self.turn.release()
+
+
+class _Evidence:
+    """What an attempt keeps for the operator: a trace of DOM snapshots (never of the login and OTP
+    of someone else's portal: tracing starts after them) and, when the portal failed, a screenshot
+    with the problem in view and the secret boxes masked; every text in them redacted."""
+
+    def __init__(self, sweep: Sweep, job: Job, number: int, tab: Tab) -> None:
+        self.tab, self.job, self.number = tab, job, number
+        self.out_dir, self.profile, self.redactor = sweep.cfg.out_dir, sweep.cfg.profile, sweep.redactor
+        self.tracing = sweep.cfg.trace == "on-failure"
+        self.trace_after_login = sweep.cfg.profile.environment != "sandbox"
+        self.traced = False
+
+    async def start_trace(self, step: str) -> None:
+        if self.tracing and not self.traced and not (self.trace_after_login and step in LOGIN_STEPS):
+            self.traced = True  # DOM snapshots: cheap, enough to replay
+            await self.tab.context.tracing.start(screenshots=False, snapshots=True)
+
+    async def keep(self, walk: _Walk) -> Artifacts:
+        """The screenshot and trace of a portal failure; nothing after a success or our crash."""
+        if walk.failure and not walk.crashed:
+            return await self._keep_failure()
+        if self.traced and not walk.crashed:
+            await _quietly(self.tab.context.tracing.stop())
+        return Artifacts()
+
+    async def _keep_failure(self) -> Artifacts:
+        page, context = self.tab.page, self.tab.context
+        rel_dir = Path("artifacts") / self.job.persona.name
+        (self.out_dir / rel_dir).mkdir(parents=True, exist_ok=True)
+        stem = f"{self.job.service.id}-attempt{self.number}"
+        shot, trace = rel_dir / f"{stem}.png", rel_dir / f"{stem}-trace.zip"
+        await _quietly(_show_the_problem(page, self.profile))
+        got_shot = await _quietly(
+            page.screenshot(
+                path=str(self.out_dir / shot), timeout=5000, mask=_secret_boxes(page, self.profile)
+            )
+        )
+        got_trace = self.traced and await _quietly(context.tracing.stop(path=str(self.out_dir / trace)))
+        if got_trace:
+            _redact_zip(self.out_dir / trace, self.redactor)
+        return Artifacts(
+            screenshot=str(shot) if got_shot else None,
+            trace=str(trace) if got_trace else None,
+        )
+
+
+def _submit_seconds(j: Journey | None) -> float | None:
+    """From the login's start to the dossier's submission: the citizen's wait, judged against budgets."""
+    if j is None or j.login_started is None or j.submitted_at is None:
+        return None
+    return round(j.submitted_at - j.login_started, 3)
+
+
+def _failure_info(walk: _Walk, steps: list[StepResult]) -> FailureInfo | None:
+    if walk.harness is not None:
+        return FailureInfo(message=walk.harness)
+    if walk.failure is None:
+        return None
+    return FailureInfo(
+        message=walk.failure.message,
+        seen=walk.failure.seen,
+        http_status=walk.failure.http_status,
+        url=next((s.url for s in steps if s.name == walk.failed_step), None),
+        selector=walk.failure.selector,
+    )
 
 
 class _LoginTurn:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
@@ -25,6 +25,7 @@ from playwright_journeys.personas import Persona
 if TYPE_CHECKING:
     from playwright.async_api import BrowserContext, Locator, Page, Response
 
+    from dvcwatch.credentials import Account
     from dvcwatch.otp_sources import OtpSource
 
 SEEN_CHARS = 400
@@ -37,31 +38,30 @@ class StepSkipped(Exception):
 STEP_WAITS = 3  # a step's whole time, in answers' patience (step_timeout): see Journey.step_limit
 
 
-@dataclass
-class Journey:
+@dataclass(frozen=True)
+class Tab:
+    """The browser page a journey drives, and its context (for CDP, cookies, tracing)."""
+
     page: Page
     context: BrowserContext
+
+
+@dataclass(frozen=True)
+class Errand:
+    """Which portal (its profile, the catalog it serves) and which of its services the citizen wants."""
+
     profile: Profile
     catalog: Catalog
     service: Service
+
+
+@dataclass
+class Login:
+    """Who logs in: the synthetic citizen on the sandbox, a test account (secret password) elsewhere.
+
+    The citizen's identity fills the forms either way; the account only replaces what is typed at login."""
+
     citizen: Citizen
-    persona: Persona
-    step_timeout: float
-    # learnt on the way
-    level_advertised: str | None = None
-    level_delivered: str | None = None
-    payment_offline: bool = False
-    dossier_code: str | None = None
-    expected_date: str | None = None
-    fee_charged: int | None = None
-    login_started: float | None = None
-    submitted_at: float | None = None
-    last_status: int | None = None
-    nav_url: str | None = None  # the page being loaded or last loaded: where a failure happened
-    nav_started: float = 0.0
-    step_pages_seen: list[str] = field(default_factory=list)  # paths the current step navigated to
-    detail: str = ""
-    # who logs in: the synthetic citizen on the sandbox, a test account (secret password) elsewhere
     username: str = ""
     password: Secret | None = field(default=None, repr=False)
     account: str = ""  # the profile's account name, "" for a synthetic citizen
@@ -69,19 +69,134 @@ class Journey:
     otp_source: OtpSource | None = (
         None  # the sweep's one source (steps/otp.py); None: the step builds its own
     )
-    redactor: Redactor = field(default_factory=Redactor, repr=False)
-    look_only: bool = False  # production: stop at the last reversible point
-    checked_to: str | None = None
-    step_name: str = ""
-    resolved: list[tuple[str, str]] = field(default_factory=list)  # (step, selector found), for profile check
-    _deadline: float = field(default=0.0, repr=False)
 
     def __post_init__(self) -> None:
         if not self.username:
             self.username = self.citizen.cccd
         if self.password is None:
             self.password = Secret(self.citizen.password)
+
+    @classmethod
+    def of(cls, citizen: Citizen, account: Account | None, otp_source: OtpSource | None) -> Login:
+        """The citizen alone, or the citizen filling forms while `account` logs in."""
+        if account is None:
+            return cls(citizen, otp_source=otp_source)
+        return cls(
+            citizen,
+            username=account.username,
+            password=account.password,
+            account=account.name,
+            totp_secret=account.totp_secret,
+            otp_source=otp_source,
+        )
+
+
+@dataclass(frozen=True)
+class Options:
+    """How the journey goes: the persona's device and patience, one answer's patience
+    (`step_timeout`, already scaled by the persona), and whether it may only look (production)."""
+
+    persona: Persona
+    step_timeout: float
+    look_only: bool = False  # production: stop at the last reversible point
+
+
+def _learnt(default: object = None) -> Any:
+    """A field the journey fills in as it goes, never passed in."""
+    return field(default=default, init=False)
+
+
+@dataclass
+class Journey:
+    """One citizen's journey, built from four parts; what it learns on the way is not given, only kept.
+
+    The parts' fields are readable on the journey itself (`j.page`, `j.profile`, `j.username`, ...), as
+    steps and step plugins use them."""
+
+    tab: Tab
+    errand: Errand
+    login: Login
+    options: Options
+    redactor: Redactor = field(default_factory=Redactor, repr=False)  # the run's: it learns the password
+    # learnt on the way
+    level_advertised: str | None = _learnt()
+    level_delivered: str | None = _learnt()
+    payment_offline: bool = _learnt(False)
+    dossier_code: str | None = _learnt()
+    expected_date: str | None = _learnt()
+    fee_charged: int | None = _learnt()
+    login_started: float | None = _learnt()
+    submitted_at: float | None = _learnt()
+    last_status: int | None = _learnt()
+    nav_url: str | None = _learnt()  # the page being loaded or last loaded: where a failure happened
+    nav_started: float = _learnt(0.0)
+    # the paths the current step navigated to
+    step_pages_seen: list[str] = field(default_factory=list, init=False)
+    detail: str = _learnt("")
+    checked_to: str | None = _learnt()
+    step_name: str = _learnt("")
+    resolved: list[tuple[str, str]] = field(default_factory=list, init=False)  # (step, selector found)
+    _deadline: float = field(default=0.0, init=False, repr=False)
+
+    def __post_init__(self) -> None:
         self.redactor.add(self.password)
+
+    # --- the parts, as steps read them ----------------------------------------------------------
+    @property
+    def page(self) -> Page:
+        return self.tab.page
+
+    @property
+    def context(self) -> BrowserContext:
+        return self.tab.context
+
+    @property
+    def profile(self) -> Profile:
+        return self.errand.profile
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.errand.catalog
+
+    @property
+    def service(self) -> Service:
+        return self.errand.service
+
+    @property
+    def citizen(self) -> Citizen:
+        return self.login.citizen
+
+    @property
+    def username(self) -> str:
+        return self.login.username
+
+    @property
+    def password(self) -> Secret | None:
+        return self.login.password
+
+    @property
+    def account(self) -> str:
+        return self.login.account
+
+    @property
+    def totp_secret(self) -> Secret | None:
+        return self.login.totp_secret
+
+    @property
+    def otp_source(self) -> OtpSource | None:
+        return self.login.otp_source
+
+    @property
+    def persona(self) -> Persona:
+        return self.options.persona
+
+    @property
+    def step_timeout(self) -> float:
+        return self.options.step_timeout
+
+    @property
+    def look_only(self) -> bool:
+        return self.options.look_only
 
     def params(self, **extra: str) -> dict[str, str]:
         """Placeholders every selector and path may use, plus the step's own."""

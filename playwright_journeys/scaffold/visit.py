@@ -28,7 +28,7 @@ from playwright_journeys.personas import Persona
 from playwright_journeys.scaffold.advance import files_or_pays, fill_required
 from playwright_journeys.scaffold.draft import Reading
 from playwright_journeys.scaffold.reader import Control, read_page
-from playwright_journeys.session import Journey
+from playwright_journeys.session import Errand, Journey, Login, Options, Tab
 
 MAX_PAGES = 6
 FILL_TRIES = 4  # made-up values tried on a page that refuses them
@@ -92,23 +92,11 @@ async def visit(cfg: VisitConfig, progress: Callable[[str, Reading | None], None
                     await politeness.install_on_context(context)
                 page.set_default_timeout(cfg.step_timeout * 1000)
 
+                tab, login = Tab(page, context), Login.of(who, account, otp_source)
+                options = Options(cfg.persona, cfg.step_timeout, look_only=True)
+
                 def journey(service: Service) -> Journey:
-                    return Journey(
-                        page,
-                        context,
-                        prof,
-                        cfg.catalog,
-                        service,
-                        who,
-                        cfg.persona,
-                        cfg.step_timeout,
-                        username=account.username if account else "",
-                        password=account.password if account else None,
-                        account=account.name if account else "",
-                        totp_secret=account.totp_secret if account else None,
-                        otp_source=otp_source,
-                        look_only=True,
-                    )
+                    return Journey(tab, Errand(prof, cfg.catalog, service), login, options)
 
                 first = journey(cfg.services[0])
                 for name in ("login", "otp"):

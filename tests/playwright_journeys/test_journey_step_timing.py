@@ -13,20 +13,16 @@ import pytest
 from dvcwatch.cli import main
 from dvcwatch.embedded import EmbeddedSandbox
 from playwright_journeys import session
-from playwright_journeys.session import STEP_WAITS, Journey
+from playwright_journeys.session import STEP_WAITS, Errand, Journey, Login, Options, Tab
 
 
 def journey(step_timeout: float) -> Journey:
     citizen = SimpleNamespace(cccd="001000000001", password="synthetic")
     return Journey(
-        page=None,
-        context=None,
-        profile=None,
-        catalog=None,
-        service=None,  # type: ignore[arg-type]
-        citizen=citizen,
-        persona=None,
-        step_timeout=step_timeout,  # type: ignore[arg-type]
+        tab=Tab(page=None, context=None),  # type: ignore[arg-type]
+        errand=Errand(profile=None, catalog=None, service=None),  # type: ignore[arg-type]
+        login=Login(citizen=citizen),  # type: ignore[arg-type]
+        options=Options(persona=None, step_timeout=step_timeout),  # type: ignore[arg-type]
     )
 
 

@@ -20,7 +20,7 @@ from dvcwatch.profile import load_profile
 from playwright_journeys.outcome import HarnessError, StepFailure
 from playwright_journeys.personas import load_personas
 from playwright_journeys.plugins import step_functions
-from playwright_journeys.session import Journey
+from playwright_journeys.session import Errand, Journey, Login, Options, Tab
 
 pytestmark = pytest.mark.browser
 
@@ -180,7 +180,12 @@ async def journey_at(tmp_path: Path) -> AsyncIterator[JourneyAt]:
             prof.check_forms(CATALOG)
             context, page = await host.new_context(load_personas().get("desktop"))
             contexts.append(context)
-            j = Journey(page, context, prof, CATALOG, SERVICE, WHO, load_personas().get("desktop"), 10.0)
+            j = Journey(
+                Tab(page, context),
+                Errand(prof, CATALOG, SERVICE),
+                Login(WHO),
+                Options(load_personas().get("desktop"), 10.0),
+            )
             j.watch_navigation()
             return j
 

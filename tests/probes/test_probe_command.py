@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -14,12 +13,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from prober_process import start_prober
 from prometheus_client.parser import text_string_to_metric_families
 
 from dvcwatch.cli import main
 from dvcwatch.procs import free_port, wait_http
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def get(url: str) -> tuple[int, str]:
@@ -67,24 +65,7 @@ def prober_proc(tmp_path: Path) -> Iterator[Callable[[Path, list[str]], tuple[su
 
     def start(cfg: Path, extra: list[str]) -> tuple[subprocess.Popen[bytes], str]:
         port = free_port()
-        log = open(tmp_path / f"prober{len(procs)}.log", "wb")  # noqa: SIM115
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "dvcwatch",
-                "probe",
-                "--config",
-                str(cfg),
-                "--listen",
-                f"127.0.0.1:{port}",
-                *extra,
-            ],
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        proc = start_prober(cfg, port, tmp_path / f"prober{len(procs)}.log", *extra)
         procs.append(proc)
         base = f"http://127.0.0.1:{port}"
         wait_http(base + "/-/healthy", timeout=20, proc=proc)

@@ -9,8 +9,6 @@ with a reason, and the same modules must keep working against the sandbox they w
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -18,12 +16,12 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp import web
+from prober_process import start_prober
 
 from dvcwatch.identities import citizen
 from dvcwatch.procs import free_port
 from probes.config import TargetRefused, load_config_text, module_target
 
-ROOT = Path(__file__).resolve().parents[2]
 WHO = citizen(42, 1)
 TOKEN = "Bearer prober-secret-token-5f1c"
 API_KEY = "prober-api-key-77a2"
@@ -69,23 +67,7 @@ async def prober(tmp_path: Path, sandbox) -> AsyncIterator[tuple[str, Path]]:  #
     cfg.write_text(config(sandbox.url), encoding="utf-8")
     port = free_port()
     log = tmp_path / "prober.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "dvcwatch",
-                "probe",
-                "--config",
-                str(cfg),
-                "--listen",
-                f"127.0.0.1:{port}",
-            ],
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    proc = start_prober(cfg, port, log)
     base = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as s:

@@ -7,8 +7,6 @@ import base64
 import http.client
 import shutil
 import ssl
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -17,12 +15,12 @@ from pathlib import Path
 
 import bcrypt
 import pytest
+from prober_process import start_prober
 
 from dvcwatch.cli import main
 from dvcwatch.procs import free_port
 from probes.webconfig import is_loopback
 
-ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "mat-khau-phuong-7"
 
 
@@ -73,25 +71,7 @@ def tls_prober(
     cfg.write_text("vantage: kiosk-1\nprobe_only: true\n", encoding="utf-8")
     port = free_port()
     log = tmp_path / "prober.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "dvcwatch",
-                "probe",
-                "--config",
-                str(cfg),
-                "--listen",
-                f"127.0.0.1:{port}",
-                "--web.config.file",
-                str(web_dir / "web.yml"),
-            ],
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    proc = start_prober(cfg, port, log, "--web.config.file", str(web_dir / "web.yml"))
     ctx = ssl.create_default_context(cafile=str(self_signed[0]))
     try:
         deadline = time.monotonic() + 20

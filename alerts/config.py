@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from alerts import SLO_PATH
-from dvcwatch.yamlconfig import load_model
+from dvcwatch.core.yamlconfig import load_model
 
 DURATION_RE = re.compile(r"^(\d+)(ms|s|m|h|d|w|y)$")
 UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
@@ -117,7 +117,7 @@ class AlertsConfig(Strict):
 
     @model_validator(mode="after")
     def _known_services(self) -> AlertsConfig:
-        from dvcwatch.catalog import load_catalog
+        from dvcwatch.core.catalog import load_catalog
 
         known = {s.id for s in load_catalog().services}
         unknown = sorted(set(self.slo.services) - known)

@@ -511,7 +511,7 @@ def write(out_dir: Path, files: dict[str, dict[str, Any]]) -> list[Path]:
 
 def generate_default(config_path: Path | None = None) -> dict[str, dict[str, Any]]:
     from alerts.config import load_config
-    from dvcwatch.catalog import load_catalog
+    from dvcwatch.core.catalog import load_catalog
 
     cfg = load_config(config_path)
     return generate(cfg, [s.id for s in load_catalog().services])

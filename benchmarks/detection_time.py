@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dvcwatch.stack import Stack, StackSettings  # noqa: E402
+from dvcwatch.orchestration.stack import Stack, StackSettings  # noqa: E402
 
 WARD = "phuong-a"
 TARGET_SECONDS = 90.0

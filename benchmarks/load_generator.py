@@ -33,8 +33,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from dvcwatch import procs  # noqa: E402
-from dvcwatch.errors import DvcwatchError  # noqa: E402
+from dvcwatch.core import processes  # noqa: E402
+from dvcwatch.core.errors import DvcwatchError  # noqa: E402
 
 PATH = "/dich-vu/dang-ky-khai-sinh"
 BODY = (
@@ -110,7 +110,7 @@ def web_stats(port: int) -> dict[str, Any]:
 def locust(url: str, seconds: int, users: int, locustfile: str, extra: list[str]) -> tuple[int, float, float]:
     """Locust's start-up (imports, the catalog) is not load generation: count requests and CPU
     between two readings taken while all users run, through Locust's own web UI."""
-    port = procs.free_port()
+    port = processes.free_port()
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [
             sys.executable, "-m", "locust", "-f", str(HERE / locustfile), "--autostart", "--autoquit", "0",
@@ -132,7 +132,7 @@ def locust(url: str, seconds: int, users: int, locustfile: str, extra: list[str]
 
             def reading() -> tuple[int, float, float]:
                 agg = next(r for r in web_stats(port)["stats"] if r["name"] == "Aggregated")
-                return agg["num_requests"], procs.cpu_seconds(proc.pid), time.monotonic()
+                return agg["num_requests"], processes.cpu_seconds(proc.pid), time.monotonic()
 
             n0, c0, t0 = reading()
             time.sleep(seconds)
@@ -154,15 +154,15 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=2, help="alternate the generators this many times")
     args = ap.parse_args()
     try:
-        procs.binary("wrk")
+        processes.binary("wrk")
     except DvcwatchError as exc:
         raise SystemExit(str(exc)) from None
 
-    port = procs.free_port()
+    port = processes.free_port()
     target = subprocess.Popen([sys.executable, __file__, "--serve", str(port)], start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        procs.wait_tcp("127.0.0.1", port, timeout=5, proc=target)
+        processes.wait_tcp("127.0.0.1", port, timeout=5, proc=target)
         generators = {
             "wrk": lambda: wrk(url, args.seconds, args.users),
             "locust FastHttpUser (bare)": lambda: locust(url, args.seconds, args.users, "locust_bare.py", []),

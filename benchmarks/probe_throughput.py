@@ -31,7 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dvcwatch import procs  # noqa: E402
+from dvcwatch.core import processes  # noqa: E402
+from dvcwatch.orchestration import binaries  # noqa: E402
 
 RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
 
@@ -59,7 +60,7 @@ async def _serve_target(port: int, seconds: float) -> None:
 
 
 def start_target(seconds: float, core: int | None) -> tuple[subprocess.Popen[bytes], str]:
-    port = procs.free_port()
+    port = processes.free_port()
     proc = subprocess.Popen(
         [sys.executable, __file__, "--serve-target", str(port), "--serve-seconds", str(seconds)],
         start_new_session=True,
@@ -67,7 +68,7 @@ def start_target(seconds: float, core: int | None) -> tuple[subprocess.Popen[byt
     if core is not None:
         os.sched_setaffinity(proc.pid, {core})
     try:
-        procs.wait_tcp("127.0.0.1", port, timeout=10, proc=proc)
+        processes.wait_tcp("127.0.0.1", port, timeout=10, proc=proc)
     except Exception:
         proc.kill()
         raise
@@ -102,9 +103,9 @@ async def drive_probe_endpoint(
 
 def measure_endpoint(name: str, pid: int, probe_url: str, target: str, module: str, seconds: float) -> dict:
     asyncio.run(drive_probe_endpoint(probe_url, target, module, 1.0, 4))  # warm up
-    cpu0, t0 = procs.cpu_seconds(pid), time.monotonic()
+    cpu0, t0 = processes.cpu_seconds(pid), time.monotonic()
     n, ok = asyncio.run(drive_probe_endpoint(probe_url, target, module, seconds, 8))
-    cpu, wall = procs.cpu_seconds(pid) - cpu0, time.monotonic() - t0
+    cpu, wall = processes.cpu_seconds(pid) - cpu0, time.monotonic() - t0
     return {
         "prober": name,
         "mode": "/probe",
@@ -139,9 +140,9 @@ def parse_metrics(text: str, last_runs: dict[str, float] | None = None) -> dict[
 
 
 @contextlib.contextmanager
-def dvcwatch_prober(config: Path, workdir: Path, core: int | None) -> Iterator[procs.Managed]:
+def dvcwatch_prober(config: Path, workdir: Path, core: int | None) -> Iterator[binaries.Managed]:
     """A `dvcwatch probe` process pinned to `core`, always stopped."""
-    port = procs.free_port()
+    port = processes.free_port()
     args = [
         sys.executable,
         "-m",
@@ -152,7 +153,9 @@ def dvcwatch_prober(config: Path, workdir: Path, core: int | None) -> Iterator[p
         "--listen",
         f"127.0.0.1:{port}",
     ]
-    m = procs.Managed("dvcwatch-prober", args, f"http://127.0.0.1:{port}/-/healthy", workdir / "prober.log")
+    m = binaries.Managed(
+        "dvcwatch-prober", args, f"http://127.0.0.1:{port}/-/healthy", workdir / "prober.log"
+    )
     m.env = {"PYTHONPATH": str(ROOT)}
     with m:
         if core is not None and m.pid:
@@ -178,14 +181,14 @@ def measure_scheduled(
     write_targets(cfg, base, n, interval, min(interval * 0.8, 5.0))
     last_runs: dict[str, float] = {}
     with dvcwatch_prober(cfg, workdir, core) as m:
-        url = procs.url_of(m)
+        url = binaries.url_of(m)
         assert m.pid
         started = time.monotonic()
         time.sleep(min(interval, 3.0))  # let the first slots spread in
-        before_text, cpu0, t0 = fetch_metrics(url), procs.cpu_seconds(m.pid), time.monotonic()
+        before_text, cpu0, t0 = fetch_metrics(url), processes.cpu_seconds(m.pid), time.monotonic()
         time.sleep(seconds)
         after_text, now = fetch_metrics(url), time.time()
-        cpu, wall, up = procs.cpu_seconds(m.pid) - cpu0, time.monotonic() - t0, time.monotonic() - started
+        cpu, wall, up = processes.cpu_seconds(m.pid) - cpu0, time.monotonic() - t0, time.monotonic() - started
     before, after = parse_metrics(before_text), parse_metrics(after_text, last_runs)
     # a target is stale when its last run is older than a slot plus jitter plus a second of slack;
     # only meaningful once every target's first slot (spread over one interval) has passed
@@ -249,19 +252,19 @@ def main() -> int:
                 assert ours.pid
                 rows.append(
                     measure_endpoint(
-                        "dvcwatch", ours.pid, procs.url_of(ours), base + "/x", "http_2xx", endpoint_seconds
+                        "dvcwatch", ours.pid, binaries.url_of(ours), base + "/x", "http_2xx", endpoint_seconds
                     )
                 )
             bb_cfg = work / "blackbox.yml"
             bb_cfg.write_text("modules:\n  http_2xx:\n    prober: http\n    timeout: 5s\n")
-            with procs.blackbox_exporter(bb_cfg, work / "bb") as bb:
+            with binaries.blackbox_exporter(bb_cfg, work / "bb") as bb:
                 assert bb.pid
                 os.sched_setaffinity(bb.pid, {prober_core} if prober_core is not None else set(cores))
                 rows.append(
                     measure_endpoint(
                         "blackbox_exporter",
                         bb.pid,
-                        procs.url_of(bb),
+                        binaries.url_of(bb),
                         base + "/x",
                         "http_2xx",
                         endpoint_seconds,

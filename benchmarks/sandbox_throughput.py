@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dvcwatch.embedded import EmbeddedSandbox  # noqa: E402
+from dvcwatch.orchestration.sandbox_process import EmbeddedSandbox  # noqa: E402
 
 # The mix: what citizens, probes and load tests read most (pages and API, no writes).
 PATHS = [

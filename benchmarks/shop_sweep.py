@@ -27,8 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dvcwatch.embedded import EmbeddedSandbox  # noqa: E402
-from dvcwatch.procs import children_map  # noqa: E402
+from dvcwatch.core.processes import children_map  # noqa: E402
+from dvcwatch.orchestration.sandbox_process import EmbeddedSandbox  # noqa: E402
 
 RUN_TIMEOUT = 600
 # smaps_rollup walks each process's page tables: at 0.1 s over ~25 chromium processes the sampler

@@ -14,7 +14,7 @@ import yaml
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 
 from dashboards import JSON_DIR, PROVISIONING_DIR, loadtest, overview, sre
-from dvcwatch.catalog import Catalog, load_catalog
+from dvcwatch.core.catalog import Catalog, load_catalog
 
 FOLDER = "dvcwatch"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from grafana_foundation_sdk.builders import dashboard as db
 
 from dashboards import panels as p
-from dvcwatch.catalog import Catalog
+from dvcwatch.core.catalog import Catalog
 
 UID = "dvcwatch-overview"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dvcwatch.errors import DvcwatchError
+from dvcwatch.core.errors import DvcwatchError
 
 FOLDER_UID = "dvcwatch"
 FOLDER_TITLE = "dvcwatch"

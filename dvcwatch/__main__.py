@@ -1,3 +1,3 @@
-from dvcwatch.cli import main
+from dvcwatch.commands.cli import main
 
 raise SystemExit(main())

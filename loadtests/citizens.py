@@ -25,14 +25,14 @@ from locust import FastHttpUser, task
 from locust.exception import RescheduleTask, StopUser
 from requests_toolbelt import MultipartEncoder
 
-from dvcwatch.catalog import load_catalog
-from dvcwatch.catalog.models import Service
-from dvcwatch.formdata import fill, sample_file
-from dvcwatch.identities import Citizen as Identity
-from dvcwatch.identities import citizen
-from dvcwatch.otp_sources import SIX_DIGITS, code_in
-from dvcwatch.profile import fill_in
-from dvcwatch.steps import STEPS
+from dvcwatch.core.catalog import load_catalog
+from dvcwatch.core.catalog.models import Service
+from dvcwatch.core.formdata import fill, sample_file
+from dvcwatch.core.identities import Citizen as Identity
+from dvcwatch.core.identities import citizen
+from dvcwatch.core.otp_sources import SIX_DIGITS, code_in
+from dvcwatch.core.profile import fill_in
+from dvcwatch.core.steps import STEPS
 from loadtests.context import run_context
 from loadtests.profile import Range
 
@@ -215,7 +215,7 @@ class PortalUser(FastHttpUser):
         """One named request; a wrong status, a soft failure or unreadable JSON fails it and ends
         the visit (RescheduleTask), so later steps are never counted against a broken one."""
         if name is None and step not in STEP_NAMES:
-            raise ValueError(f"{step!r} is not in the step vocabulary (dvcwatch.steps)")
+            raise ValueError(f"{step!r} is not in the step vocabulary (dvcwatch.core.steps)")
         label = name or f"{service}:{step}"
         with self.client.request(
             method, path, name=label, json=json_body, data=data, headers=headers, catch_response=True

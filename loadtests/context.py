@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dvcwatch.errors import ConfigError
-from dvcwatch.profile import Profile
-from dvcwatch.profile import load_profile as load_target
+from dvcwatch.core.errors import ConfigError
+from dvcwatch.core.profile import Profile
+from dvcwatch.core.profile import load_profile as load_target
 from loadtests.gates import GatesConfig, load_gates
-from loadtests.profile import LoadProfile, gates_reference, load_profile
+from loadtests.profile import LoadProfile, gates_reference, load_load_profile
 
 
 def add_options(parser: Any) -> None:
@@ -120,7 +120,7 @@ class RunContext:
 
     @classmethod
     def from_options(cls, opts: Any) -> RunContext:
-        profile, profile_path = load_profile(opts.dvc_profile)
+        profile, profile_path = load_load_profile(opts.dvc_profile)
         gates, gates_path = load_gates(gates_reference(profile, profile_path, opts.dvc_gates))
         target = load_target(opts.dvc_target or None)
         check_load_target(target, opts.dvc_target or None)

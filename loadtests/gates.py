@@ -14,9 +14,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from dvcwatch.errors import LocatedValueError
-from dvcwatch.steps import STEPS
-from dvcwatch.yamlconfig import load_model, resolve_named
+from dvcwatch.core.errors import LocatedValueError
+from dvcwatch.core.steps import STEPS
+from dvcwatch.core.yamlconfig import load_model, resolve_named
 from loadtests.counts import Counts
 
 GATES_DIR = Path(__file__).with_name("gates")

@@ -23,7 +23,7 @@ from typing import Any
 from locust import events
 from locust.runners import MasterRunner, WorkerRunner
 
-from dvcwatch.errors import ConfigError, DvcwatchError
+from dvcwatch.core.errors import ConfigError, DvcwatchError
 from loadtests.context import RunContext, add_options, run_context
 from loadtests.safety import refuse_unless_allowed
 

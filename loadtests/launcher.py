@@ -19,8 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dvcwatch.procs import child_kwargs
-from dvcwatch.waiting import poll_until
+from dvcwatch.core.processes import child_kwargs
+from dvcwatch.core.waiting import poll_until
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 ROOT = LOCUSTFILE.parent.parent

@@ -17,7 +17,7 @@ import socket
 import tempfile
 from pathlib import Path
 
-from dvcwatch.errors import ConfigError
+from dvcwatch.core.errors import ConfigError
 
 # What a run leaves in its folder; --overwrite replaces these and leaves anything else alone.
 RESULT_PATTERNS = ("report.json", "report.html", "locust-*.log", "locust-*.out", "sandbox.log")

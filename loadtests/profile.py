@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from dvcwatch.yamlconfig import load_model, resolve_named
+from dvcwatch.core.yamlconfig import load_model, resolve_named
 
 PROFILES_DIR = Path(__file__).with_name("profiles")
 
@@ -154,7 +154,7 @@ def profile_path(name_or_file: str) -> Path:
     return resolve_named(name_or_file, PROFILES_DIR, "load profile")
 
 
-def load_profile(name_or_file: str) -> tuple[LoadProfile, Path]:
+def load_load_profile(name_or_file: str) -> tuple[LoadProfile, Path]:
     path = profile_path(name_or_file)
     return load_model(LoadProfile, path), path
 

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from dvcwatch.atomic import write_text
+from dvcwatch.core.atomic import write_text
 from loadtests.context import RunContext
 from loadtests.counts import Counts, by_step_class, is_portal, load_total, snapshot, split_name
 from loadtests.gates import GateResult, evaluate

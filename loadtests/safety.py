@@ -13,9 +13,9 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict
 
-from dvcwatch.errors import ConfigError
-from dvcwatch.politeness import is_loopback
-from dvcwatch.yamlconfig import load_model
+from dvcwatch.core.errors import ConfigError
+from dvcwatch.core.politeness import is_loopback
+from dvcwatch.core.yamlconfig import load_model
 
 DEFAULT_ALLOWLIST = Path(__file__).with_name("allowed_hosts.yaml")
 

@@ -15,9 +15,9 @@ import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dvcwatch.catalog.models import Catalog, Service
-from dvcwatch.errors import ConfigError
-from dvcwatch.profile import Profile, Sel, Selectors, describe_selector
+from dvcwatch.core.catalog.models import Catalog, Service
+from dvcwatch.core.errors import ConfigError
+from dvcwatch.core.profile import Profile, Sel, Selectors, describe_selector
 from playwright_journeys.journeys import journey_for
 from playwright_journeys.personas import Persona
 from playwright_journeys.results import ServiceResult
@@ -233,7 +233,7 @@ async def check_urls(profile: Profile, service: Service) -> list[UrlCheck]:
 
 
 def _user_agent(profile: Profile) -> str:
-    from dvcwatch.politeness import user_agent
+    from dvcwatch.core.politeness import user_agent
 
     return user_agent(profile.politeness.contact)
 

@@ -9,9 +9,9 @@ names stay those of the shared vocabulary either way.
 
 from __future__ import annotations
 
-from dvcwatch.catalog.models import Service
-from dvcwatch.profile import Profile
-from dvcwatch.steps import steps_for
+from dvcwatch.core.catalog.models import Service
+from dvcwatch.core.profile import Profile
+from dvcwatch.core.steps import steps_for
 
 SPECIAL: dict[str, list[str]] = {}
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from dvcwatch.profile import By, Sel
+from dvcwatch.core.profile import By, Sel
 
 if TYPE_CHECKING:
     from playwright.async_api import Locator, Page

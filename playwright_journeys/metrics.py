@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Gauge
 
-from dvcwatch.steps import STEPS
+from dvcwatch.core.steps import STEPS
 from playwright_journeys.results import RunResults
 
 LABELS = ("service", "persona", "vantage")

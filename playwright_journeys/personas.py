@@ -10,8 +10,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from dvcwatch.errors import ConfigError
-from dvcwatch.yamlconfig import load_model
+from dvcwatch.core.errors import ConfigError
+from dvcwatch.core.yamlconfig import load_model
 
 PERSONAS_PATH = Path(__file__).with_name("personas.yaml")
 

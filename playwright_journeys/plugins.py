@@ -1,6 +1,6 @@
 """Step plugins: where a portal needs a truly different step, a profile names a Python function.
 
-`journey.plugins: {payment: vnpt-pay}` picks the entry point `vnpt-pay` of group `dvcwatch.steps`
+`journey.plugins: {payment: vnpt-pay}` picks the entry point `vnpt-pay` of group `dvcwatch.core.steps`
 (declared by any installed package), or `module:function` for a module on the path. The function has
 the built-in steps' signature, `async def step(j: Journey) -> None`, and uses the same helpers
 (`j.expect`, `j.click_and_wait`, `StepFailure`), so the runner times and reports it like any other.
@@ -15,13 +15,13 @@ from importlib.metadata import entry_points
 
 from playwright.async_api import Error as PlaywrightError
 
-from dvcwatch.errors import ConfigError
+from dvcwatch.core.errors import ConfigError
 from playwright_journeys import steps as registry
+from playwright_journeys.journey import Journey
 from playwright_journeys.outcome import usage_error
-from playwright_journeys.session import Journey
 from playwright_journeys.steps import StepFn
 
-GROUP = "dvcwatch.steps"
+GROUP = "dvcwatch.core.steps"
 
 
 def load_plugin(ref: str, *, step: str) -> StepFn:

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from dvcwatch.catalog.models import Catalog
+from dvcwatch.core.catalog.models import Catalog
 from playwright_journeys.personas import Personas
 from playwright_journeys.results import RunResults, write_results
 from playwright_journeys.scorecard import write_scorecard

@@ -13,8 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from dvcwatch.atomic import write_text
-from dvcwatch.errors import ConfigError
+from dvcwatch.core.atomic import write_text
+from dvcwatch.core.errors import ConfigError
 
 SCHEMA_VERSION = 1
 

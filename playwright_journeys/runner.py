@@ -22,13 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from dvcwatch.catalog.models import Catalog, Service
-from dvcwatch.credentials import Account, Credentials, Redactor
-from dvcwatch.errors import DvcwatchError
-from dvcwatch.identities import Citizen, citizen
-from dvcwatch.politeness import Politeness, is_loopback
-from dvcwatch.profile import Profile
+from dvcwatch.core.catalog.models import Catalog, Service
+from dvcwatch.core.credentials import Account, AccountResolver, Redactor
+from dvcwatch.core.errors import DvcwatchError
+from dvcwatch.core.identities import Citizen, citizen
+from dvcwatch.core.politeness import Politeness, is_loopback
+from dvcwatch.core.profile import Profile
 from playwright_journeys.browser import CHROMIUM, BrowserHost
+from playwright_journeys.journey import Errand, Journey, Login, Options, StepSkipped, Tab
 from playwright_journeys.journeys import journey_for
 from playwright_journeys.outcome import HarnessError, LookOnlyStop, StepFailure
 from playwright_journeys.personas import Persona
@@ -43,11 +44,10 @@ from playwright_journeys.results import (
     now_iso,
     summarize,
 )
-from playwright_journeys.session import Errand, Journey, Login, Options, StepSkipped, Tab
 from playwright_journeys.verdicts import judge
 
 if TYPE_CHECKING:
-    from dvcwatch.otp_sources import OtpSource
+    from dvcwatch.core.otp_sources import OtpSource
 
 CLOSE_TIMEOUT = 10.0
 MAX_HARNESS_RESTARTS = 2
@@ -168,7 +168,7 @@ class Sweep:
             self.politeness.check_target(url)
         names = list(prof.account_pool) or ([prof.account] if prof.account else [])
         if names:
-            creds = Credentials(prof.accounts_config(), base_dir=self.cfg.profile_dir)
+            creds = AccountResolver(prof.accounts_config(), base_dir=self.cfg.profile_dir)
             self.accounts = [creds.account(n) for n in names]
             for acc in self.accounts:
                 for secret in acc.secrets():
@@ -749,7 +749,7 @@ def _redact_zip(path: Path, redactor: Redactor) -> None:
 
 
 def _host(url: str) -> str:
-    from dvcwatch.politeness import host_of
+    from dvcwatch.core.politeness import host_of
 
     return host_of(url)
 

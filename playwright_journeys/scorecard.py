@@ -14,9 +14,9 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from dvcwatch.atomic import write_text
-from dvcwatch.catalog.models import Catalog
-from dvcwatch.steps import STEP_LABELS
+from dvcwatch.core.atomic import write_text
+from dvcwatch.core.catalog.models import Catalog
+from dvcwatch.core.steps import STEP_LABELS
 from playwright_journeys.personas import Personas
 from playwright_journeys.results import RunResults, ServiceResult, summarize
 

@@ -18,9 +18,9 @@ from typing import Any, Literal
 from pydantic import Field, TypeAdapter, field_validator, model_validator
 from yarl import URL
 
-from dvcwatch.errors import ConfigError, LocatedValueError
-from dvcwatch.politeness import PolitenessConfig
-from dvcwatch.yamlconfig import PathKey, line_for, parse_yaml, read_yaml, validate
+from dvcwatch.core.errors import ConfigError, LocatedValueError
+from dvcwatch.core.politeness import PolitenessConfig
+from dvcwatch.core.yamlconfig import PathKey, line_for, parse_yaml, read_yaml, validate
 from probes.checks import SOFT_FAILURE_MARKERS, Duration, Strict, TargetBase
 from probes.kinds import AnyTarget
 
@@ -270,7 +270,7 @@ def check_secrets(config: ProbeConfig, source: str) -> None:
 
 def check_services(config: ProbeConfig, source: str, lines: dict[PathKey, int] | None = None) -> None:
     """The `service` label must be a catalog id, so probes line up with journeys and load tests."""
-    from dvcwatch.catalog import load_catalog
+    from dvcwatch.core.catalog import load_catalog
 
     catalog = load_catalog()
     for i, t in enumerate(config.targets):

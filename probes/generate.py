@@ -12,8 +12,8 @@ from typing import Any
 
 import yaml
 
-from dvcwatch.catalog import Catalog, load_catalog
-from dvcwatch.profile import Profile
+from dvcwatch.core.catalog import Catalog, load_catalog
+from dvcwatch.core.profile import Profile
 from probes.config import SOFT_FAILURE_MARKERS
 
 # the service whose form schema the api_flow fetches: fully online, free, the seed of Project 06

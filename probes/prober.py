@@ -17,7 +17,7 @@ from pathlib import Path
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
-from dvcwatch.politeness import Politeness
+from dvcwatch.core.politeness import Politeness
 from probes.exporter import Exporter
 from probes.metrics import ProbeMetrics
 from probes.reload import ConfigSource, Reloader

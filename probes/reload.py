@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from dvcwatch.errors import ConfigError
+from dvcwatch.core.errors import ConfigError
 from probes.config import VANTAGE_RE, ProbeConfig, load_config
 from probes.metrics import ProbeMetrics
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
-from dvcwatch.politeness import Politeness
+from dvcwatch.core.politeness import Politeness
 from probes.checks import CheckContext, Observation, TargetBase
 from probes.kinds import KINDS
 from probes.metrics import ProbeMetrics, Values

@@ -27,8 +27,8 @@ from typing import Literal
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from dvcwatch.errors import ConfigError
-from dvcwatch.yamlconfig import load_model
+from dvcwatch.core.errors import ConfigError
+from dvcwatch.core.yamlconfig import load_model
 
 _BCRYPT_RE = re.compile(r"^\$2[aby]?\$\d\d\$[./A-Za-z0-9]{53}$")
 _TLS_VERSIONS = {

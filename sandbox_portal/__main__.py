@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from dvcwatch.errors import DvcwatchError
+from dvcwatch.core.errors import DvcwatchError
 from sandbox_portal.options import SandboxOptions
 
 EXAMPLES = """examples:

@@ -1,6 +1,6 @@
 """Identity like VNeID level 2: CCCD + password, then a 6-digit OTP "sent by SMS".
 
-The synthetic citizens of `dvcwatch.identities.citizens(seed, n)` are pre-registered, so the harness
+The synthetic citizens of `dvcwatch.core.identities.citizens(seed, n)` are pre-registered, so the harness
 knows every password from the seed alone; accounts registered through `/dang-ky` are stored in
 SQLite. Sessions, API tokens and OTP challenges live in memory: a restart logs everyone out, as a
 real portal's redeploy would, but keeps their dossiers.
@@ -16,7 +16,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 
-from dvcwatch.identities import Citizen, citizens
+from dvcwatch.core.identities import Citizen, citizens
 from sandbox_portal.storage import AccountRow, Storage
 
 TOKEN_TTL = 3600

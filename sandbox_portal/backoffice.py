@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from datetime import date, datetime, timedelta
 
-from dvcwatch.catalog.models import Service
+from dvcwatch.core.catalog.models import Service
 from sandbox_portal.clock import SandboxClock
 from sandbox_portal.storage import DossierRow
 

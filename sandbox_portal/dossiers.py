@@ -6,7 +6,7 @@ import secrets
 import time
 from datetime import datetime
 
-from dvcwatch.catalog.models import Service
+from dvcwatch.core.catalog.models import Service
 from sandbox_portal.backoffice import dossier_code, expected_date, status_of, sub_results
 from sandbox_portal.state import PortalState
 from sandbox_portal.storage import DossierRow, PaymentRow

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from dvcwatch.catalog import load_catalog
-from dvcwatch.catalog.models import Catalog, FormField, Service
+from dvcwatch.core.catalog import load_catalog
+from dvcwatch.core.catalog.models import Catalog, FormField, Service
 from sandbox_portal.accounts import Accounts
 from sandbox_portal.clock import SandboxClock
 from sandbox_portal.faults.engine import FaultSet

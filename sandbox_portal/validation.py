@@ -11,7 +11,7 @@ import re
 from datetime import datetime
 from functools import lru_cache
 
-from dvcwatch.catalog.models import Document, FormField
+from dvcwatch.core.catalog.models import Document, FormField
 
 TYPE_MESSAGES = {
     "cccd": "Số định danh cá nhân phải gồm đúng 12 chữ số.",

@@ -103,10 +103,10 @@ def put_faults() -> Callable[[object, object], None]:
 SWEEPS = (
     "tests/playwright_journeys/test_shop_sweeps.py",
     "tests/playwright_journeys/test_production_look_only.py",
-    "tests/dvcwatch/test_demo.py",
-    "tests/dvcwatch/test_rehearse.py::test_rehearse_end_to_end",
+    "tests/dvcwatch/orchestration/test_demo.py",
+    "tests/dvcwatch/orchestration/test_rehearse.py::test_rehearse_end_to_end",
     "tests/playwright_journeys/test_third_portal_sweeps.py",
-    "tests/dvcwatch/test_demo_signals.py",
+    "tests/dvcwatch/orchestration/test_demo_signals.py",
 )
 SWEEP_TIMEOUT = 1800  # its own run plus waiting for the other worker's sweep
 

@@ -11,7 +11,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 
-from dvcwatch.procs import children_map, pid_alive, pid_command
+from dvcwatch.core.processes import children_map, pid_alive, pid_command
 
 
 @dataclass(frozen=True)

@@ -1,1 +1,1 @@
-"""One module per `dvcwatch` sub-command; see `dvcwatch.cli.COMMANDS`."""
+"""One module per `dvcwatch` sub-command; see `dvcwatch.commands.cli.COMMANDS`."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from dvcwatch.cli import HelpFormatter
+from dvcwatch.commands.cli import HelpFormatter
 
 EXAMPLES = """examples:
   dvcwatch alerts generate                     rewrite alerts/rules/ from alerts/slo.yaml
@@ -83,7 +83,7 @@ def run_test(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from alerts import PROMTOOL_TESTS_DIR, RULES_DIR
-    from dvcwatch.procs import binary
+    from dvcwatch.core.processes import binary
 
     rules = sorted((Path(args.rules) if args.rules else RULES_DIR).glob("*.yaml"))
     tests = sorted(PROMTOOL_TESTS_DIR.glob("*.yaml"))
@@ -99,7 +99,7 @@ def run_listen(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from alerts.webhook import WebhookServer, summarize
-    from dvcwatch.errors import DvcwatchError
+    from dvcwatch.core.errors import DvcwatchError
 
     console = Console(highlight=False, soft_wrap=True)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from dvcwatch.cli import HelpFormatter
+from dvcwatch.commands.cli import HelpFormatter
 
 EXAMPLES = """examples:
   dvcwatch catalog                          all 25 services
@@ -34,8 +34,8 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from dvcwatch.catalog import load_catalog
-    from dvcwatch.errors import ConfigError
+    from dvcwatch.core.catalog import load_catalog
+    from dvcwatch.core.errors import ConfigError
 
     cat = load_catalog(args.file)
     services = list(cat.services)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from dvcwatch.cli import HelpFormatter
+from dvcwatch.commands.cli import HelpFormatter
 
 TOKEN_ENV = "DVCWATCH_GRAFANA_TOKEN"
 
@@ -54,7 +54,7 @@ def run_generate(args: argparse.Namespace) -> int:
     from dashboards import JSON_DIR, PROVISIONING_DIR
     from dashboards.build import outputs, write
     from dashboards.schema import problems
-    from dvcwatch.errors import DvcwatchError
+    from dvcwatch.core.errors import DvcwatchError
 
     console = Console(highlight=False)
     files = outputs(Path(args.out) if args.out else JSON_DIR, PROVISIONING_DIR)
@@ -83,7 +83,7 @@ def run_push(args: argparse.Namespace) -> int:
 
     from dashboards.build import build_all
     from dashboards.push import push
-    from dvcwatch.errors import ConfigError
+    from dvcwatch.core.errors import ConfigError
 
     token = args.token or os.environ.get(TOKEN_ENV)
     if args.token_file:

@@ -7,7 +7,7 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from dvcwatch.cli import HelpFormatter
+from dvcwatch.commands.cli import HelpFormatter
 
 EXAMPLES = """examples:
   dvcwatch demo                     a bad day: broken services, a downgrade, a freeze, congestion
@@ -37,7 +37,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--healthy", action="store_true", help="no faults: every service should be green")
     p.add_argument("--out", type=Path, help="output folder (default results/demo-<timestamp>)")
     p.add_argument(
-        "--scenario", type=Path, help="a demo scenario YAML (default dvcwatch/scenarios/demo.yaml)"
+        "--scenario",
+        type=Path,
+        help="a demo scenario YAML (default dvcwatch/orchestration/scenarios/demo.yaml)",
     )
     p.add_argument(
         "--keep-running",
@@ -51,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     """SIGTERM is turned into an exception while the demo runs, so the stack and the `dvcwatch`
     children it started are stopped on the way out (a SIGKILL leaves nothing either: they die with
     this process)."""
-    from dvcwatch.stack import StackStopped
+    from dvcwatch.orchestration.stack import StackStopped
 
     def stopped_by_signal(signum: int, frame: object) -> None:
         raise StackStopped(signum)
@@ -70,7 +72,7 @@ def _run(args: argparse.Namespace) -> int:
     from rich.markup import escape
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from dvcwatch.demo import Demo, default_out
+    from dvcwatch.orchestration.demo import Demo, default_out
 
     console = Console()
     demo = Demo(
@@ -112,7 +114,7 @@ def _run(args: argparse.Namespace) -> int:
 def print_summary(console: Any, s: dict[str, Any], demo: Any) -> None:
     from rich.markup import escape
 
-    from dvcwatch.catalog import load_catalog
+    from dvcwatch.core.catalog import load_catalog
 
     cat = load_catalog()
     # every text from the portal (a failure message, a verdict read back from results.json) and from

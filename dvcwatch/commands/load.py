@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from dvcwatch.cli import HelpFormatter
+from dvcwatch.commands.cli import HelpFormatter
 
 EXAMPLES = """examples:
   dvcwatch load --profile smoke                              one minute on the embedded sandbox
@@ -89,8 +89,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dvcwatch.errors import ConfigError
-    from loadtests.run_command import LoadRequest, execute
+    from dvcwatch.core.errors import ConfigError
+    from dvcwatch.orchestration.load_runs import LoadRequest, execute
 
     for name in ("workers", "remote_workers", "max_users", "master_port", "metrics_port"):
         if getattr(args, name) < 0:

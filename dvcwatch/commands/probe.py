@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from dvcwatch.cli import HelpFormatter
+from dvcwatch.commands.cli import HelpFormatter
 
 EXAMPLES = """examples:
-  dvcwatch probe --from-catalog dvcwatch/profiles/sandbox.yaml --out probes.yaml
+  dvcwatch probe --from-catalog dvcwatch/core/profiles/sandbox.yaml --out probes.yaml
   dvcwatch probe --from-catalog http://127.0.0.1:8480 --vantage phuong-vinh-hung
   dvcwatch probe --config probes.yaml --once              probe everything once; exit 1 on a failure
   dvcwatch probe --config probes.yaml --vantage phuong-vinh-hung --listen 127.0.0.1:9477
@@ -64,7 +64,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def parse_listen(value: str) -> tuple[str, int]:
-    from dvcwatch.errors import ConfigError
+    from dvcwatch.core.errors import ConfigError
 
     host, sep, port = value.rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
@@ -73,7 +73,7 @@ def parse_listen(value: str) -> tuple[str, int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dvcwatch.errors import ConfigError
+    from dvcwatch.core.errors import ConfigError
 
     if args.out and not args.from_catalog:
         raise ConfigError("--out goes with --from-catalog (it writes the generated config)")
@@ -92,8 +92,8 @@ def _generate(args: argparse.Namespace) -> int:
     import os
     from pathlib import Path
 
-    from dvcwatch.profile import load_profile
-    from dvcwatch.target import resolve_target
+    from dvcwatch.core.profile import load_profile
+    from dvcwatch.core.target import resolve_target
     from probes.config import load_config_text
     from probes.generate import generate, to_yaml
 
@@ -124,7 +124,7 @@ def _once(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from probes.config import load_config
-    from probes.once import probe_all
+    from probes.one_round import probe_all
     from probes.reload import with_vantage
 
     config = with_vantage(load_config(args.config), args.vantage)
@@ -157,7 +157,7 @@ def _serve(args: argparse.Namespace) -> int:
     import asyncio
     import logging
 
-    from dvcwatch.errors import ConfigError
+    from dvcwatch.core.errors import ConfigError
     from probes.prober import Prober
     from probes.webconfig import is_loopback, load_web_config
 
@@ -181,7 +181,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         asyncio.run(prober.run(duration=args.duration, ready=_announce))
     except OSError as exc:
-        from dvcwatch.errors import DvcwatchError
+        from dvcwatch.core.errors import DvcwatchError
 
         raise DvcwatchError(f"cannot listen on {args.listen}: {exc.strerror or exc}") from None
     return 0

@@ -6,7 +6,7 @@ import argparse
 import time
 from pathlib import Path
 
-from dvcwatch.cli import HelpFormatter
+from dvcwatch.commands.cli import HelpFormatter
 
 EXAMPLES = """examples:
   dvcwatch profile check my-portal.yaml                              one service, step by step
@@ -63,7 +63,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--out", metavar="DIR", help="where screenshots go (default results/profile-check-<time>/)"
     )
     c.add_argument("--catalog", metavar="PATH", help="a catalog YAML other than the built-in one")
-    from playwright_journeys.scaffold.command import add_parser as add_scaffold
+    from dvcwatch.commands.profile_scaffold import add_parser as add_scaffold
 
     add_scaffold(actions)  # `profile scaffold`: writes the forms: sections (its own module)
     p.set_defaults(func=run)
@@ -73,10 +73,10 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.markup import escape
 
-    from dvcwatch.catalog import load_catalog
-    from dvcwatch.errors import ConfigError
-    from dvcwatch.profile import load_profile
-    from dvcwatch.target import resolve_target
+    from dvcwatch.core.catalog import load_catalog
+    from dvcwatch.core.errors import ConfigError
+    from dvcwatch.core.profile import load_profile
+    from dvcwatch.core.target import resolve_target
     from playwright_journeys.doctor import check_profile, pick_service
     from playwright_journeys.personas import load_personas
 

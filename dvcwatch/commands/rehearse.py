@@ -7,7 +7,7 @@ import json
 import random
 from pathlib import Path
 
-from dvcwatch.cli import HelpFormatter
+from dvcwatch.commands.cli import HelpFormatter
 
 EXAMPLES = """examples:
   dvcwatch rehearse                       a random campaign (the seed is printed: rerun it with --seed)
@@ -33,7 +33,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--faults", type=int, metavar="K", help="how many services get a fault (default from the pool)"
     )
-    p.add_argument("--pool", type=Path, help="fault pool YAML (default dvcwatch/scenarios/rehearse.yaml)")
+    p.add_argument(
+        "--pool", type=Path, help="fault pool YAML (default dvcwatch/orchestration/scenarios/rehearse.yaml)"
+    )
     p.add_argument("--parallel", type=int, default=4, help="browser contexts at once (default 4)")
     p.add_argument("--out", type=Path, help="output folder (default results/rehearse-<seed>)")
     p.set_defaults(func=run)
@@ -44,10 +46,9 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from dvcwatch.catalog import load_catalog
-    from dvcwatch.embedded import EmbeddedSandbox
-    from dvcwatch.errors import ConfigError
-    from dvcwatch.rehearse import (
+    from dvcwatch.core.catalog import load_catalog
+    from dvcwatch.core.errors import ConfigError
+    from dvcwatch.orchestration.rehearse import (
         campaign,
         load_pool,
         run_journeys,
@@ -55,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
         score_journeys,
         score_probes,
     )
+    from dvcwatch.orchestration.sandbox_process import EmbeddedSandbox
 
     console = Console()
     catalog = load_catalog()

@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 
-from dvcwatch.cli import HelpFormatter
+from dvcwatch.commands.cli import HelpFormatter
 
 EXAMPLES = """examples:
   dvcwatch sandbox                                   http://127.0.0.1:8480, healthy

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dvcwatch.cli import HelpFormatter
+from dvcwatch.commands.cli import HelpFormatter
 
 if TYPE_CHECKING:
     from playwright_journeys.results import RunResults
@@ -114,8 +114,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _seconds(text: str) -> float:
-    from dvcwatch.errors import ConfigError
-    from dvcwatch.yamlconfig import parse_duration
+    from dvcwatch.core.errors import ConfigError
+    from dvcwatch.core.yamlconfig import parse_duration
 
     try:
         seconds = float(parse_duration(text))
@@ -127,7 +127,7 @@ def _seconds(text: str) -> float:
 
 
 def _check_args(args: argparse.Namespace) -> tuple[tuple[int, int], float | None]:
-    from dvcwatch.errors import ConfigError
+    from dvcwatch.core.errors import ConfigError
 
     if args.parallel < 1:
         raise ConfigError("--parallel must be at least 1")
@@ -155,7 +155,7 @@ def _check_args(args: argparse.Namespace) -> tuple[tuple[int, int], float | None
 
 def check_authorisation(profile, authorised: bool) -> None:  # type: ignore[no-untyped-def]
     """Submitting or paying on production needs two keys: the profile's and the operator's."""
-    from dvcwatch.errors import ConfigError
+    from dvcwatch.core.errors import ConfigError
 
     if profile.environment != "production":
         if authorised:
@@ -184,7 +184,7 @@ def _prepare_out(out: Path, *, overwrite: bool, every: bool) -> None:
 
     With --every each sweep gets its own run-<time> folder beside the earlier ones, so a restarted
     monitor may reuse its --out."""
-    from dvcwatch.errors import ConfigError
+    from dvcwatch.core.errors import ConfigError
 
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -260,7 +260,7 @@ class Stopper:
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from dvcwatch.catalog import load_catalog
+    from dvcwatch.core.catalog import load_catalog
     from playwright_journeys.personas import load_personas
 
     shard, every = _check_args(args)
@@ -275,8 +275,8 @@ def run(args: argparse.Namespace) -> int:
         _prepare_out(out, overwrite=args.overwrite, every=False)
         return _merge(args, catalog, personas_cfg, out, console)
 
-    from dvcwatch.embedded import EmbeddedSandbox
-    from dvcwatch.profile import load_profile
+    from dvcwatch.core.profile import load_profile
+    from dvcwatch.orchestration.sandbox_process import EmbeddedSandbox
 
     sandbox = None
     with Stopper() as stopper:
@@ -324,7 +324,7 @@ def _sweeps(
                     args, profile, catalog, personas_cfg, services, personas, shard, run_out, console, stopper
                 )
             except Exception as exc:
-                from dvcwatch.errors import DvcwatchError
+                from dvcwatch.core.errors import DvcwatchError
 
                 if every is None or (n == 1 and isinstance(exc, DvcwatchError)):
                     raise  # a configuration error shows in the first sweep: one line, exit 2
@@ -360,7 +360,7 @@ def _one_sweep(
     from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from dvcwatch.target import resolve_target
+    from dvcwatch.core.target import resolve_target
     from playwright_journeys.report import print_summary, write_report
     from playwright_journeys.runner import Sweep, SweepConfig, plan
 

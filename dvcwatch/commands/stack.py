@@ -12,12 +12,12 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dvcwatch.cli import HelpFormatter
+from dvcwatch.commands.cli import HelpFormatter
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from dvcwatch.stack import Stack, StackSettings
+    from dvcwatch.orchestration.stack import Stack, StackSettings
 
 EXAMPLES = """examples:
   dvcwatch stack up                            everything, production intervals; Ctrl-C stops it all
@@ -118,7 +118,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _settings(args: argparse.Namespace) -> StackSettings:
     from pathlib import Path
 
-    from dvcwatch.stack import StackSettings, fast_settings
+    from dvcwatch.orchestration.stack import StackSettings, fast_settings
 
     slo = Path(args.slo) if args.slo else None
     if slo:
@@ -142,8 +142,8 @@ def run_up(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from alerts.config import duration_seconds
-    from dvcwatch.errors import ConfigError
-    from dvcwatch.stack import Stack
+    from dvcwatch.core.errors import ConfigError
+    from dvcwatch.orchestration.stack import Stack
 
     for flag in ("scrape_interval", "evaluation_interval"):
         try:
@@ -198,9 +198,9 @@ def _detach(args: argparse.Namespace, stack: Stack, console: Console) -> int:
     import subprocess
     import sys
 
-    from dvcwatch import procs
-    from dvcwatch.stack import StackError
-    from dvcwatch.waiting import poll_until
+    from dvcwatch.core import processes
+    from dvcwatch.core.waiting import poll_until
+    from dvcwatch.orchestration.stack import StackError
 
     log_path = stack.run_dir / "supervisor.log"
     cmd = [sys.executable, "-m", "dvcwatch", "stack", "--run-dir", str(stack.run_dir), "up"]
@@ -221,7 +221,7 @@ def _detach(args: argparse.Namespace, stack: Stack, console: Console) -> int:
         )
 
     def supervising() -> bool:
-        state = procs.read_json(stack.state_path) or {}
+        state = processes.read_json(stack.state_path) or {}
         return (state.get("supervisor") or {}).get("pid") == child.pid
 
     with console.status("starting (detached)"):
@@ -232,7 +232,7 @@ def _detach(args: argparse.Namespace, stack: Stack, console: Console) -> int:
                 child.wait(timeout=30)
             tail = log_path.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
             raise StackError(f"the stack did not start: {tail[0]} (see {log_path})")
-    from dvcwatch.stack import Stack
+    from dvcwatch.orchestration.stack import Stack
 
     stack = Stack.load(stack.run_dir)
     _print_components(console, stack)
@@ -284,7 +284,7 @@ def run_down(args: argparse.Namespace) -> int:
 
     from rich.console import Console
 
-    from dvcwatch.stack import Stack, StackError
+    from dvcwatch.orchestration.stack import Stack, StackError
 
     console = Console(highlight=False)
     try:
@@ -302,7 +302,7 @@ def run_status(args: argparse.Namespace) -> int:
 
     from rich.console import Console
 
-    from dvcwatch.stack import Stack
+    from dvcwatch.orchestration.stack import Stack
 
     console = Console(highlight=False)
     stack = Stack.load(Path(args.run_dir))
@@ -325,8 +325,8 @@ def run_fault(args: argparse.Namespace) -> int:
 
     import yaml
 
-    from dvcwatch.errors import ConfigError
-    from dvcwatch.stack import Stack
+    from dvcwatch.core.errors import ConfigError
+    from dvcwatch.orchestration.stack import Stack
 
     stack = Stack.load(Path(args.run_dir))
     if args.clear:
@@ -334,7 +334,7 @@ def run_fault(args: argparse.Namespace) -> int:
     elif args.hang:
         faults = [{"kind": "hang"}]
     else:
-        from dvcwatch.yamlconfig import read_yaml
+        from dvcwatch.core.yamlconfig import read_yaml
 
         data, _ = read_yaml(args.file)
         if not isinstance(data, dict) or not isinstance(data.get("faults"), list):
@@ -348,7 +348,7 @@ def run_fault(args: argparse.Namespace) -> int:
 def run_link(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from dvcwatch.stack import Stack
+    from dvcwatch.orchestration.stack import Stack
 
     Stack.load(Path(args.run_dir)).cut_link(args.ward, cut=args.state == "down")
     print(f"link {args.ward}: {args.state}")

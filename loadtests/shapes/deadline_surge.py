@@ -6,7 +6,7 @@ traffic alone is `multiplier` times what it usually is: extra = users Ã— share Ã
 
 from __future__ import annotations
 
-from dvcwatch.catalog import load_catalog
+from dvcwatch.core.catalog import load_catalog
 from loadtests.shapes.base import ShapePlan, Stage
 
 

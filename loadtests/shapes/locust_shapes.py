@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from locust import LoadTestShape
 
-from loadtests.profile import load_profile
+from loadtests.profile import load_load_profile
 from loadtests.shapes import SHAPES, shape_for
 from loadtests.shapes.base import ShapePlan, Stage
 
@@ -33,7 +33,7 @@ class PlanShape(LoadTestShape):
     def make_plan(self) -> ShapePlan:
         if not self.profile_file:
             raise TypeError(f"{type(self).__name__} needs profile_file = 'a load profile YAML'")
-        profile, _ = load_profile(self.profile_file)
+        profile, _ = load_load_profile(self.profile_file)
         return SHAPES[self.kind](profile)
 
     def bind(self) -> ShapePlan:

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from dvcwatch.catalog.models import Catalog, FormField, Service
-from dvcwatch.formdata import GENERATED_TEXT, field_value
-from dvcwatch.identities import Citizen
-from dvcwatch.profile import Profile
+from dvcwatch.core.catalog.models import Catalog, FormField, Service
+from dvcwatch.core.formdata import GENERATED_TEXT, field_value
+from dvcwatch.core.identities import Citizen
+from dvcwatch.core.profile import Profile
+from playwright_journeys.journey import Journey
 from playwright_journeys.scaffold.draft import match_controls
 from playwright_journeys.scaffold.labels import normalize, ranked, same
 from playwright_journeys.scaffold.reader import Control
-from playwright_journeys.session import Journey
 from playwright_journeys.steps.choose import choose
 
 # The words of a button that would file, send or pay: the scaffold never presses one.

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from dvcwatch.catalog.models import Catalog, FormField, Service
-from dvcwatch.profile import FieldForm, Profile, ServiceForm
+from dvcwatch.core.catalog.models import Catalog, FormField, Service
+from dvcwatch.core.profile import FieldForm, Profile, ServiceForm
 from playwright_journeys.scaffold.labels import match_one, same, suggest
 from playwright_journeys.scaffold.reader import Control, FormPage, Slot
 

@@ -18,17 +18,17 @@ from pathlib import Path
 
 from playwright.async_api import Error as PlaywrightError
 
-from dvcwatch.catalog.models import Catalog, Service
-from dvcwatch.credentials import Account, Credentials
-from dvcwatch.identities import Citizen, citizen
-from dvcwatch.politeness import Politeness, host_of, is_loopback
-from dvcwatch.profile import Profile
+from dvcwatch.core.catalog.models import Catalog, Service
+from dvcwatch.core.credentials import Account, AccountResolver
+from dvcwatch.core.identities import Citizen, citizen
+from dvcwatch.core.politeness import Politeness, host_of, is_loopback
+from dvcwatch.core.profile import Profile
+from playwright_journeys.journey import Errand, Journey, Login, Options, Tab
 from playwright_journeys.outcome import HarnessError, StepFailure
 from playwright_journeys.personas import Persona
 from playwright_journeys.scaffold.advance import files_or_pays, fill_required
 from playwright_journeys.scaffold.draft import Reading
 from playwright_journeys.scaffold.reader import Control, read_page
-from playwright_journeys.session import Errand, Journey, Login, Options, Tab
 
 MAX_PAGES = 6
 FILL_TRIES = 4  # made-up values tried on a page that refuses them
@@ -64,7 +64,7 @@ def prepare(cfg: VisitConfig) -> tuple[Account | None, Politeness]:
     account = None
     if prof.account or prof.account_pool:
         name = prof.account or prof.account_pool[0]
-        account = Credentials(prof.accounts_config(), base_dir=cfg.profile_dir).account(name)
+        account = AccountResolver(prof.accounts_config(), base_dir=cfg.profile_dir).account(name)
     return account, politeness
 
 

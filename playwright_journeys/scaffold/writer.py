@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from dvcwatch.profile import DEFAULT_FORM, By, ExtraField, FieldForm, ServiceForm
+from dvcwatch.core.profile import DEFAULT_FORM, By, ExtraField, FieldForm, ServiceForm
 from playwright_journeys.scaffold.draft import Draft
 
 _PLAIN_KEY = re.compile(r"^[a-z][a-z0-9_-]*$")

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from dvcwatch.steps import STEPS
-from playwright_journeys.session import Journey
+from dvcwatch.core.steps import STEPS
+from playwright_journeys.journey import Journey
 
 StepFn = Callable[[Journey], Awaitable[None]]
 REGISTRY: dict[str, StepFn] = {}

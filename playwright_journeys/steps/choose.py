@@ -17,7 +17,7 @@ from playwright_journeys.outcome import StepFailure
 if TYPE_CHECKING:
     from playwright.async_api import Locator
 
-    from playwright_journeys.session import Journey
+    from playwright_journeys.journey import Journey
 
 VERIFY_TRIES = 20  # x VERIFY_PAUSE: time for the page's script to mark a clicked tile as chosen
 VERIFY_PAUSE = 0.1

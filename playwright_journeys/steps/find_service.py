@@ -7,7 +7,7 @@ step waits for the service's link itself (or an error banner), never for a fixed
 
 from __future__ import annotations
 
-from playwright_journeys.session import Journey
+from playwright_journeys.journey import Journey
 from playwright_journeys.steps import step
 
 

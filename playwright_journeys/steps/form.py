@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING
 
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from dvcwatch.catalog.models import FormField
-from dvcwatch.formdata import field_value, profile_value
-from dvcwatch.profile import By, ExtraField, FieldForm, Sel, ServiceForm, describe_selector
+from dvcwatch.core.catalog.models import FormField
+from dvcwatch.core.formdata import field_value, profile_value
+from dvcwatch.core.profile import By, ExtraField, FieldForm, Sel, ServiceForm, describe_selector
+from playwright_journeys.journey import Journey
 from playwright_journeys.outcome import HarnessError, StepFailure
-from playwright_journeys.session import Journey
 from playwright_journeys.steps import step
 from playwright_journeys.steps.choose import choose, choose_nth
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import time
 
+from playwright_journeys.journey import Journey
 from playwright_journeys.outcome import StepFailure
-from playwright_journeys.session import Journey
 from playwright_journeys.steps import step
 
 

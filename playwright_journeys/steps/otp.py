@@ -1,6 +1,6 @@
 """Type the one-time code sent to the citizen's phone; a code that never comes fails here.
 
-The code comes from the profile's OTP source (`dvcwatch.otp_sources`: the sandbox's test endpoint,
+The code comes from the profile's OTP source (`dvcwatch.core.otp_sources`: the sandbox's test endpoint,
 an SMS forwarder, a command, TOTP or a person), bounded by the step's own time. Portals that show six
 one-digit boxes (`journey.otp_boxes: 6`) get the code typed key by key into the first box: their own
 script moves the focus and arms the button, which setting six values directly would skip.
@@ -13,8 +13,8 @@ import asyncio
 
 from pydantic import TypeAdapter
 
-from dvcwatch.credentials import Secret
-from dvcwatch.otp_sources import (
+from dvcwatch.core.credentials import Secret
+from dvcwatch.core.otp_sources import (
     OtpConfig,
     OtpRequest,
     OtpSource,
@@ -22,9 +22,9 @@ from dvcwatch.otp_sources import (
     PromptOtp,
     make_source,
 )
-from dvcwatch.profile import Profile
+from dvcwatch.core.profile import Profile
+from playwright_journeys.journey import Journey
 from playwright_journeys.outcome import StepFailure
-from playwright_journeys.session import Journey
 from playwright_journeys.steps import step
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 
-from dvcwatch.profile import describe_selector
+from dvcwatch.core.profile import describe_selector
+from playwright_journeys.journey import Journey, StepSkipped
 from playwright_journeys.outcome import LookOnlyStop, StepFailure
-from playwright_journeys.session import Journey, StepSkipped
 from playwright_journeys.steps import step
 from playwright_journeys.steps.choose import choose
 from playwright_journeys.steps.submit import read_receipt

@@ -11,8 +11,8 @@ import asyncio
 import time
 from urllib.parse import urljoin
 
+from playwright_journeys.journey import Journey, StepSkipped
 from playwright_journeys.outcome import HarnessError, StepFailure
-from playwright_journeys.session import Journey, StepSkipped
 from playwright_journeys.steps import step
 
 RECHECK_SECONDS = 0.5

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 import time
 
+from playwright_journeys.journey import Journey
 from playwright_journeys.outcome import LookOnlyStop, StepFailure
-from playwright_journeys.session import Journey
 from playwright_journeys.steps import step
 from playwright_journeys.steps.choose import choose
 

@@ -6,8 +6,8 @@ without a machine-readable attribute is matched by its words (`journey.tracking_
 
 from __future__ import annotations
 
+from playwright_journeys.journey import Journey
 from playwright_journeys.outcome import HarnessError, StepFailure
-from playwright_journeys.session import Journey
 from playwright_journeys.steps import step
 
 

@@ -12,9 +12,9 @@ upload`, verdict `not_filed`), saying why.
 
 from __future__ import annotations
 
-from dvcwatch.formdata import sample_file
+from dvcwatch.core.formdata import sample_file
+from playwright_journeys.journey import Journey
 from playwright_journeys.outcome import LookOnlyStop, StepFailure
-from playwright_journeys.session import Journey
 from playwright_journeys.steps import step
 
 

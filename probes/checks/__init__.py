@@ -18,7 +18,7 @@ from typing import Annotated, Any, ClassVar
 import aiohttp
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from dvcwatch.yamlconfig import parse_duration
+from dvcwatch.core.yamlconfig import parse_duration
 from probes.phases import PhaseTimer
 
 SOFT_FAILURE_MARKERS = ('data-testid="error-banner"', "Hệ thống đang bận")

@@ -24,10 +24,10 @@ from urllib.parse import urlsplit
 import aiohttp
 from pydantic import Field, field_validator, model_validator
 
-from dvcwatch.credentials import Secret
-from dvcwatch.errors import ConfigError
-from dvcwatch.otp_sources import OtpConfig, OtpRequest, OtpSource, OtpUnavailable, make_source
-from dvcwatch.steps import STEPS
+from dvcwatch.core.credentials import Secret
+from dvcwatch.core.errors import ConfigError
+from dvcwatch.core.otp_sources import OtpConfig, OtpRequest, OtpSource, OtpUnavailable, make_source
+from dvcwatch.core.steps import STEPS
 from probes.checks import (
     ENV_RE,
     HARMLESS_HEADERS,
@@ -50,7 +50,7 @@ assert set(API_FLOW_STEPS) <= set(STEPS), "named with the shared step vocabulary
 class Credentials(Strict):
     """Who logs in. Secrets live in environment variables named here and are never printed.
 
-    `synthetic` picks a deterministic test citizen (dvcwatch.identities) and is only for the sandbox,
+    `synthetic` picks a deterministic test citizen (dvcwatch.core.identities) and is only for the sandbox,
     whose pre-registered citizens are derived from the same seed. `profile` + `account` log in as one
     of a target profile's test accounts (its `accounts:`, secrets from the environment or its private
     secrets file), so the prober and the mystery shopper share one place where credentials are kept."""
@@ -169,22 +169,22 @@ class Login:
 
 def profile_login(c: Credentials) -> Login:
     """One of a target profile's test accounts; a ConfigError names what is missing, never a value."""
-    from dvcwatch.credentials import Credentials as Accounts
-    from dvcwatch.profile import load_profile
+    from dvcwatch.core.credentials import AccountResolver
+    from dvcwatch.core.profile import load_profile
 
     path = Path(c.profile or "")
     profile = load_profile(path)
     name = c.account or profile.account
     if not name:
         raise ConfigError(f"profile {path} names no `account:`; give credentials.account")
-    acc = Accounts(profile.accounts_config(), base_dir=path.parent).account(name)
+    acc = AccountResolver(profile.accounts_config(), base_dir=path.parent).account(name)
     return Login(acc.username, acc.password, acc.name, acc.totp_secret)
 
 
 def credentials(target: ApiFlowTarget) -> Login:
     c = target.credentials
     if c.synthetic is not None:
-        from dvcwatch.identities import citizen
+        from dvcwatch.core.identities import citizen
 
         who = citizen(c.synthetic.get("seed", 42), c.synthetic.get("index", 0))
         return Login(who.cccd, Secret(who.password))

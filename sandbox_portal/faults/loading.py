@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from dvcwatch.errors import ConfigError
-from dvcwatch.yamlconfig import parse_yaml, read_yaml, validate
+from dvcwatch.core.errors import ConfigError
+from dvcwatch.core.yamlconfig import parse_yaml, read_yaml, validate
 from sandbox_portal.faults.model import FaultFile
 
 

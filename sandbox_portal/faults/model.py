@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from dvcwatch.steps import Step
+from dvcwatch.core.steps import Step
 
 Kind = Literal[
     "latency", "error", "hang", "reset", "soft_failure", "otp_lost", "payment_failed", "downgrade", "capacity"
@@ -99,8 +99,8 @@ class FaultSpec(Strict):
     @classmethod
     def _known_service(cls, v: str | None) -> str | None:
         if v is not None:
-            from dvcwatch.catalog import load_catalog
-            from dvcwatch.errors import ConfigError
+            from dvcwatch.core.catalog import load_catalog
+            from dvcwatch.core.errors import ConfigError
 
             try:
                 load_catalog().service(v)
@@ -133,7 +133,7 @@ class FaultSpec(Strict):
 
     def _fits_service(self) -> None:
         """A fault that can never fire on its service is refused, like a typo: nobody would see it."""
-        from dvcwatch.catalog import load_catalog
+        from dvcwatch.core.catalog import load_catalog
 
         svc = load_catalog().service(self.service or "")
         if self.kind == "downgrade" and svc.level != "full":

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from dvcwatch.errors import ConfigError
+from dvcwatch.core.errors import ConfigError
 from sandbox_portal.backoffice import status_of
 from sandbox_portal.faults.loading import parse_faults_text
 from sandbox_portal.faults.model import FaultFile

@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from dvcwatch.catalog.models import Service
+from dvcwatch.core.catalog.models import Service
 from sandbox_portal.accounts import Person
 from sandbox_portal.state import SESSION_ID_KEY, SESSION_KEY, STATE_KEY, USER_KEY, Draft, PortalState
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from dvcwatch.catalog.models import FormField, Service
+from dvcwatch.core.catalog.models import FormField, Service
 from sandbox_portal.accounts import Person
 from sandbox_portal.attribution import step
 from sandbox_portal.dossiers import create_dossier, new_payment, payment_offline

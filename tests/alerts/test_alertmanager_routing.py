@@ -15,7 +15,7 @@ import pytest
 
 from alerts.amconfig import render
 from alerts.webhook import WebhookServer, read_jsonl
-from dvcwatch import procs
+from dvcwatch.orchestration import binaries
 
 pytestmark = pytest.mark.prometheus
 
@@ -36,8 +36,8 @@ def listener(tmp_path: Path) -> Iterator[WebhookServer]:
 def alertmanager(tmp_path: Path, listener: WebhookServer) -> Iterator[str]:
     config = tmp_path / "alertmanager.yml"
     config.write_text(render(listener.url, timings=FAST))
-    with procs.alertmanager(config, tmp_path / "am") as am:
-        yield procs.url_of(am)
+    with binaries.alertmanager(config, tmp_path / "am") as am:
+        yield binaries.url_of(am)
 
 
 def _alert(name: str, ends_in: float = 600, **labels: str) -> dict:
@@ -245,8 +245,8 @@ def test_the_watchdog_goes_to_the_dead_mans_switch_only_and_repeats(tmp_path: Pa
     assert yaml.safe_load(rendered)["route"]["routes"][0]["repeat_interval"] == "2s"
     config.write_text(rendered)
     try:
-        with procs.alertmanager(config, tmp_path / "am") as am:
-            url = procs.url_of(am)
+        with binaries.alertmanager(config, tmp_path / "am") as am:
+            url = binaries.url_of(am)
             heartbeat = _alert("DvcWatchdog", severity="none", owner="sre", scope="harness")
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:

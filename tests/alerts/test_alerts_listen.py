@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from alerts.webhook import read_jsonl
-from dvcwatch import procs
+from dvcwatch.core import processes
 
 PAYLOAD = {
     "version": "4",
@@ -37,7 +37,7 @@ PAYLOAD = {
 
 @pytest.fixture
 def listener(tmp_path: Path) -> Iterator[tuple[str, Path, subprocess.Popen[str]]]:
-    port = procs.free_port()
+    port = processes.free_port()
     out = tmp_path / "alerts.jsonl"
     proc = subprocess.Popen(
         [sys.executable, "-m", "dvcwatch", "alerts", "listen", "--port", str(port), "--out", str(out)],
@@ -47,7 +47,7 @@ def listener(tmp_path: Path) -> Iterator[tuple[str, Path, subprocess.Popen[str]]
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        procs.wait_http(f"{url}/-/ready", timeout=20, proc=proc)  # type: ignore[arg-type]
+        processes.wait_http(f"{url}/-/ready", timeout=20, proc=proc)  # type: ignore[arg-type]
         yield url, out, proc
     finally:
         proc.terminate()

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from alerts import PROMTOOL_TESTS_DIR, RULES_DIR, RUNBOOKS_DIR, SLO_PATH
-from dvcwatch.cli import main
+from dvcwatch.commands.cli import main
 
 
 def _alert_rules() -> list[dict]:
@@ -78,7 +78,7 @@ def test_the_watchdog_always_fires_and_the_supervisor_alerts_have_runbooks() -> 
 
 @pytest.mark.prometheus
 def test_promtool_checks_and_unit_tests_pass() -> None:
-    from dvcwatch.procs import binary
+    from dvcwatch.core.processes import binary
 
     promtool = binary("promtool")
     rules = sorted(str(p) for p in RULES_DIR.glob("*.yaml"))

@@ -11,8 +11,8 @@ import pytest
 from dashboards import JSON_DIR
 from dashboards.build import build_all
 from dashboards.schema import problems, queries
-from dvcwatch.catalog import load_catalog
-from dvcwatch.cli import main
+from dvcwatch.commands.cli import main
+from dvcwatch.core.catalog import load_catalog
 
 
 def test_committed_dashboards_are_fresh(capsys: pytest.CaptureFixture[str]) -> None:

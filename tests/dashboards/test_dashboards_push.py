@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dvcwatch.cli import main
+from dvcwatch.commands.cli import main
 
 TOKEN = "glsa_secret_test_token_123"
 

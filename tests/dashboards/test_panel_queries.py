@@ -22,7 +22,7 @@ import pytest
 
 from dashboards.build import build_all
 from dashboards.schema import queries
-from dvcwatch.stack import Stack, fast_settings
+from dvcwatch.orchestration.stack import Stack, fast_settings
 
 pytestmark = [pytest.mark.prometheus, pytest.mark.browser, pytest.mark.slow]
 

@@ -23,7 +23,7 @@ RunLoad = Callable[..., tuple[int, dict[str, Any] | None]]
 def run_load() -> RunLoad:
     """`run_load(*args)` runs `dvcwatch load ARGS` (which must include --out); returns the exit code
     and report.json (None when none was written)."""
-    from dvcwatch.cli import main
+    from dvcwatch.commands.cli import main
 
     def run(*args: str) -> tuple[int, dict[str, Any] | None]:
         argv = ["load", *args]

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from dvcwatch.procs import free_port
+from dvcwatch.core.processes import free_port
 
 pytestmark = pytest.mark.slow
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from dvcwatch.cli import main
-from dvcwatch.errors import ConfigError
+from dvcwatch.commands.cli import main
+from dvcwatch.core.errors import ConfigError
 from loadtests.safety import AllowList, check_target, is_loopback
 
 DATA = Path(__file__).with_name("data")
@@ -80,8 +80,8 @@ def test_the_allowlist_and_loopback_rules() -> None:
 def test_the_cli_never_loads_locust_into_its_own_process() -> None:
     """Locust patches the interpreter with gevent on import; it must stay in the child processes."""
     code = (
-        "import sys; from dvcwatch.cli import build_parser; build_parser();"
-        "import loadtests.run_command, loadtests.report, loadtests.report_html, loadtests.knee;"
+        "import sys; from dvcwatch.commands.cli import build_parser; build_parser();"
+        "import dvcwatch.orchestration.load_runs, loadtests.report, loadtests.report_html, loadtests.knee;"
         "print('locust' in sys.modules or 'gevent' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from dvcwatch.errors import ConfigError
-from dvcwatch.yamlconfig import load_model_text
+from dvcwatch.core.errors import ConfigError
+from dvcwatch.core.yamlconfig import load_model_text
 from loadtests.counts import Counts, by_step_class, load_total
 from loadtests.gates import GatesConfig, evaluate, load_gates
 

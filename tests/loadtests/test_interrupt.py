@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from proctree import Proc, descendants, wait_gone
 
-from dvcwatch.procs import free_port, pid_command
+from dvcwatch.core.processes import free_port, pid_command
 
 ROOT = Path(__file__).resolve().parents[2]
 LONG = Path(__file__).with_name("data") / "long-steady.yaml"

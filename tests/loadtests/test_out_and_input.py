@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 from proctree import descendants
 
-from dvcwatch.cli import main
-from dvcwatch.procs import free_port, pid_command
+from dvcwatch.commands.cli import main
+from dvcwatch.core.processes import free_port, pid_command
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).with_name("data")

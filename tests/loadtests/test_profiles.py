@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from dvcwatch.errors import ConfigError
-from loadtests.profile import builtin_profiles, load_profile
+from dvcwatch.core.errors import ConfigError
+from loadtests.profile import builtin_profiles, load_load_profile
 from loadtests.shapes import SHAPES, shape_for
 from loadtests.shapes.deadline_surge import service_share
 
@@ -17,19 +17,19 @@ INVALID = DATA / "invalid"
 
 @pytest.mark.parametrize("name", builtin_profiles())
 def test_every_builtin_profile_loads_and_has_a_bounded_shape(name: str) -> None:
-    profile, _ = load_profile(name)
+    profile, _ = load_load_profile(name)
     shape = shape_for(profile)
     assert shape.duration > 0
     assert all(s.users <= profile.limits.max_users for s in shape.stages())
 
 
 def test_the_five_kinds_each_have_a_shape_and_a_builtin_profile() -> None:
-    kinds = {load_profile(n)[0].shape.kind for n in builtin_profiles()}
+    kinds = {load_load_profile(n)[0].shape.kind for n in builtin_profiles()}
     assert kinds == set(SHAPES) == {"stepped_ramp", "monday_rush", "deadline_surge", "spike", "soak"}
 
 
 def test_stepped_ramp_holds_each_step_for_its_seconds() -> None:
-    shape = shape_for(load_profile(str(DATA / "knee-ramp.yaml"))[0])
+    shape = shape_for(load_load_profile(str(DATA / "knee-ramp.yaml"))[0])
     assert [s.users for s in shape.stages()] == [5, 10, 15, 20, 25, 30, 35, 40]
     assert shape.at(0).users == 5
     assert shape.at(5.99).users == 5
@@ -39,7 +39,7 @@ def test_stepped_ramp_holds_each_step_for_its_seconds() -> None:
 
 
 def test_monday_rush_climbs_in_a_straight_line_then_holds_the_peak() -> None:
-    profile, _ = load_profile("monday-rush")
+    profile, _ = load_load_profile("monday-rush")
     shape = shape_for(profile)
     spec = profile.shape
     mid_climb = spec.baseline_seconds + spec.climb_seconds / 2
@@ -50,7 +50,7 @@ def test_monday_rush_climbs_in_a_straight_line_then_holds_the_peak() -> None:
 
 
 def test_deadline_surge_adds_citizens_for_one_service_only_during_the_surge() -> None:
-    profile, _ = load_profile(str(DATA / "exam-deadline.yaml"))
+    profile, _ = load_load_profile(str(DATA / "exam-deadline.yaml"))
     shape = shape_for(profile)
     before, surge, after = shape.stages()
     share = service_share("dang-ky-thi-thpt")
@@ -61,10 +61,10 @@ def test_deadline_surge_adds_citizens_for_one_service_only_during_the_surge() ->
 
 
 def test_spike_and_soak_stages() -> None:
-    spike = shape_for(load_profile("spike")[0])
+    spike = shape_for(load_load_profile("spike")[0])
     assert [s.label for s in spike.stages()] == ["before the spike", "spike", "recovery"]
     assert max(s.users for s in spike.stages()) == 1500
-    soak = shape_for(load_profile("soak")[0])
+    soak = shape_for(load_load_profile("soak")[0])
     assert soak.stages()[-1].end == 120 + 14400
 
 
@@ -80,7 +80,7 @@ def test_spike_and_soak_stages() -> None:
 )
 def test_invalid_profiles_name_file_line_and_field(filename: str, message: str) -> None:
     with pytest.raises(ConfigError) as err:
-        load_profile(str(INVALID / filename))
+        load_load_profile(str(INVALID / filename))
     text = str(err.value)
     assert filename in text
     assert message in text
@@ -89,12 +89,12 @@ def test_invalid_profiles_name_file_line_and_field(filename: str, message: str) 
 
 def test_an_unknown_profile_name_lists_the_builtin_ones() -> None:
     with pytest.raises(ConfigError, match=r"built-in load profiles: .*stepped-ramp"):
-        load_profile("steped-ramp")
+        load_load_profile("steped-ramp")
 
 
 def test_an_unknown_surge_service_is_refused_with_close_matches() -> None:
     with pytest.raises(ConfigError, match="dang-ky-thi-thpt"):
-        shape_for(load_profile(str(INVALID / "surge-unknown-service.yaml"))[0])
+        shape_for(load_load_profile(str(INVALID / "surge-unknown-service.yaml"))[0])
 
 
 def test_a_vendors_own_locustfile_can_run_one_kind_from_a_profile_file() -> None:

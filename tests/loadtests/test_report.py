@@ -17,7 +17,7 @@ from loadtests.context import RunContext
 from loadtests.counts import Counts
 from loadtests.gates import load_gates
 from loadtests.metrics import LoadMetrics
-from loadtests.profile import load_profile
+from loadtests.profile import load_load_profile
 from loadtests.report import build, write
 from loadtests.shapes import shape_for
 from loadtests.timeline import Sample
@@ -37,9 +37,9 @@ def fake_stats(entries: dict[str, Entry]) -> Any:
 
 
 def context(tmp_path: Path) -> RunContext:
-    profile, ppath = load_profile(str(DATA / "knee-ramp.yaml"))
+    profile, ppath = load_load_profile(str(DATA / "knee-ramp.yaml"))
     gates, gpath = load_gates("default")
-    from dvcwatch.profile import load_profile as load_target
+    from dvcwatch.core.profile import load_profile as load_target
 
     return RunContext(profile, ppath, gates, gpath, load_target(None), tmp_path, 150, 90, 0, 0, "127.0.0.1")
 

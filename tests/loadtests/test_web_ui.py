@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from dvcwatch.procs import free_port, wait_http
+from dvcwatch.core.processes import free_port, wait_http
 from loadtests.launcher import LOCUSTFILE, ROOT
 
 pytestmark = pytest.mark.slow

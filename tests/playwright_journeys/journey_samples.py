@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dvcwatch.catalog import load_catalog
-from dvcwatch.steps import steps_for
+from dvcwatch.core.catalog import load_catalog
+from dvcwatch.core.steps import steps_for
 from playwright_journeys.results import (
     Artifacts,
     FailureInfo,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from dvcwatch.errors import ConfigError
+from dvcwatch.core.errors import ConfigError
 from playwright_journeys.personas import load_personas
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from journey_samples import sample_run
 
-from dvcwatch.errors import ConfigError
+from dvcwatch.core.errors import ConfigError
 from playwright_journeys.results import merge, read_results, write_results
 
 REQUIRED = {

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from dvcwatch.catalog import load_catalog
-from dvcwatch.profile import load_profile
+from dvcwatch.core.catalog import load_catalog
+from dvcwatch.core.profile import load_profile
 from playwright_journeys.personas import load_personas
 from playwright_journeys.results import Artifacts, ServiceResult
 from playwright_journeys.runner import Job, Sweep, SweepConfig, _Attempt

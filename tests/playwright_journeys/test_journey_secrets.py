@@ -12,7 +12,7 @@ import pytest
 from fixtures.other_portal import OtherPortal
 from fixtures.other_portal.target import profile_for
 
-from dvcwatch.cli import main
+from dvcwatch.commands.cli import main
 
 pytestmark = pytest.mark.browser
 

@@ -10,10 +10,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from dvcwatch.cli import main
-from dvcwatch.embedded import EmbeddedSandbox
-from playwright_journeys import session
-from playwright_journeys.session import STEP_WAITS, Errand, Journey, Login, Options, Tab
+from dvcwatch.commands.cli import main
+from dvcwatch.orchestration.sandbox_process import EmbeddedSandbox
+from playwright_journeys import journey as journey_module
+from playwright_journeys.journey import STEP_WAITS, Errand, Journey, Login, Options, Tab
 
 
 def journey(step_timeout: float) -> Journey:
@@ -38,7 +38,7 @@ class Clock:
 
 def test_each_wait_gets_one_answers_patience_and_the_step_several(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = Clock()
-    monkeypatch.setattr(session, "time", clock)
+    monkeypatch.setattr(journey_module, "time", clock)
     j = journey(0.2)
     j.begin_step("form")
     assert j.step_limit == pytest.approx(0.2 * STEP_WAITS)

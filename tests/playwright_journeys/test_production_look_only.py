@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from dvcwatch.catalog import load_catalog
-from dvcwatch.cli import main
-from dvcwatch.profile import SANDBOX_PROFILE
+from dvcwatch.commands.cli import main
+from dvcwatch.core.catalog import load_catalog
+from dvcwatch.core.profile import SANDBOX_PROFILE
 
 
 def production_profile(path: Path, base_url: str, *, allow_submit: bool = False) -> Path:

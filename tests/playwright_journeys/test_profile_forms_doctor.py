@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
-from dvcwatch.catalog import load_catalog
-from dvcwatch.profile import load_profile
+from dvcwatch.core.catalog import load_catalog
+from dvcwatch.core.profile import load_profile
 from playwright_journeys.doctor import needed_selectors, unverified
 
 CATALOG = load_catalog()

@@ -14,13 +14,13 @@ from urllib.parse import quote
 import pytest
 from aiohttp import web
 
-from dvcwatch.catalog import load_catalog
-from dvcwatch.identities import citizens
-from dvcwatch.profile import load_profile
+from dvcwatch.core.catalog import load_catalog
+from dvcwatch.core.identities import citizens
+from dvcwatch.core.profile import load_profile
+from playwright_journeys.journey import Errand, Journey, Login, Options, Tab
 from playwright_journeys.outcome import HarnessError, StepFailure
 from playwright_journeys.personas import load_personas
 from playwright_journeys.plugins import step_functions
-from playwright_journeys.session import Errand, Journey, Login, Options, Tab
 
 pytestmark = pytest.mark.browser
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from dvcwatch.catalog import load_catalog
-from dvcwatch.errors import ConfigError
-from dvcwatch.profile import SANDBOX_PROFILE, load_profile
+from dvcwatch.core.catalog import load_catalog
+from dvcwatch.core.errors import ConfigError
+from dvcwatch.core.profile import SANDBOX_PROFILE, load_profile
 from playwright_journeys.scaffold.advance import files_or_pays
 from playwright_journeys.scaffold.draft import Reading, draft_section
 from playwright_journeys.scaffold.labels import match_one, normalize, same, suggest
@@ -237,7 +237,7 @@ def test_the_console_shows_portal_text_as_text_never_as_markup(tmp_path: Path) -
 
     from rich.console import Console
 
-    from playwright_journeys.scaffold.command import _write
+    from dvcwatch.commands.profile_scaffold import _write
 
     buf = io.StringIO()
     console = Console(file=buf, width=400, highlight=False, soft_wrap=True)

@@ -15,9 +15,9 @@ import pytest
 from fixtures.third_portal import ThirdPortal
 from fixtures.third_portal.target import password_env, profile_for
 
-from dvcwatch.catalog import load_catalog
-from dvcwatch.cli import main
-from dvcwatch.profile import SANDBOX_PROFILE, load_profile
+from dvcwatch.commands.cli import main
+from dvcwatch.core.catalog import load_catalog
+from dvcwatch.core.profile import SANDBOX_PROFILE, load_profile
 from playwright_journeys.scaffold.labels import same
 
 CATALOG = load_catalog()

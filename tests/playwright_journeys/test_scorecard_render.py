@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from journey_samples import sample_run
 
-from dvcwatch.catalog import load_catalog
+from dvcwatch.core.catalog import load_catalog
 from playwright_journeys.browser import CHROMIUM, CHROMIUM_ARGS
 from playwright_journeys.personas import load_personas
 from playwright_journeys.report import write_report

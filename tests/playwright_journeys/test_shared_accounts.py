@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from dvcwatch.cli import main
-from dvcwatch.identities import citizen
-from dvcwatch.profile import SANDBOX_PROFILE
+from dvcwatch.commands.cli import main
+from dvcwatch.core.identities import citizen
+from dvcwatch.core.profile import SANDBOX_PROFILE
 from playwright_journeys.runner import REUSED
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(1200)]
@@ -133,8 +133,8 @@ def test_one_session_per_account_means_its_journeys_never_overlap(
     import itertools
     import time
 
-    from dvcwatch.catalog import load_catalog
-    from dvcwatch.profile import load_profile
+    from dvcwatch.core.catalog import load_catalog
+    from dvcwatch.core.profile import load_profile
     from playwright_journeys.personas import load_personas
     from playwright_journeys.runner import SweepConfig, run_sweep
 

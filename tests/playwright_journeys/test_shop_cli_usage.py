@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from journey_samples import sample_run
 
-from dvcwatch.cli import main
+from dvcwatch.commands.cli import main
 from playwright_journeys.results import write_results
 
 BAD = [
@@ -67,7 +67,7 @@ def test_merge_joins_shards_into_one_results_file_and_scorecard(tmp_path: Path) 
 
 
 def test_a_prompt_otp_source_without_a_terminal_stops_the_sweep_before_any_browser(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
-    from dvcwatch.cli import main
+    from dvcwatch.commands.cli import main
 
     profile = tmp_path / "p.yaml"
     profile.write_text(

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from dvcwatch import procs
-from dvcwatch.cli import main
+from dvcwatch.commands.cli import main
+from dvcwatch.core import processes
+from dvcwatch.orchestration import binaries
 
 pytestmark = [pytest.mark.browser, pytest.mark.prometheus, pytest.mark.slow]
 
@@ -24,12 +25,12 @@ def fetch(url: str) -> str:
 
 
 def test_every_with_listen_serves_metrics_and_pushes_each_sweep(tmp_path: Path) -> None:
-    port = procs.free_port()
+    port = processes.free_port()
     codes: list[int] = []
-    with procs.pushgateway(tmp_path / "pgw") as gateway:
+    with binaries.pushgateway(tmp_path / "pgw") as gateway:
         argv = [
             "shop", "--service", "thong-bao-luu-tru", "--every", "1s", "--max-runs", "2",
-            "--listen", f"127.0.0.1:{port}", "--pushgateway", procs.url_of(gateway),
+            "--listen", f"127.0.0.1:{port}", "--pushgateway", binaries.url_of(gateway),
             "--vantage", "ward-7", "--out", str(tmp_path / "runs"),
         ]  # fmt: skip
         worker = threading.Thread(target=lambda: codes.append(main(argv)), daemon=True)
@@ -42,7 +43,7 @@ def test_every_with_listen_serves_metrics_and_pushes_each_sweep(tmp_path: Path) 
                 break
             time.sleep(0.2)
         worker.join(timeout=180)
-        pushed = fetch(procs.url_of(gateway) + "/metrics")
+        pushed = fetch(binaries.url_of(gateway) + "/metrics")
     assert codes == [0]
     key = 'persona="desktop",service="thong-bao-luu-tru",vantage="ward-7"'
     assert f"dvc_journey_success{{{key}}} 1.0" in served

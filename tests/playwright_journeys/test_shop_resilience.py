@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from dvcwatch.catalog import load_catalog
-from dvcwatch.embedded import EmbeddedSandbox
-from dvcwatch.procs import children_map
-from dvcwatch.profile import load_profile
+from dvcwatch.core.catalog import load_catalog
+from dvcwatch.core.processes import children_map
+from dvcwatch.core.profile import load_profile
+from dvcwatch.orchestration.sandbox_process import EmbeddedSandbox
 from playwright_journeys.personas import load_personas
 from playwright_journeys.runner import Job, SweepConfig, run_sweep
 

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from dvcwatch.catalog import load_catalog
-from dvcwatch.cli import main
-from dvcwatch.embedded import EmbeddedSandbox
-from playwright_journeys.session import STEP_WAITS
+from dvcwatch.commands.cli import main
+from dvcwatch.core.catalog import load_catalog
+from dvcwatch.orchestration.sandbox_process import EmbeddedSandbox
+from playwright_journeys.journey import STEP_WAITS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -1,4 +1,4 @@
-"""A profile may name a step plugin: an entry point of group `dvcwatch.steps` from any installed
+"""A profile may name a step plugin: an entry point of group `dvcwatch.core.steps` from any installed
 package (here a tiny distribution written to a temporary folder on sys.path), or module:function."""
 
 from __future__ import annotations
@@ -9,15 +9,15 @@ from typing import Any
 
 import pytest
 
-from dvcwatch.catalog import load_catalog
-from dvcwatch.errors import ConfigError
-from dvcwatch.profile import load_profile
+from dvcwatch.core.catalog import load_catalog
+from dvcwatch.core.errors import ConfigError
+from dvcwatch.core.profile import load_profile
 from playwright_journeys.personas import load_personas
 from playwright_journeys.plugins import load_plugin
 from playwright_journeys.runner import SweepConfig, run_sweep
 
 PLUGIN = '''
-from playwright_journeys.session import Journey
+from playwright_journeys.journey import Journey
 
 
 async def result(j: Journey) -> None:
@@ -39,7 +39,7 @@ def installed_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
         "Metadata-Version: 2.1\nName: ward-steps\nVersion: 0.1\n", encoding="utf-8"
     )
     (dist / "entry_points.txt").write_text(
-        "[dvcwatch.steps]\nward-result = ward_steps:result\nward-sync = ward_steps:not_async\n",
+        "[dvcwatch.core.steps]\nward-result = ward_steps:result\nward-sync = ward_steps:not_async\n",
         encoding="utf-8",
     )
     monkeypatch.syspath_prepend(str(tmp_path))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from dvcwatch.profile import Profile, load_profile
+from dvcwatch.core.profile import Profile, load_profile
 from playwright_journeys.runner import _arrival_owner, _reached_own_page
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

@@ -13,7 +13,7 @@ import pytest
 from fixtures.third_portal import ThirdPortal
 from fixtures.third_portal.target import password_env, profile_for
 
-from dvcwatch.cli import main
+from dvcwatch.commands.cli import main
 
 pytestmark = pytest.mark.browser
 

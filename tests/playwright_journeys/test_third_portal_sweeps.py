@@ -19,7 +19,7 @@ import pytest
 from fixtures.third_portal import ThirdPortal
 from fixtures.third_portal.target import password_env, profile_for
 
-from dvcwatch.catalog import load_catalog
+from dvcwatch.core.catalog import load_catalog
 
 pytestmark = pytest.mark.browser
 

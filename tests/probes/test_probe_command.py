@@ -16,8 +16,8 @@ import yaml
 from prober_process import start_prober
 from prometheus_client.parser import text_string_to_metric_families
 
-from dvcwatch.cli import main
-from dvcwatch.procs import free_port, wait_http
+from dvcwatch.commands.cli import main
+from dvcwatch.core.processes import free_port, wait_http
 
 
 def get(url: str) -> tuple[int, str]:

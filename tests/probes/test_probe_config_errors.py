@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from dvcwatch.errors import ConfigError
+from dvcwatch.core.errors import ConfigError
 from probes.config import load_config, load_config_text
 
 INVALID = Path(__file__).parent / "data" / "invalid"

@@ -18,8 +18,8 @@ import pytest
 from aiohttp import web
 from prober_process import start_prober
 
-from dvcwatch.identities import citizen
-from dvcwatch.procs import free_port
+from dvcwatch.core.identities import citizen
+from dvcwatch.core.processes import free_port
 from probes.config import TargetRefused, load_config_text, module_target
 
 WHO = citizen(42, 1)
@@ -175,7 +175,7 @@ def test_the_binding_compares_scheme_host_and_port_as_the_client_will() -> None:
 
 @pytest.mark.parametrize("bad", ["portal.example", "['ftp://x']", "['a/b']", "[1]"])
 def test_allowed_targets_is_checked_on_load(bad: str) -> None:
-    from dvcwatch.errors import ConfigError
+    from dvcwatch.core.errors import ConfigError
 
     with pytest.raises(ConfigError) as exc:
         load_config_text(

@@ -17,7 +17,8 @@ import bcrypt
 import pytest
 import yaml
 
-from dvcwatch import procs
+from dvcwatch.core import processes
+from dvcwatch.orchestration import binaries
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "probes" / "deploy"
@@ -32,7 +33,7 @@ def query(base: str, promql: str) -> list[dict]:
 
 
 def test_example_configs_are_valid() -> None:
-    promtool = procs.binary("promtool")
+    promtool = processes.binary("promtool")
     subprocess.run(
         [promtool, "check", "config", str(DEPLOY / "prometheus-central.yml")], check=True, capture_output=True
     )
@@ -82,7 +83,7 @@ def test_central_prometheus_sees_both_vantages(
     try:
         addrs = []
         for vantage in ("phuong-vinh-hung", "kiosk-hoang-mai"):
-            port = procs.free_port()
+            port = processes.free_port()
             log = open(tmp_path / f"{vantage}.log", "wb")  # noqa: SIM115
             p = subprocess.Popen(
                 [
@@ -125,8 +126,8 @@ def test_central_prometheus_sees_both_vantages(
         prom_cfg = tmp_path / "prometheus.yml"
         prom_cfg.write_text(yaml.safe_dump(central))
 
-        with procs.prometheus(prom_cfg, tmp_path / "prom") as prom:
-            base = procs.url_of(prom)
+        with binaries.prometheus(prom_cfg, tmp_path / "prom") as prom:
+            base = binaries.url_of(prom)
             expected = {
                 ("phuong-vinh-hung", "home"): "1",
                 ("phuong-vinh-hung", "birth"): "0",

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from dvcwatch.errors import ConfigError
+from dvcwatch.core.errors import ConfigError
 from probes.config import load_config_text
 from probes.kinds import KINDS
 

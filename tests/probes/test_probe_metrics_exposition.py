@@ -9,7 +9,7 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from dvcwatch.procs import free_port
+from dvcwatch.core.processes import free_port
 from probes.config import load_config_text
 from probes.metrics import ProbeMetrics, probe_exposition
 from probes.runner import Result, new_session, record, run_probe, values

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
-from dvcwatch.politeness import Politeness, PolitenessConfig
+from dvcwatch.core.politeness import Politeness, PolitenessConfig
 from probes.runner import new_session
 
 

@@ -102,9 +102,9 @@ async def submit_dossier(base: str) -> str:
     """A real dossier in the sandbox, submitted through its API as a citizen would."""
     import aiohttp
 
-    from dvcwatch.catalog import load_catalog
-    from dvcwatch.formdata import fill, sample_file
-    from dvcwatch.identities import citizen
+    from dvcwatch.core.catalog import load_catalog
+    from dvcwatch.core.formdata import fill, sample_file
+    from dvcwatch.core.identities import citizen
 
     catalog = load_catalog()
     service = catalog.service("dang-ky-khai-sinh")

@@ -17,8 +17,8 @@ import bcrypt
 import pytest
 from prober_process import start_prober
 
-from dvcwatch.cli import main
-from dvcwatch.procs import free_port
+from dvcwatch.commands.cli import main
+from dvcwatch.core.processes import free_port
 from probes.webconfig import is_loopback
 
 PASSWORD = "mat-khau-phuong-7"

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
-from dvcwatch.catalog import load_catalog
-from dvcwatch.catalog.models import Service
-from dvcwatch.formdata import fill, sample_file
-from dvcwatch.identities import Citizen, citizen
+from dvcwatch.core.catalog import load_catalog
+from dvcwatch.core.catalog.models import Service
+from dvcwatch.core.formdata import fill, sample_file
+from dvcwatch.core.identities import Citizen, citizen
 
 CATALOG = load_catalog()
 

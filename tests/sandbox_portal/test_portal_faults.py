@@ -19,7 +19,7 @@ from portal_flows import (
     session,
 )
 
-from dvcwatch.identities import citizen
+from dvcwatch.core.identities import citizen
 
 
 def faults_file(tmp_path, *faults: dict, **top) -> str:  # type: ignore[no-untyped-def]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from portal_flows import CATALOG
 
-from dvcwatch.identities import citizen
+from dvcwatch.core.identities import citizen
 from playwright_journeys.browser import CHROMIUM, CHROMIUM_ARGS
 
 

@@ -8,7 +8,7 @@ import re
 import pytest
 from portal_flows import CATALOG, api_journey, html_journey, session
 
-from dvcwatch.identities import citizen
+from dvcwatch.core.identities import citizen
 
 SERVICES = CATALOG.services
 

@@ -7,8 +7,8 @@ import json
 import aiohttp
 from portal_flows import CATALOG, api_login, dossier_form, session
 
-from dvcwatch.formdata import fill
-from dvcwatch.identities import citizen
+from dvcwatch.core.formdata import fill
+from dvcwatch.core.identities import citizen
 
 
 async def _submit(base: str, form: aiohttp.FormData, who_index: int = 20) -> tuple[int, dict]:

@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dvcwatch.catalog import load_catalog
-from dvcwatch.errors import ConfigError
-from dvcwatch.identities import citizen
-from dvcwatch.profile import load_profile
+from dvcwatch.core.catalog import load_catalog
+from dvcwatch.core.errors import ConfigError
+from dvcwatch.core.identities import citizen
+from dvcwatch.core.profile import load_profile
 from probes.config import load_config, load_config_text
 from probes.generate import generate, to_yaml
-from probes.once import probe_all
+from probes.one_round import probe_all
 
 WHO = citizen(42, 7)  # pre-registered by the sandbox (seed 42)
 
@@ -185,7 +185,7 @@ def test_profiles_named_in_modules_are_read_beside_the_config_too(
 def test_the_generated_config_names_the_profile_relative_to_itself(
     sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dvcwatch.cli import main
+    from dvcwatch.commands.cli import main
 
     monkeypatch.setenv("TINH_TESTER_PW", WHO.password)
     profile_path = staging_profile(tmp_path, sandbox.url, {"env": "TINH_TESTER_PW"})

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from aiohttp import web
 
-from dvcwatch.identities import citizen
+from dvcwatch.core.identities import citizen
 from probes.config import load_config_text
 from probes.runner import new_session, run_probe
 

@@ -77,7 +77,7 @@ async def test_redirect_is_followed(portal) -> None:
 
 
 async def test_connection_refused(portal) -> None:
-    from dvcwatch.procs import free_port
+    from dvcwatch.core.processes import free_port
 
     r = await probe(target(f"http://127.0.0.1:{free_port()}/"))
     assert not r.success and r.observation.failure.startswith("connect:")

@@ -1,0 +1,879 @@
+"""Target profiles: everything portal-specific the harness needs, as data.
+
+A profile names the portal's base URL, its paths, how to get an OTP, which test identities to use,
+and (for journeys) the selectors of each step. The sandbox's profile ships in `dvcwatch/core/profiles/`;
+a real portal needs only a new profile, never code. Journeys, probes and load tests all read it.
+
+Version 2 (docs/real-portals.md) adds what real portals need: selectors written the way a citizen finds
+things (`{label: "Ngày sinh"}`, `{role: button, name: "Nộp hồ sơ"}`, `{text: …}`) or `null` where the
+portal has no such thing, other origins, procedure codes, a confirmation modal, payment after submission,
+test accounts with secrets kept elsewhere, the environment (production is look-don't-touch) and
+politeness. Version 1 files still load; a v2-only key in a v1 file is refused with a hint.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import shlex
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from dvcwatch.core.credentials import AccountsConfig, AccountSpec
+from dvcwatch.core.errors import ConfigError, LocatedValueError
+from dvcwatch.core.politeness import PolitenessConfig
+from dvcwatch.core.target import resolve_target
+from dvcwatch.core.yamlconfig import check_regex, load_model, read_yaml, validate
+
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+ROLES = frozenset(
+    [
+        "alert",
+        "button",
+        "checkbox",
+        "combobox",
+        "dialog",
+        "group",
+        "heading",
+        "link",
+        "list",
+        "listitem",
+        "option",
+        "radio",
+        "radiogroup",
+        "region",
+        "row",
+        "searchbox",
+        "spinbutton",
+        "status",
+        "tab",
+        "table",
+        "textbox",
+    ]
+)
+
+
+def fill_in(template: str, params: dict[str, str], *, regex: bool = False) -> str:
+    """Replace the `{name}`s a profile may use and leave every other brace alone (`\\d{3}` in a
+    regex stays a quantifier); in a regex, the values are escaped so a dot in a code stays a dot."""
+
+    def sub(m: re.Match[str]) -> str:
+        if m.group(1) not in params:
+            return m.group(0)
+        value = str(params[m.group(1)])
+        return re.escape(value) if regex else value
+
+    return PLACEHOLDER.sub(sub, template)
+
+
+class By(BaseModel):
+    """Something found the way a citizen finds it: by its visible label, its role and name, its text
+    or placeholder, or (when nothing visible names it) a CSS selector. Text matches exactly unless
+    `exact: false` (then: contains, case-insensitive); `regex: true` makes it a regular expression.
+    Playwright's own waits apply: a click waits for a button to be enabled, a look for the element
+    to be rendered, so script-rendered lists and buttons armed by a check need no extra settings."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    label: str | None = None
+    role: str | None = None
+    name: str | None = Field(None, description="with role: the accessible name")
+    text: str | None = None
+    placeholder: str | None = None
+    css: str | None = None
+    exact: bool = True
+    regex: bool = False
+
+    @model_validator(mode="after")
+    def _one_way(self) -> By:
+        if self.name is not None and self.role is None:
+            raise ValueError("name goes with role (e.g. {role: button, name: Nộp hồ sơ})")
+        ways = [k for k in ("label", "role", "text", "placeholder", "css") if getattr(self, k) is not None]
+        if len(ways) != 1:
+            raise ValueError(
+                "give exactly one of label, role (with name), text, placeholder or css"
+                + (f"; got {', '.join(ways)}" if ways else "")
+            )
+        if self.role is not None and self.role not in ROLES:
+            raise ValueError(f"unknown role {self.role!r}; one of {', '.join(sorted(ROLES))}")
+        if self.regex:
+            source = self.label or self.name or self.text or self.placeholder or ""
+            check_regex(fill_in(source, {}, regex=True))
+        return self
+
+    def describe(self) -> str:
+        """How a person would say it: `label "Ngày sinh"`, `button "Nộp hồ sơ"`."""
+        if self.role:
+            return f'{self.role} "{self.name}"' if self.name else f"any {self.role}"
+        for k in ("label", "text", "placeholder", "css"):
+            if getattr(self, k) is not None:
+                return f'{k} "{getattr(self, k)}"'
+        return "?"
+
+
+def _by_if_mapping(v: Any) -> Any:
+    """A mapping is a `By`; validating it here gives its own error ("give exactly one of …") rather
+    than the union's "input should be a valid string"."""
+    if isinstance(v, dict):
+        return _validated(By, v)
+    return v
+
+
+# A selector in a profile: a Playwright selector string, a `By`, or null (this portal has none).
+Sel = Annotated[str | By | None, BeforeValidator(_by_if_mapping)]
+
+
+def describe_selector(spec: Sel) -> str:
+    if spec is None:
+        return "(none on this portal)"
+    return spec.describe() if isinstance(spec, By) else spec
+
+
+PROFILES_DIR = Path(__file__).with_name("profiles")
+SANDBOX_PROFILE = PROFILES_DIR / "sandbox.yaml"
+
+
+class Paths(BaseModel):
+    """URL paths (relative to base_url, or absolute URLs on another origin)."""
+
+    model_config = ConfigDict(extra="forbid")
+    home: str = "/"
+    login: str = Field(
+        "/dang-nhap",
+        description="where a citizen logs in; may use {service_url}, {service_path}, {code}, {service} "
+        "(else ?<journey.login_return_param>=<service page> is added)",
+    )
+    service: str = Field("/dich-vu/{service}", description="a service's page; {service} or {code}")
+    search: str = "/tim-kiem?q={query}"
+    tracking: str = "/tra-cuu?ma={dossier}"
+    payment_gateway: str = "/cong-thanh-toan/"
+    api_base: str = "/api/v1"
+    health: str = "/api/v1/health"
+
+
+class OtpSource(BaseModel):
+    """Where the one-time code comes from; the keys of `dvcwatch.core.otp_sources` (checked there per source)."""
+
+    model_config = ConfigDict(extra="forbid")
+    source: Literal["sandbox", "http", "command", "totp", "prompt"] = "sandbox"
+    url: str | None = "/_sandbox/otp?cccd={cccd}"
+    command: str | list[str] | None = None
+    totp_secret_env: str | None = None
+    timeout: float | None = Field(None, gt=0, le=900)
+    poll_interval: float | None = Field(None, gt=0, le=60)
+    regex: str | None = None
+    json_field: str | None = None
+    token_env: str | None = None
+    digits: int | None = Field(None, ge=6, le=8)
+    period: int | None = Field(None, ge=10, le=300)
+    algorithm: Literal["sha1", "sha256", "sha512"] | None = None
+
+    def source_config(self) -> dict[str, Any]:
+        """The keys this source takes, as `dvcwatch.core.otp_sources.OtpConfig` reads them (a probe's
+        `otp:` block, or the journey's before it bounds the timeout by the step's)."""
+        raw = self.model_dump(exclude_none=True)
+        if isinstance(raw.get("command"), str):
+            raw["command"] = shlex.split(raw["command"])
+        from dvcwatch.core.otp_sources import CONFIGS
+
+        return {k: v for k, v in raw.items() if k in CONFIGS[self.source].model_fields}
+
+
+class Identities(BaseModel):
+    """Synthetic citizens (sandbox) are derived from a seed; the sandbox pre-registers the same ones."""
+
+    model_config = ConfigDict(extra="forbid")
+    seed: int = 42
+    count: int = Field(200, ge=1, le=100_000)
+
+
+class Selectors(BaseModel):
+    """Where each thing a citizen looks at or touches is on the page.
+
+    Placeholders: {service} (catalog id), {code} (the portal's procedure code), {name_vi}, {field},
+    {label} (the field's label), {document}, {document_name}, {filename}, {agency}, {bank}. The
+    defaults are the sandbox's data-testids (docs/contracts.md §3); a real portal's profile overrides
+    only what differs, and sets `null` what the portal does not have (no "next" button on a one-page
+    form, no upload button when documents go up as soon as they are chosen).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    # pages that can appear at any step; `content` is what a citizen reads (not the portal's header).
+    # These stay plain selector strings: load tests read them too ('text=…' and 'css=…' work).
+    content: str = "main"
+    error_page: str = '[data-testid="error-page"]'
+    error_banner: str = '[data-testid="error-banner"]'
+    # login, otp
+    login_start: Sel = Field(
+        None,
+        description="journey.login_via: service_button: the button that leads to the login "
+        "(null: start_submission)",
+    )
+    login_cccd: Sel = '[data-testid="login-cccd"]'
+    login_password: Sel = '[data-testid="login-password"]'
+    login_submit: Sel = '[data-testid="login-submit"]'
+    login_error: Sel = '[data-testid="login-error"]'
+    otp_input: Sel = '[data-testid="otp-input"]'
+    otp_submit: Sel = '[data-testid="otp-submit"]'
+    otp_error: Sel = '[data-testid="otp-error"]'
+    # find_service
+    search_input: Sel = '[data-testid="search-input"]'
+    search_submit: Sel = '[data-testid="search-submit"]'
+    search_results: Sel = '[data-testid="search-results"]'
+    service_link: Sel = '[data-testid="service-link-{service}"]'
+    service_name: Sel = '[data-testid="service-name"]'
+    service_level: Sel = '[data-testid="service-level"]'
+    service_level_attr: str | None = "data-level"
+    start_submission: Sel = '[data-testid="start-submission"]'
+    # form
+    field: Sel = '[data-testid="field-{field}"]'
+    field_error: Sel = '[data-testid="field-error-{field}"]'
+    form_errors: Sel = '[data-testid="form-errors"]'
+    form_next: Sel = '[data-testid="form-next"]'
+    # upload
+    upload: Sel = '[data-testid="upload-{document}"]'
+    upload_submit: Sel = '[data-testid="upload-submit"]'
+    upload_error: Sel = '[data-testid="upload-error-{document}"]'
+    upload_done: Sel = Field(None, description="the file list entry showing {filename} arrived")
+    # payment
+    review_amount: Sel = Field(None, description="the fee shown before paying (the last look in production)")
+    pay_button: Sel = '[data-testid="pay-button"]'
+    payment_offline: Sel = '[data-testid="payment-offline"]'
+    payment_amount: Sel = '[data-testid="payment-amount"]'
+    bank: Sel = '[data-testid="bank-{bank}"]'
+    payment_confirm: Sel = '[data-testid="payment-confirm"]'
+    payment_status: Sel = '[data-testid="payment-status"]'
+    # submit
+    declaration: Sel = '[data-testid="declaration"]'
+    submit_button: Sel = '[data-testid="submit-button"]'
+    confirm_button: Sel = Field(None, description='the modal\'s "Đồng ý", when the portal asks again')
+    dossier_code: Sel = '[data-testid="dossier-code"]'
+    expected_date: Sel = '[data-testid="expected-date"]'
+    # tracking
+    tracking_input: Sel = '[data-testid="tracking-input"]'
+    tracking_submit: Sel = '[data-testid="tracking-submit"]'
+    dossier_status: Sel = '[data-testid="dossier-status"]'
+    dossier_status_attr: str | None = "data-status"
+    sub_result: Sel = '[data-testid="sub-result-{agency}"]'
+    # result
+    result_download: Sel = '[data-testid="result-download"]'
+    result_in_person: Sel = '[data-testid="result-in-person"]'
+    result_pending: Sel = '[data-testid="result-pending"]'
+
+    def spec(self, name: str) -> Sel:
+        return getattr(self, name)
+
+    def get(self, name: str, **params: str) -> Sel:
+        """The selector with its placeholders filled in (strings and each text of a `By`)."""
+        spec = getattr(self, name)
+        if not params or spec is None:
+            return spec
+        if isinstance(spec, str):
+            return fill_in(spec, params)
+        update = {
+            k: fill_in(v, params, regex=spec.regex)
+            for k in ("label", "name", "text", "placeholder", "css")
+            if isinstance(v := getattr(spec, k), str)
+        }
+        return spec.model_copy(update=update)
+
+    def has(self, name: str) -> bool:
+        return getattr(self, name) is not None
+
+
+REQUIRED_SELECTORS = (
+    "login_cccd",
+    "login_password",
+    "login_submit",
+    "otp_input",
+    "otp_submit",
+    "service_name",
+    "start_submission",
+    "field",
+    "upload",
+    "submit_button",
+    "dossier_code",
+    "tracking_input",
+    "tracking_submit",
+    "dossier_status",
+)
+
+
+class Place(BaseModel):
+    """One select of a cascade (Tỉnh/Thành phố → Quận/Huyện → Phường/Xã), chosen by option text."""
+
+    model_config = ConfigDict(extra="forbid")
+    label: str
+    option: str
+
+
+class JourneySettings(BaseModel):
+    """How journeys behave on this portal: URLs the `paths` do not cover, waits, the bank to pay with."""
+
+    model_config = ConfigDict(extra="forbid")
+    start_path: str = "/nop-ho-so/{service}"
+    result_path: str | None = Field(
+        "/ho-so/{dossier}/ket-qua", description="null: the portal shows results elsewhere (step skipped)"
+    )
+    step_timeout_seconds: float = Field(20, gt=0, le=600)
+    otp_wait_seconds: float = Field(10, gt=0, le=600)
+    otp_boxes: int = Field(
+        1, ge=1, le=8, description="N one-digit boxes: the code is typed into the first, the page moves on"
+    )
+    result_wait_seconds: float = Field(
+        0, ge=0, le=600, description="how long to look again at a result still being processed"
+    )
+    bank: str = "vcb"
+    production_uploads: bool = Field(
+        False,
+        description="production: attach the documents (where files go up as soon as they are chosen, "
+        "choosing sends them); default false: stop before the documents and say so",
+    )
+    login_via: Literal["url", "service_button"] = Field(
+        "url",
+        description="service_button: open the service's page and press its own button, as citizens "
+        "do, and follow the portal to its login (for portals whose login URL is not public)",
+    )
+    login_return_param: str | None = Field(
+        "next", description="the query parameter naming the page to come back to; null: none"
+    )
+    search_by: Literal["name_vi", "id", "code", "none"] = Field(
+        "name_vi", description="what the citizen types into the search box; none = open the service page"
+    )
+    search_navigates: bool = Field(True, description="false: results appear by script on the same page")
+    tracking_navigates: bool = Field(True, description="false: the status appears by script")
+    payment: Literal["before_submit", "after_submit"] = Field(
+        "before_submit", description="after_submit: the portal files the dossier, then sends you to pay"
+    )
+    date_format: str = Field("%d/%m/%Y", description="how dates are typed into text boxes (strftime)")
+    field_labels: dict[str, str] = Field(
+        default={}, description="catalog field → the portal's label, where it differs from label_vi"
+    )
+    places: list[Place] = Field(default=[], description="cascading selects filled in order after the fields")
+    dossier_code_pattern: str = Field(
+        r"\S{6,}",
+        description="a dossier code in the receipt's text (first group if any); success is its presence, "
+        "not a word",
+    )
+    expected_date_pattern: str | None = Field(None, description="the appointment date in its text (group 1)")
+    service_levels: dict[str, Literal["full", "partial"]] = Field(
+        default={"Toàn trình": "full", "Một phần": "partial"},
+        description="the level's text on the service page, when it has no level attribute",
+    )
+    paid_statuses: list[str] = ["paid", "Đã thanh toán"]
+    step_pages: dict[str, list[str]] = Field(
+        default={
+            "login": [r"^/dang-nhap$"],
+            "otp": [r"^/dang-nhap/otp$"],
+            "find_service": [r"^/$", r"^/tim-kiem", r"^/dich-vu/"],
+            "form": [r"^/nop-ho-so/[^/]+$", r"/thong-tin$", r"^/nop-ho-so/[^/]+/[^/]+/ho-so$"],
+            "upload": [r"/giay-to$"],
+            "payment": [r"/xac-nhan$", r"/thanh-toan$", r"/ket-qua-thanh-toan$", r"^/cong-thanh-toan/"],
+            "submit": [r"/xac-nhan$", r"/nop$", r"^/ho-so/[^/]+$"],
+            "tracking": [r"^/tra-cuu"],
+            "result": [r"^/ho-so/[^/]+/ket-qua"],
+        },
+        description="which step each page (URL path regex) serves; a page that fails as the citizen "
+        "arrives on it is blamed on its own step, not on the click that led there",
+    )
+    plugins: dict[str, str] = Field(
+        default={},
+        description="step name → a step plugin: an entry point of group dvcwatch.core.steps, or module:function",
+    )
+
+    def steps_serving(self, path: str) -> set[str]:
+        return {step for step, pats in self.step_pages.items() if any(re.search(p, path) for p in pats)}
+
+    tracking_statuses: list[str] = ["received", "processing", "done"]
+
+    @field_validator("dossier_code_pattern", "expected_date_pattern")
+    @classmethod
+    def _compiles(cls, v: str | None) -> str | None:
+        return None if v is None else check_regex(v)
+
+    @field_validator("plugins")
+    @classmethod
+    def _known_steps(cls, v: dict[str, str]) -> dict[str, str]:
+        from dvcwatch.core.steps import STEPS
+
+        for name in v:
+            if name not in STEPS:
+                raise LocatedValueError(f"not a step of the vocabulary ({', '.join(STEPS)})", (name,))
+        return v
+
+
+# What a portal-only field is filled with (docs/real-portals.md §4a).
+IDENTITY_ATTRS = (
+    "cccd",
+    "full_name",
+    "birth_date",
+    "sex",
+    "sex_vi",
+    "birth_province",
+    "phone",
+    "email",
+    "address",
+    "ward",
+    "district",
+)
+
+
+class FromIdentity(BaseModel):
+    """The logged-in citizen's own attribute (its e-mail, its phone): what a citizen would type."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    attr: str
+
+    @field_validator("attr")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        v = v.removeprefix("citizen.")
+        if v not in IDENTITY_ATTRS:
+            raise ValueError(f"unknown identity attribute {v!r}; one of {', '.join(IDENTITY_ATTRS)}")
+        return v
+
+
+class Generated(BaseModel):
+    """A value made up for the test, of the type the portal checks. Deterministic per citizen, so a
+    failure is reproducible; `option` picks an option the page itself offers (the first real one, or
+    the `index`-th)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    generate: Literal["date", "phone", "number", "text", "option"]
+    offset_days: int = Field(0, ge=-36_500, le=3_650, description="date: days from today")
+    min: int = Field(1, description="number: the smallest")
+    max: int | None = Field(None, description="number: the largest (default: min)")
+    index: int = Field(0, ge=0, le=50, description="option: which of the real options, from 0")
+
+    @model_validator(mode="after")
+    def _range(self) -> Generated:
+        if self.max is not None and self.max < self.min:
+            raise ValueError(f"max {self.max} is below min {self.min}")
+        return self
+
+
+def _value_spec(v: Any) -> Any:
+    """A fixed value (a string; numbers and booleans are written as the portal reads them), or
+    `{attr: …}`, or `{generate: …}`; a mapping gets its own model's error, not the union's."""
+    if isinstance(v, bool):
+        return "on" if v else "off"
+    if isinstance(v, int | float):
+        return str(v)
+    if isinstance(v, dict):
+        if "attr" in v:
+            return _validated(FromIdentity, v)
+        if "generate" in v:
+            return _validated(Generated, v)
+        raise ValueError("a value is a fixed string, {attr: <identity attribute>} or {generate: <type>}")
+    return v
+
+
+def _validated(model: type[BaseModel], v: dict[str, Any]) -> Any:
+    """Validate a nested mapping so its own first error is the one shown (pydantic would report the
+    enclosing union's "input should be a valid string" instead)."""
+    try:
+        return model.model_validate(v)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(x) for x in first["loc"])
+        raise ValueError(
+            (f"{where}: " if where else "") + first["msg"].removeprefix("Value error, ")
+        ) from None
+
+
+ValueSpec = Annotated[str | FromIdentity | Generated, BeforeValidator(_value_spec)]
+
+
+class FieldForm(BaseModel):
+    """One catalog field on this portal: found by another label or locator, its options in the
+    portal's words, or `absent` (this portal does not ask it). In YAML a string is the label and
+    `null` means absent."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    label: str | None = None
+    selector: Sel = None
+    absent: bool = False
+    options: dict[str, str] = Field(default={}, description="catalog value → the portal's wording")
+    value: ValueSpec | None = Field(None, description="what to fill instead of the catalog's value")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, v: Any) -> Any:
+        if v is None:
+            return {"absent": True}
+        if isinstance(v, str):
+            return {"label": v}
+        return v
+
+    @model_validator(mode="after")
+    def _coherent(self) -> FieldForm:
+        if self.label is not None and self.selector is not None:
+            raise ValueError("give label or selector, not both")
+        if self.absent and (self.label or self.selector or self.options or self.value is not None):
+            raise ValueError("an absent field takes nothing else")
+        return self
+
+
+class ExtraField(BaseModel):
+    """A field only this portal asks for (the catalog does not know it), and what to fill it with."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    label: str | None = None
+    selector: Sel = None
+    value: ValueSpec
+    required: bool = Field(True, description="false: fill it when the page shows it, else go on")
+
+    @model_validator(mode="after")
+    def _found_somehow(self) -> ExtraField:
+        if (self.label is None) == (self.selector is None):
+            raise ValueError("give exactly one of label or selector")
+        return self
+
+
+class ServiceForm(BaseModel):
+    """The e-form of one service on this portal (or, under `forms.default`, of every service)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    fields: dict[str, FieldForm] = Field(default={}, description="catalog field → how the portal has it")
+    extra: dict[str, ExtraField] = Field(default={}, description="portal-only fields, by a name of yours")
+    documents: dict[str, str | None] = Field(
+        default={}, description="catalog document → the portal's name for it; null: not asked here"
+    )
+    agencies: dict[str, str] = Field(default={}, description="catalog agency id → the portal's words")
+    decide: dict[str, str] = Field(
+        default={},
+        description="what `profile scaffold` could not match, each with what a person must decide; "
+        "a profile with any entry left fails `profile check` and sweeps, naming them",
+    )
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _nulls_are_absent(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            return {k: ({"absent": True} if x is None else x) for k, x in v.items()}
+        return v
+
+    def over(self, base: ServiceForm) -> ServiceForm:
+        """This section on top of `base` (the default section): its entries win, key by key."""
+        return ServiceForm(
+            fields={**base.fields, **self.fields},
+            extra={**base.extra, **self.extra},
+            documents={**base.documents, **self.documents},
+            agencies={**base.agencies, **self.agencies},
+            decide={**base.decide, **self.decide},
+        )
+
+
+DEFAULT_FORM = "default"
+
+
+class ServiceMapping(BaseModel):
+    """How this portal knows one catalog service."""
+
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(min_length=1, description="the portal's procedure code (mã thủ tục)")
+
+
+V2_ONLY = (
+    "origins",
+    "services",
+    "allow_submit",
+    "accounts",
+    "account",
+    "secrets_file",
+    "politeness",
+    "forms",
+)
+
+
+class Profile(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    version: Literal[1, 2] = 1
+    name: str
+    base_url: str
+    environment: Literal["sandbox", "staging", "production"] = "sandbox"
+    origins: dict[str, str] = Field(default={}, description="other hosts a journey visits: identity, payment")
+    services: dict[str, ServiceMapping] = Field(
+        default={}, description="catalog id → the portal's procedure code; default: the catalog's first code"
+    )
+    allow_submit: bool = Field(
+        False, description="production only: submitting and paying also need --i-have-authorisation"
+    )
+    paths: Paths = Paths()
+    otp: OtpSource = OtpSource()
+    identities: Identities = Identities()
+    secrets_file: str | None = None
+    accounts: list[AccountSpec] = []
+    account: str | None = Field(None, description="the account journeys log in with (from accounts)")
+    # Sharing test accounts (playwright_journeys/runner.py): login+OTP is one at a time per account, so
+    # journeys never take each other's codes; these say over how many accounts, how many sessions at
+    # once, and whether a sweep logs in once per account.
+    account_pool: list[str] = Field(
+        default=[],
+        description="spread journeys over these accounts (names under accounts) instead of `account`",
+    )
+    sessions_per_account: int | None = Field(
+        None, ge=1, description="sessions the portal allows one account at once; journeys wait for a free one"
+    )
+    reuse_login: bool | None = Field(
+        None,
+        description="log in once per account per sweep and reuse the session (default: in production "
+        "only, where every login sends an SMS to the operator's phone)",
+    )
+
+    @model_validator(mode="after")
+    def _pool(self) -> Profile:
+        known = {a.name: a for a in self.accounts}
+        for i, name in enumerate(self.account_pool):
+            if name not in known:
+                raise LocatedValueError(f"no account {name!r} under accounts", ("account_pool", i))
+            if self.otp.source == "totp" and not self.otp.totp_secret_env and known[name].totp_secret is None:
+                raise LocatedValueError(
+                    "a totp source needs each pooled account's totp_secret", ("account_pool", i)
+                )
+        if self.account_pool and self.account is not None and self.account not in self.account_pool:
+            raise LocatedValueError("give account or account_pool, or name account in the pool", ("account",))
+        return self
+
+    politeness: PolitenessConfig = PolitenessConfig()
+    selectors: Selectors = Selectors()
+    journey: JourneySettings = JourneySettings()
+    forms: dict[str, ServiceForm] = Field(
+        default={},
+        description="catalog service id (or default) → its e-form on this portal: labels, absent and "
+        "portal-only fields, options, document and agency names",
+    )
+    _source: str = PrivateAttr("")
+    _lines: dict[tuple[str | int, ...], int] = PrivateAttr(default_factory=dict)
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("base_url must start with http:// or https://")
+        return v.rstrip("/")
+
+    @field_validator("origins")
+    @classmethod
+    def _origins(cls, v: dict[str, str]) -> dict[str, str]:
+        for k, url in v.items():
+            if not url.startswith(("http://", "https://")):
+                raise LocatedValueError("an origin must start with http:// or https://", (k,))
+        return {k: url.rstrip("/") for k, url in v.items()}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _v2_keys_need_v2(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("version") == 2:
+            known = set(cls.model_fields)
+            for key in data:
+                if key not in known:
+                    close = difflib.get_close_matches(str(key), known, n=1)
+                    hint = f"; did you mean {close[0]}?" if close else ""
+                    raise LocatedValueError(f"unknown field (check the spelling){hint}", (key,))
+        if isinstance(data, dict) and data.get("version", 1) == 1:
+            for key in V2_ONLY:
+                if key in data:
+                    raise LocatedValueError(f"{key} is a profile v2 key: set version: 2", (key,))
+            for key, spec in (data.get("selectors") or {}).items():
+                if not isinstance(spec, str):
+                    raise LocatedValueError(
+                        "a v1 selector is a string; {label: …}, {role: …} and null need version: 2",
+                        ("selectors", key),
+                    )
+        return data
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Profile:
+        for name in REQUIRED_SELECTORS:
+            if not self.selectors.has(name):
+                raise LocatedValueError(
+                    "every portal has one: give a selector, not null", ("selectors", name)
+                )
+        if self.accounts:
+            names = [a.name for a in self.accounts]
+            if len(set(names)) != len(names):
+                raise LocatedValueError("duplicate account names", ("accounts",))
+        if self.account is not None and self.account not in {a.name for a in self.accounts}:
+            known = ", ".join(a.name for a in self.accounts) or "none"
+            raise LocatedValueError(
+                f"no account {self.account!r} under accounts (known: {known})", ("account",)
+            )
+        if self.otp.source == "totp" and not self.otp.totp_secret_env:
+            spec = next((a for a in self.accounts if a.name == self.account), None)
+            if spec is None or spec.totp_secret is None:
+                raise LocatedValueError(
+                    "a totp source needs totp_secret_env, or `account:` naming an account with totp_secret",
+                    ("otp", "totp_secret_env"),
+                )
+        if self.allow_submit and self.environment != "production":
+            raise LocatedValueError("allow_submit only means something in production", ("allow_submit",))
+        return self
+
+    def url(self, path: str, **params: str) -> str:
+        p = fill_in(path, params) if params else path
+        if p.startswith(("http://", "https://")):
+            return p
+        return self.base_url + (p if p.startswith("/") else "/" + p)
+
+    def code_of(self, service: Any) -> str:
+        """The portal's identifier of a catalog service: the profile's map, the catalog's first code,
+        else the catalog id (the sandbox knows services by id)."""
+        mapped = self.services.get(service.id)
+        if mapped:
+            return mapped.code
+        return service.codes[0].code if service.codes else service.id
+
+    def form_for(self, service_id: str) -> ServiceForm:
+        """The service's e-form section over the default one (either may be missing)."""
+        base = self.forms.get(DEFAULT_FORM, ServiceForm())
+        own = self.forms.get(service_id)
+        return own.over(base) if own is not None else base
+
+    def field_label(self, service_id: str, field: Any) -> str:
+        """How the portal labels a catalog field: the service's section, the default section,
+        `journey.field_labels`, else the catalog's own label."""
+        spec = self.form_for(service_id).fields.get(field.name)
+        if spec is not None and spec.label:
+            return spec.label
+        return self.journey.field_labels.get(field.name, field.label_vi)
+
+    def form_absent(self, service_id: str, field: Any) -> bool:
+        """The profile says this portal does not ask the catalog field."""
+        spec = self.form_for(service_id).fields.get(field.name)
+        return spec is not None and spec.absent
+
+    def document_name(self, service_id: str, document: Any) -> str | None:
+        """The portal's name for a catalog document; None when the profile says it is not asked."""
+        names = self.form_for(service_id).documents
+        if document.id in names:
+            return names[document.id]
+        return document.name_vi
+
+    def agency_name(self, service_id: str, agency_id: str) -> str:
+        return self.form_for(service_id).agencies.get(agency_id, agency_id)
+
+    def login_url(self, params: dict[str, str]) -> str:
+        """Where the login starts for this service: `paths.login` with its placeholders, or with
+        `?<login_return_param>=<service page>` added, as the portal's own button would send it."""
+        service_url = self.url(self.paths.service, **params)
+        service_path = (
+            service_url.removeprefix(self.base_url) if service_url.startswith(self.base_url) else service_url
+        )
+        template = self.paths.login
+        if "{service_url}" in template or "{service_path}" in template:
+            return self.url(
+                template,
+                **params,
+                service_url=quote(service_url, safe=""),
+                service_path=quote(service_path, safe=""),
+            )
+        url = self.url(template, **params)
+        name = self.journey.login_return_param
+        if name is None:
+            return url
+        return f"{url}{'&' if '?' in url else '?'}{name}={quote(service_path)}"
+
+    def check_forms(self, catalog: Any) -> None:
+        """The `forms:` sections name services, fields, options, documents and agencies the catalog
+        has: a typo would otherwise silently leave a field unmapped. Needs the catalog, so it runs
+        when a sweep or a check starts, not when the file is read."""
+        known = {s.id: s for s in catalog.services}
+        for sid, form in self.forms.items():
+            if sid == DEFAULT_FORM:
+                services = list(catalog.services)
+            elif sid not in known:
+                close = difflib.get_close_matches(sid, known, n=1)
+                hint = f"; did you mean {close[0]}?" if close else ""
+                raise self._located(f"no service {sid!r} in the catalog{hint}", ("forms", sid))
+            else:
+                services = [known[sid]]
+            fields = {f.name: f for s in services for f in catalog.all_fields(s)}
+            for name, spec in form.fields.items():
+                if name not in fields:
+                    close = difflib.get_close_matches(name, fields, n=1)
+                    hint = f"; did you mean {close[0]}?" if close else ""
+                    raise self._located(
+                        f"the catalog's {sid} form has no field {name!r}{hint} (a field only this portal "
+                        "asks goes under extra:)",
+                        ("forms", sid, "fields", name),
+                    )
+                offered = fields[name].options
+                for value in spec.options:
+                    if offered and value not in offered:
+                        raise self._located(
+                            f"{value!r} is not a catalog option of {name} ({', '.join(offered)})",
+                            ("forms", sid, "fields", name, "options", value),
+                        )
+            for name in form.extra:
+                if name in fields:
+                    raise self._located(
+                        f"{name} is a catalog field: map it under fields:, not extra:",
+                        ("forms", sid, "extra", name),
+                    )
+            documents = {d.id for s in services for d in s.documents}
+            for doc in form.documents:
+                if doc not in documents:
+                    raise self._located(
+                        f"the catalog's {sid} documents have no {doc!r} ({', '.join(sorted(documents))})",
+                        ("forms", sid, "documents", doc),
+                    )
+            agencies = {a.id for a in catalog.agencies}
+            for agency in form.agencies:
+                if agency not in agencies:
+                    raise self._located(
+                        f"no agency {agency!r} in the catalog", ("forms", sid, "agencies", agency)
+                    )
+        undecided = [(sid, what) for sid, form in self.forms.items() for what in form.decide]
+        if undecided:
+            names = "; ".join(f"{sid}: {what}" for sid, what in undecided)
+            raise self._located(
+                f"{len(undecided)} entr{'y' if len(undecided) == 1 else 'ies'} of the e-forms left for a "
+                f"person to decide (forms.<service>.decide, written by profile scaffold): {names}",
+                ("forms", undecided[0][0], "decide", undecided[0][1]),
+            )
+
+    def _located(self, message: str, loc: tuple[str | int, ...]) -> ConfigError:
+        from dvcwatch.core.yamlconfig import line_for
+
+        return ConfigError(
+            message, path=self._source or None, line=line_for(self._lines, loc), field=".".join(map(str, loc))
+        )
+
+    def accounts_config(self) -> AccountsConfig:
+        """The test accounts and where their secrets live, for `dvcwatch.core.credentials.AccountResolver`."""
+        return AccountsConfig(secrets_file=self.secrets_file, accounts=self.accounts)
+
+    @property
+    def look_only(self) -> bool:
+        """Production: stop at the last reversible point unless submitting was allowed (and authorised)."""
+        return self.environment == "production"
+
+    def hosts(self) -> list[str]:
+        return [self.base_url, *self.origins.values()]
+
+
+def load_profile(target: str | Path | None = None) -> Profile:
+    """`target` is a profile file, or a base URL (the sandbox profile pointed at that address)."""
+    if target is None:
+        return load_model(Profile, SANDBOX_PROFILE)
+    resolved = resolve_target(target)
+    if resolved.url is not None:
+        prof = load_model(Profile, SANDBOX_PROFILE)
+        return prof.model_copy(update={"base_url": resolved.url})
+    t = str(target)
+    data, lines = read_yaml(t)
+    prof = validate(Profile, data, lines, t)
+    prof._source, prof._lines = t, lines  # for errors found later, against the catalog (check_forms)
+    return prof

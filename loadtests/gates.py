@@ -65,6 +65,7 @@ class GateResult:
     measured: float | None
     passed: bool
     unit: str
+    note: str = ""  # why a gate broke that its number alone does not say
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -72,7 +73,8 @@ class GateResult:
     def sentence(self) -> str:
         shown = "no requests" if self.measured is None else f"{self.measured:.3g} {self.unit}"
         verdict = "ok" if self.passed else "BROKEN"
-        return f"{self.name}: {shown} (limit {self.limit:g} {self.unit}) {verdict}"
+        why = f" ({self.note})" if self.note else ""
+        return f"{self.name}: {shown} (limit {self.limit:g} {self.unit}) {verdict}{why}"
 
 
 def gates_path(name_or_file: str) -> Path:
@@ -96,7 +98,9 @@ def evaluate(
     """Each gate against one window (a whole run, or one stage): latency is an upper limit,
     throughput a lower one. A latency gate with no requests to measure does not pass: nothing was
     certified. The step classes in `unmeasured_ok` are the exception: the first seconds of a ramp may
-    simply hold no submission yet, and such a gate is left out rather than failed."""
+    simply hold no submission yet, and such a gate is left out rather than failed. A class whose
+    requests all failed breaks its gates whatever their latency: Locust times failures too, and a
+    portal that refuses every login at once is fast, not within its SLO."""
     out: list[GateResult] = []
     for cls, limit in gates.latency.items():
         counts = classes.get(cls, Counts())
@@ -106,8 +110,10 @@ def evaluate(
             measured = counts.percentile_seconds(0.95 if q == "p95" else 0.99)
             if measured is None and cls in unmeasured_ok:
                 continue
-            passed = measured is not None and measured <= bound
-            out.append(GateResult(f"latency.{cls}.{q}", bound, measured, passed, "s"))
+            all_failed = counts.requests > 0 and counts.successes <= 0
+            passed = measured is not None and measured <= bound and not all_failed
+            note = f"all {counts.requests} requests failed" if all_failed else ""
+            out.append(GateResult(f"latency.{cls}.{q}", bound, measured, passed, "s", note))
     if gates.error_ratio is not None:
         measured_ratio = total.error_ratio if total.requests else None
         passed = measured_ratio is not None and measured_ratio <= gates.error_ratio

@@ -238,9 +238,9 @@ def _summarise(report: dict[str, Any], out_dir: Path, console: Console) -> None:
         t.add_column(col)
     for g in report["gates"]:
         measured = "no requests" if g["measured"] is None else f"{g['measured']:.3g} {g['unit']}"
-        t.add_row(
-            g["name"], f"{g['limit']:g} {g['unit']}", measured, "ok" if g["passed"] else "[red]BROKEN[/]"
-        )
+        note = f": {escape(g['note'])}" if g.get("note") else ""
+        verdict = "ok" if g["passed"] else f"[red]BROKEN{note}[/]"
+        t.add_row(g["name"], f"{g['limit']:g} {g['unit']}", measured, verdict)
     out.print(t)
     knee, held, totals = report["knee"], report["held"], report["totals"]
     if knee["found"]:

@@ -114,3 +114,21 @@ def test_a_class_without_requests_fails_a_run_but_is_left_out_of_a_stage() -> No
     assert "latency.write.p95" not in stage
     assert "throughput.min" not in stage
     assert stage and all(g.passed for g in stage.values())
+
+
+def test_a_class_whose_requests_all_failed_breaks_its_gate_however_fast() -> None:
+    """Every login refused at once (fast 500s) is not an auth class within its SLO."""
+    gates, _ = load_gates("default")
+    per_name = {
+        "dang-ky-xe:find_service": counts({20: 50}),
+        "dang-ky-xe:login": counts({5: 40}, failures=40),
+        "dang-ky-xe:otp": counts({5: 10}, failures=10),
+        "dang-ky-xe:submit": counts({50: 10}, failures=9),
+    }
+    got = results(gates, per_name)
+    for q in ("p95", "p99"):
+        assert not got[f"latency.auth.{q}"].passed
+        assert got[f"latency.auth.{q}"].note == "all 50 requests failed"
+    assert "BROKEN (all 50 requests failed)" in got["latency.auth.p95"].sentence()
+    assert got["latency.write.p95"].passed  # one success: the error ratio gate speaks for the rest
+    assert got["latency.browse.p95"].passed

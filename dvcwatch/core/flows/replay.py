@@ -1,0 +1,240 @@
+"""Replaying a flow without doing any I/O: the caller sends, this decides what to send next.
+
+Load (FastHttpUser) and probes (aiohttp) bring their own HTTP clients; both drive the same planner:
+
+    replay = Replay(flow, bindings, error_selectors=..., busy_selectors=...)
+    for prepared in replay:                      # stops after the last request or the first failure
+        answer = send(prepared)                  # the caller's client; redirects NOT followed
+        reason = replay.answer(prepared, answer)
+        if reason: record_failure(prepared.step, reason)
+
+The caller keeps a cookie jar (sessions are cookies; a flow never writes one) and waits
+`prepared.think_seconds` before sending if it honours think times.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from dvcwatch.core.credentials import Secret
+from dvcwatch.core.flows.model import Flow, FlowRequest, Upload
+from dvcwatch.core.flows.pages import AnswerView, find_selector
+from dvcwatch.core.flows.templates import MissingValue, render, render_value, url_encode
+
+THINK_CAP_SECONDS = 30.0
+"""A recorded pause longer than this was a person reading or a slow page, not a citizen's rhythm."""
+
+
+@dataclass
+class Prepared:
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: bytes | None
+    step: str
+    label: str
+    think_seconds: float
+    expect_status: list[int]
+    index: int = 0
+    """Position in the flow (0-based), so an answer is matched to its request."""
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    url: str
+
+
+@dataclass
+class Bindings:
+    """What a replay fills the templates with. `citizen` maps attribute names (`cccd`, `full_name`,
+    `birth_date`, `birth_date_iso` …) to values; see `citizen_values`."""
+
+    base: str
+    citizen: Mapping[str, str] = field(default_factory=dict)
+    username: str | None = None
+    password: Secret | None = None
+    otp: Callable[[], str] | None = None
+
+
+def citizen_values(citizen: Any) -> dict[str, str]:
+    """A synthetic citizen (dvcwatch.core.identities.Citizen) as template values, with the derived
+    spellings forms use (ISO birth date), and without the password (that one is `${secret.password}`)."""
+    values = {k: str(v) for k, v in citizen.public_dict().items()}
+    day, month, year = values["birth_date"].split("/")
+    values["birth_date_iso"] = f"{year}-{month}-{day}"
+    return values
+
+
+def upload_bytes(upload: Upload, seed: str) -> bytes:
+    """Bytes for a re-sent file, shaped like its type so a portal that sniffs magic numbers accepts
+    them: a PDF header, a PNG signature, a JPEG marker; the rest is deterministic filler."""
+    ctype = upload.content_type.lower()
+    name = upload.filename.lower()
+    if "pdf" in ctype or name.endswith(".pdf"):
+        head = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"
+        tail = b"\n%%EOF\n"
+    elif "png" in ctype or name.endswith(".png"):
+        head, tail = b"\x89PNG\r\n\x1a\n", b""
+    elif "jpeg" in ctype or "jpg" in ctype or name.endswith((".jpg", ".jpeg")):
+        head, tail = b"\xff\xd8\xff\xe0", b"\xff\xd9"
+    else:
+        head, tail = b"", b""
+    filler = hashlib.sha256(seed.encode()).hexdigest().encode()
+    need = max(upload.size - len(head) - len(tail), 0)
+    return head + (filler * (need // len(filler) + 1))[:need] + tail
+
+
+class Replay:
+    """One citizen's pass through one flow."""
+
+    def __init__(
+        self,
+        flow: Flow,
+        bindings: Bindings,
+        *,
+        error_selectors: Sequence[str] = (),
+        busy_selectors: Sequence[str] = (),
+    ) -> None:
+        self.flow = flow
+        self.bindings = bindings
+        self.error_selectors = [s for s in error_selectors if s]
+        self.busy_selectors = [s for s in busy_selectors if s]
+        self.values: dict[str, Any] = {}
+        self.failure: str | None = None
+        self._requests = flow.requests()
+        self._next = 0
+        self._otp: str | None = None
+        missing = [p for p in flow.params if p.startswith("citizen.") and p[8:] not in bindings.citizen]
+        if missing:
+            raise ValueError(f"the citizen has no {', '.join(missing)} (the flow needs it)")
+
+    @property
+    def done(self) -> bool:
+        return self.failure is not None or self._next >= len(self._requests)
+
+    def __iter__(self) -> Iterator[Prepared]:
+        while (prepared := self.next_request()) is not None:
+            yield prepared
+
+    def _lookup(self, name: str) -> Any:
+        b = self.bindings
+        if name == "base":
+            return b.base.rstrip("/")
+        if name.startswith("citizen."):
+            return b.citizen[name[8:]]
+        if name == "account.username":
+            if b.username is None:
+                raise MissingValue("the flow logs in but the replay has no account username")
+            return b.username
+        if name == "secret.password":
+            if b.password is None:
+                raise MissingValue("the flow logs in but the replay has no password")
+            return b.password.reveal()
+        if name == "otp":
+            if b.otp is None:
+                raise MissingValue("the flow asks for an OTP but the replay has no OTP source")
+            if self._otp is None:  # one code per request: the same code may appear twice in one form
+                self._otp = b.otp()
+            return self._otp
+        if name not in self.values:
+            raise MissingValue(f"${{{name}}} was never extracted")
+        return self.values[name]
+
+    def next_request(self) -> Prepared | None:
+        """The next request ready to send, or None when the flow is done (or has failed)."""
+        if self.done:
+            return None
+        step, req = self._requests[self._next]
+        self._otp = None
+        try:
+            prepared = self._prepare(step, req)
+        except MissingValue as exc:
+            self.failure = str(exc.args[0])
+            return None
+        prepared.index = self._next
+        self._next += 1
+        return prepared
+
+    def _prepare(self, step: str, req: FlowRequest) -> Prepared:
+        lookup = self._lookup
+        url = render(req.url, lookup, encode=url_encode)
+        headers = {k: render(v, lookup) for k, v in req.headers.items()}
+        body: bytes | None = None
+        if req.files:
+            boundary = f"dvcwatch{uuid.uuid4().hex}"
+            body = self._multipart(req, boundary)
+            headers["Content-Type"] = f"multipart/form-data; boundary={boundary}"
+        elif req.form is not None:
+            body = urlencode({k: render(v, lookup) for k, v in req.form.items()}).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        elif req.json_body is not None:
+            body = json.dumps(render_value(req.json_body, lookup), ensure_ascii=False).encode()
+            headers["Content-Type"] = "application/json"
+        return Prepared(
+            method=req.method,
+            url=url,
+            headers=headers,
+            body=body,
+            step=step,
+            label=req.label,
+            think_seconds=min(req.think_seconds, THINK_CAP_SECONDS),
+            expect_status=list(req.expect_status),
+        )
+
+    def _multipart(self, req: FlowRequest, boundary: str) -> bytes:
+        lookup = self._lookup
+        out: list[bytes] = []
+        for name, value in (req.form or {}).items():
+            out.append(
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+                + render(value, lookup).encode()
+                + b"\r\n"
+            )
+        for upload in req.files:
+            filename = render(upload.filename, lookup)
+            data = upload_bytes(upload, f"{self.flow.service}:{upload.field}:{filename}")
+            out.append(
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{upload.field}"; '
+                f'filename="{filename}"\r\nContent-Type: {upload.content_type}\r\n\r\n'.encode()
+                + data
+                + b"\r\n"
+            )
+        out.append(f"--{boundary}--\r\n".encode())
+        return b"".join(out)
+
+    def answer(self, prepared: Prepared, answer: Answer) -> str | None:
+        """Check one answer and keep what it gives later requests. Returns why it failed, or None.
+        A failure ends the replay: the rest of the flow depends on what this answer should have given."""
+        reason = self._judge(prepared, answer)
+        if reason is not None:
+            self.failure = reason
+        return reason
+
+    def _judge(self, prepared: Prepared, answer: Answer) -> str | None:
+        _, req = self._requests[prepared.index]
+        view = AnswerView(answer.status, dict(answer.headers), answer.body, answer.url)
+        if view.is_html and view.body and (self.busy_selectors or self.error_selectors):
+            for selector in self.busy_selectors:
+                if find_selector(view.tree, selector):
+                    return f"busy banner: {selector}"
+            for selector in self.error_selectors:
+                if find_selector(view.tree, selector):
+                    return f"error page: {selector}"
+        if answer.status not in req.expect_status:
+            recorded = ", ".join(str(s) for s in req.expect_status)
+            return f"status {answer.status}, recorded {recorded}"
+        for rule in req.extract:
+            value = view.extract(rule)
+            if value is None or value == "":
+                return f"no ${{{rule.name}}} in answer"
+            self.values[rule.name] = value
+        return None

@@ -1,0 +1,62 @@
+"""`${name}` templates: what a flow file writes where a value changes per run, citizen or secret."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+from dvcwatch.core.flows.model import TEMPLATE_RE
+
+_ESCAPED = "$${"
+
+
+class MissingValue(KeyError):
+    """A template names a value the replay does not have (an extraction that never happened)."""
+
+
+def render(
+    text: str, lookup: Callable[[str], Any], *, encode: Callable[[str, str], str] | None = None
+) -> str:
+    """Fill every `${name}`; `$${` stays a literal `${`. `encode(name, value)` lets URLs quote what
+    they substitute (a citizen's name in a query string) without quoting the template's own text."""
+    parts = text.split(_ESCAPED)
+    out = []
+    for part in parts:
+
+        def one(m: Any) -> str:
+            value = str(lookup(m.group(1)))
+            return encode(m.group(1), value) if encode else value
+
+        out.append(TEMPLATE_RE.sub(one, part))
+    return "${".join(out)
+
+
+def render_value(value: Any, lookup: Callable[[str], Any]) -> Any:
+    """JSON bodies: a leaf that is exactly one `${name}` keeps the extracted value's type (an id the
+    answer gave as a number goes back as a number); other strings are rendered as text."""
+    if isinstance(value, str):
+        m = TEMPLATE_RE.fullmatch(value)
+        if m and _ESCAPED not in value:
+            return lookup(m.group(1))
+        return render(value, lookup)
+    if isinstance(value, dict):
+        return {k: render_value(v, lookup) for k, v in value.items()}
+    if isinstance(value, list):
+        return [render_value(v, lookup) for v in value]
+    return value
+
+
+def url_encode(name: str, value: str) -> str:
+    """How a value enters a URL. The base and extracted values are URL text already (a Location, a
+    link's path); identity values and codes are data, quoted whole."""
+    if name == "base":
+        return value
+    if name.startswith(("citizen.", "account.", "secret.")) or name == "otp":
+        return quote(value, safe="")
+    return quote(value, safe="/:@-._~!$'()*,;%=&?+")
+
+
+def escape_literal(text: str) -> str:
+    """Recorded text that happens to contain `${` is written so the template keeps it literal."""
+    return text.replace("${", _ESCAPED)

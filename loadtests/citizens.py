@@ -15,7 +15,6 @@ from __future__ import annotations
 import itertools
 import json
 import random
-import re
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -27,6 +26,7 @@ from requests_toolbelt import MultipartEncoder
 
 from dvcwatch.core.catalog import load_catalog
 from dvcwatch.core.catalog.models import Service
+from dvcwatch.core.credentials import Account
 from dvcwatch.core.formdata import fill, sample_file
 from dvcwatch.core.identities import Citizen as Identity
 from dvcwatch.core.identities import citizen
@@ -38,27 +38,12 @@ from loadtests.profile import Range
 
 STEP_NAMES = frozenset(STEPS)
 BANKS = ("vcb", "bidv", "vietinbank", "agribank", "momo")
-ERROR_BANNER = 'data-testid="error-banner"'
 OTP_INBOX = "_harness:otp_inbox"
 # Per-process numbering of users; with the worker index it gives each user its own citizen while
-# there are more citizens than users. Beyond that, users of one citizen take turns to log in, so
+# there are more citizens than users. Beyond that, users of one login take turns to log in, so
 # none of them reads an OTP that was sent to another.
 _user_numbers = itertools.count()
-_login_turns: defaultdict[int, Semaphore] = defaultdict(Semaphore)
-
-
-def banner_marker(target: Any) -> str:
-    """The soft-failure banner as it appears in a page's HTML, from the target profile's selector
-    (`[data-testid="error-banner"]` → `data-testid="error-banner"`): a substring test costs far
-    less per request than parsing the page."""
-    selectors = getattr(target, "selectors", None)
-    sel = (
-        selectors.get("error_banner")
-        if isinstance(selectors, dict)
-        else getattr(selectors, "error_banner", None)
-    )
-    m = re.fullmatch(r'\[([\w-]+)="([^"]+)"\]', sel or "")
-    return f'{m.group(1)}="{m.group(2)}"' if m else ERROR_BANNER
+_login_turns: defaultdict[str, Semaphore] = defaultdict(Semaphore)
 
 
 def task_weights(services: list[Service]) -> dict[str, int]:
@@ -92,10 +77,13 @@ class PortalUser(FastHttpUser):
         stride = max(1, ctx.expected_workers)
         offset = max(0, getattr(runner, "worker_index", 0) or 0)
         ids = ctx.target.identities
-        self.citizen_index = (next(_user_numbers) * stride + offset) % ids.count
+        number = next(_user_numbers) * stride + offset
+        self.citizen_index = number % ids.count
         self.identity: Identity = citizen(ids.seed, self.citizen_index)
+        # the profile's test accounts, when it has them, shared out in turn; else the synthetic citizen
+        self.account: Account | None = ctx.accounts[number % len(ctx.accounts)] if ctx.accounts else None
         self.api = self.paths.api_base.rstrip("/")
-        self.banner = banner_marker(ctx.target).encode()
+        self.trouble = ctx.trouble
 
     def on_start(self) -> None:
         """A host the allow-list refused (hooks.refused_host) gets not one request."""
@@ -129,14 +117,21 @@ class PortalUser(FastHttpUser):
         path = fill_in(self.paths.service, {"service": svc.id, "code": self.target.code_of(svc)})
         self.call("GET", path, svc.id, "find_service", expect=(200,), html=True)
 
+    def login(self) -> tuple[str, str, str]:
+        """(username, password, account name): the profile's account, else the synthetic citizen's."""
+        if self.account is not None:
+            return self.account.username, self.account.password.reveal(), self.account.name
+        return self.identity.cccd, self.identity.password, ""
+
     def log_in(self, svc: Service) -> str:
-        who = self.identity
-        body = {"cccd": who.cccd, "password": who.password, "service": svc.id}
-        with _login_turns[self.citizen_index]:
+        username, password, account = self.login()
+        body = {"cccd": username, "password": password, "service": svc.id}
+        with _login_turns[username]:
             challenge = self.call("POST", f"{self.api}/auth/login", svc.id, "login", json_body=body)[
                 "challenge"
             ]
-            url = self.otp_url.format(cccd=who.cccd, phone=who.phone, account="")
+            phone = "" if account else self.identity.phone
+            url = self.otp_url.format(cccd=username, phone=phone, account=account)
             otp = self.call(
                 "GET",
                 url,
@@ -225,8 +220,9 @@ class PortalUser(FastHttpUser):
                 raise RescheduleTask()
             resp.success()  # an expected 409 is an answer, not an error
             if html:
-                if self.banner in (resp.content or b""):  # bytes: no decoding of every page
-                    resp.failure("soft failure: error banner on a 200 page")
+                trouble = self.trouble.reason(resp.content or b"")
+                if trouble:
+                    resp.failure(f"soft failure: {trouble}")
                     raise RescheduleTask()
                 return None
             if not parse:

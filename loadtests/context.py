@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dvcwatch.core.credentials import Account, AccountResolver
 from dvcwatch.core.errors import ConfigError
 from dvcwatch.core.profile import Profile
 from dvcwatch.core.profile import load_profile as load_target
 from loadtests.gates import GatesConfig, load_gates
+from loadtests.pages import PageTrouble
 from loadtests.profile import LoadProfile, gates_reference, load_load_profile
 
 
@@ -108,6 +110,8 @@ class RunContext:
     expected_workers: int
     metrics_port: int
     metrics_host: str
+    accounts: list[Account] = field(default_factory=list)
+    trouble: PageTrouble = field(default_factory=lambda: PageTrouble(()))
     stop_reason: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # more keys for the report
     state: dict[str, Any] = field(default_factory=dict)  # the master's live objects (timeline, metrics)
@@ -125,6 +129,7 @@ class RunContext:
         target = load_target(opts.dvc_target or None)
         check_load_target(target, opts.dvc_target or None)
         max_users, max_duration = profile.capped(opts.dvc_max_users, opts.dvc_max_duration)
+        source = opts.dvc_target or None
         return cls(
             profile=profile,
             profile_path=profile_path,
@@ -137,6 +142,8 @@ class RunContext:
             expected_workers=max(0, opts.dvc_workers),
             metrics_port=opts.dvc_metrics_port,
             metrics_host=opts.dvc_metrics_host,
+            accounts=load_accounts(target, source),
+            trouble=PageTrouble.of(target.selectors, source=source),
         )
 
 
@@ -155,6 +162,21 @@ def check_load_target(target: Profile, source: str | None) -> None:
         raise ConfigError(
             f"environment variable {otp.token_env} is not set", path=source, field="otp.token_env"
         )
+
+
+def load_accounts(target: Profile, source: str | None) -> list[Account]:
+    """The profile's account pool (or its one account), resolved now: a missing secret stops the run
+    before any load starts. Empty when the profile has no accounts: then the synthetic citizens log in.
+    Every Locust process resolves them from its own environment, so remote workers need the same
+    variables (or secrets file) as the master."""
+    names = list(target.account_pool) or ([target.account] if target.account else [])
+    if not names and target.accounts:
+        names = [a.name for a in target.accounts]
+    if not names:
+        return []
+    base = Path(source).resolve().parent if source and Path(source).is_file() else Path.cwd()
+    resolver = AccountResolver(target.accounts_config(), base_dir=base)
+    return [resolver.account(n) for n in names]
 
 
 def run_context(environment: Any) -> RunContext:

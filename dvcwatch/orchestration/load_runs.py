@@ -18,11 +18,12 @@ from rich.markup import escape
 
 from dvcwatch.core.errors import ConfigError, DvcwatchError
 from dvcwatch.core.profile import load_profile as load_target
-from loadtests.context import check_load_target
+from loadtests.context import check_load_target, load_accounts
 from loadtests.gates import load_gates
 from loadtests.interrupt import signal_of, stop_signals
 from loadtests.launcher import LocustRun, Plan
 from loadtests.outdir import check_port_free, commit_out, prepare_out
+from loadtests.pages import PageTrouble
 from loadtests.profile import LoadProfile, gates_reference, load_load_profile
 from loadtests.safety import refuse_unless_allowed
 from loadtests.shapes import shape_for
@@ -60,6 +61,8 @@ def execute(req: LoadRequest, console: Console | None = None) -> int:
     target = load_target(req.target) if req.target else None
     if target is not None:
         check_load_target(target, req.target)
+        PageTrouble.of(target.selectors, source=req.target)
+        load_accounts(target, req.target)
     max_users, max_duration = profile.capped(req.max_users, req.max_duration)
     if req.host:
         refuse_unless_allowed(req.host, req.allowlist, req.authorised)

@@ -1,0 +1,167 @@
+"""Is this answer the portal's error page or its "system busy" banner? Told with the profile's own selectors.
+
+A busy portal often answers 200 with a page that says "Hệ thống đang bận": counted as a success, the
+load test would certify exactly the overload it was meant to find. The profile names those pages the way
+journeys find them (`selectors.error_page`, `selectors.error_banner`): plain CSS (`div.qua-tai`, lists
+`a, b`), Playwright's `css=…`, `text=…` (case-insensitive substring; `text="…"` exact; `text=/re/i`), and
+CSS with Playwright's `:has-text("…")`, `:text("…")`, `:text-is("…")` on the last compound and `>>` chains.
+The HTML is parsed with selectolax (lexbor), which costs far less than a page's round trip; a selector it
+cannot read is refused when the run starts, not on the first busy page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
+
+from dvcwatch.core.errors import ConfigError
+
+_PSEUDO = re.compile(r':(has-text|text-is|text)\(\s*(?:"([^"]*)"|\'([^\']*)\')\s*\)\s*$')
+_SKIPPED = ("script", "style", "template", "noscript")
+
+Matcher = Callable[[LexborHTMLParser], bool]
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _texts(node: LexborNode) -> str:
+    return _norm(node.text(separator=" ") or "")
+
+
+def _text_test(spec: str) -> Callable[[str], bool]:
+    """Playwright's text engine: `"exact"`, `/regex/flags`, or a case-insensitive substring."""
+    if len(spec) >= 2 and spec[0] == spec[-1] and spec[0] in "\"'":
+        exact = _norm(spec[1:-1])
+        return lambda text: text == exact
+    m = re.fullmatch(r"/(.*)/([imsx]*)", spec, re.S)
+    if m:
+        flags = 0
+        for f in m.group(2):
+            flags |= {"i": re.I, "m": re.M, "s": re.S, "x": re.X}[f]
+        rx = re.compile(m.group(1), flags)
+        return lambda text: rx.search(text) is not None
+    needle = _norm(spec).casefold()
+    return lambda text: needle in text.casefold()
+
+
+def _css_nodes(css: str) -> Callable[[Sequence[LexborNode]], list[LexborNode]]:
+    """One link of a `>>` chain: CSS, optionally ending in a Playwright text pseudo-class."""
+    test: Callable[[str], bool] | None = None
+    m = _PSEUDO.search(css)
+    if m:
+        text = m.group(2) if m.group(2) is not None else m.group(3)
+        css = css[: m.start()] or "*"
+        if m.group(1) == "text-is":
+            exact = _norm(text)
+            test = lambda t: t == exact  # noqa: E731
+        else:
+            needle = _norm(text).casefold()
+            test = lambda t: needle in t.casefold()  # noqa: E731
+    try:
+        LexborHTMLParser("<p></p>").css(css)
+    except SelectolaxError:
+        raise ValueError(f"not a CSS selector selectolax can read: {css!r}") from None
+
+    def find(scopes: Sequence[LexborNode]) -> list[LexborNode]:
+        out: list[LexborNode] = []
+        for scope in scopes:
+            out.extend(n for n in scope.css(css) if test is None or test(_texts(n)))
+        return out
+
+    return find
+
+
+def _text_nodes(spec: str) -> Callable[[Sequence[LexborNode]], list[LexborNode]]:
+    test = _text_test(spec)
+
+    def find(scopes: Sequence[LexborNode]) -> list[LexborNode]:
+        # the smallest elements whose text matches, like Playwright's text engine
+        out: list[LexborNode] = []
+        for scope in scopes:
+            for n in scope.css("*"):
+                if n.tag in _SKIPPED or not test(_texts(n)):
+                    continue
+                if not any(test(_texts(c)) for c in n.iter() if c.tag not in _SKIPPED):
+                    out.append(n)
+        return out
+
+    return find
+
+
+def _text_within(spec: str) -> Callable[[Sequence[LexborNode]], list[LexborNode]]:
+    """The last link of a chain, when it is a plain substring: whether a scope's text holds it is the
+    whole question, and one look at the scope's text answers it (an exact text or an anchored pattern
+    is about one element, so those look element by element)."""
+    test = _text_test(spec)
+    return lambda scopes: [s for s in scopes if test(_texts(s))]
+
+
+def compile_selector(selector: str) -> Matcher:
+    """A test "does this page show `selector`"; ValueError for one selectolax cannot read."""
+    links = []
+    parts = selector.split(">>")
+    for i, part in enumerate(parts):
+        part = part.strip()
+        if not part:
+            raise ValueError(f"empty part in {selector!r}")
+        if part.startswith("text="):
+            spec = part[5:].strip()
+            substring = not re.fullmatch(r"([\"']).*\1|/.*/[imsx]*", spec, re.S)
+            last = i == len(parts) - 1
+            links.append(_text_within(spec) if last and substring else _text_nodes(spec))
+        elif part.startswith("css="):
+            links.append(_css_nodes(part[4:].strip()))
+        elif len(part) >= 2 and part[0] == part[-1] and part[0] in "\"'":
+            links.append(_text_nodes(part))  # Playwright reads a quoted selector as exact text
+        else:
+            links.append(_css_nodes(part))
+
+    def found(tree: LexborHTMLParser) -> bool:
+        root = tree.root
+        if root is None:
+            return False
+        scopes: list[LexborNode] = [root]
+        for find in links:
+            scopes = find(scopes)
+            if not scopes:
+                return False
+        return True
+
+    return found
+
+
+@dataclass(frozen=True)
+class PageTrouble:
+    """The profile's error-page and busy-banner selectors, read once; `reason(body)` for each page."""
+
+    checks: tuple[tuple[str, Matcher], ...]
+
+    @classmethod
+    def of(cls, selectors: object, *, source: str | None = None) -> PageTrouble:
+        """From a profile's `selectors` (error_page, error_banner); an unreadable one is a ConfigError."""
+        checks = []
+        for key, what in (("error_page", "error page"), ("error_banner", "busy banner")):
+            sel = getattr(selectors, key, None)
+            if not isinstance(sel, str) or not sel.strip():
+                continue
+            try:
+                checks.append((f"{what}: {sel}", compile_selector(sel)))
+            except ValueError as exc:
+                raise ConfigError(str(exc), path=source, field=f"selectors.{key}") from None
+        return cls(tuple(checks))
+
+    def reason(self, body: bytes) -> str | None:
+        """Which of the profile's trouble pages this HTML is ("busy banner: div.qua-tai"), or None."""
+        if not self.checks or not body:
+            return None
+        tree = LexborHTMLParser(body)
+        tree.strip_tags(list(_SKIPPED))
+        for name, found in self.checks:
+            if found(tree):
+                return name
+        return None

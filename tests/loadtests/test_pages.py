@@ -1,0 +1,75 @@
+"""Error pages and busy banners told with the profile's own selectors, in every form a profile writes them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fixtures.other_portal.pages import error_page as other_error_page
+from fixtures.third_portal.layout import busy_page, error_page, page
+
+from dvcwatch.core.errors import ConfigError
+from dvcwatch.core.profile import Selectors, load_profile
+from loadtests.pages import PageTrouble, compile_selector
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+BUSY = (
+    b'<html><body><header>Cong</header><main><div class="banner-busy" data-testid="error-banner" '
+    b'role="alert">H\xe1\xbb\x87 th\xe1\xbb\x91ng  \xc4\x91ang\n b\xe1\xba\xadn</div><p>L\xe1\xbb\x97i <b>500</b></p>'
+    b"</main></body></html>"
+)
+
+
+@pytest.mark.parametrize(
+    ("selector", "shown"),
+    [
+        ('[data-testid="error-banner"]', True),
+        ("div.banner-busy", True),
+        ("section.loi, div[role=alert]", True),  # a selector list
+        ('css=[data-testid="error-banner"]', True),
+        ("text=hệ thống đang bận", True),  # case and spacing do not matter
+        ('text="Hệ thống đang bận"', True),  # exact: the element's whole text
+        ('text="Hệ thống"', False),
+        ("text=/^lỗi 500$/i", True),  # a pattern, element by element
+        ("text=/bận$/", True),
+        ('div:has-text("đang bận")', True),
+        ('div:text-is("Hệ thống đang bận")', True),
+        ('p:has-text("đang bận")', False),
+        ("main >> text=Lỗi 500", True),
+        ("header >> text=Lỗi 500", False),
+        ("section.loi-he-thong", False),
+        ("text=Máy chủ quá tải", False),
+    ],
+)
+def test_each_form_of_selector_finds_what_playwright_would(selector: str, shown: bool) -> None:
+    from selectolax.lexbor import LexborHTMLParser
+
+    assert compile_selector(selector)(LexborHTMLParser(BUSY)) is shown
+
+
+def test_a_script_that_would_write_the_words_is_not_the_banner() -> None:
+    """The other portal's page script holds "Hệ thống đang bận" for when a fetch fails: not shown."""
+    trouble = PageTrouble.of(Selectors(error_banner="text=Hệ thống đang bận"))
+    html = "<html><body><main>ok</main><script>x='Hệ thống đang bận, vui lòng thử lại sau.'</script></body></html>"
+    assert trouble.reason(html.encode()) is None
+    assert trouble.reason(
+        b"<main><p>H\xe1\xbb\x87 th\xe1\xbb\x91ng \xc4\x91ang b\xe1\xba\xadn</p></main>"
+    ) == ("busy banner: text=Hệ thống đang bận")
+
+
+def test_the_fixture_portals_pages_are_told_by_their_own_profiles() -> None:
+    third = PageTrouble.of(load_profile(FIXTURES / "third_portal" / "profile.yaml").selectors)
+    assert third.reason(busy_page().body) == "error page: div.thong-bao-loi, div.qua-tai"
+    assert third.reason(error_page(500).body) == "error page: div.thong-bao-loi, div.qua-tai"
+    assert third.reason(page("Trang chủ", "<h1>Dịch vụ công</h1>").body) is None
+    other = PageTrouble.of(load_profile(FIXTURES / "other_portal" / "profile.yaml").selectors)
+    assert other.reason(other_error_page(502, "Máy chủ lỗi", brand="Cổng").body) == (
+        "error page: section.loi-he-thong"
+    )
+    sandbox = PageTrouble.of(load_profile().selectors)
+    assert sandbox.reason(BUSY) == 'busy banner: [data-testid="error-banner"]'
+
+
+def test_a_selector_selectolax_cannot_read_is_a_config_error_naming_the_field() -> None:
+    with pytest.raises(ConfigError, match=r"selectors\.error_banner.*a:visible"):
+        PageTrouble.of(Selectors(error_banner="a:visible"), source="p.yaml")

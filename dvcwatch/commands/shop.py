@@ -1,12 +1,12 @@
-"""`dvcwatch shop`: play the citizen ("vào vai người dân") on every service and say which really work."""
+"""`dvcwatch shop`: play the citizen ("vào vai người dân") on every service and say which really work.
+
+This module parses and checks the options and maps the outcome to an exit code; the sweeps themselves,
+`--every`, the metrics server and the Pushgateway push are `dvcwatch.orchestration.shop_runs.ShopRun`."""
 
 from __future__ import annotations
 
 import argparse
-import os
 import re
-import signal
-import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,7 +15,6 @@ from dvcwatch.commands.cli import HelpFormatter
 
 if TYPE_CHECKING:
     from playwright_journeys.results import RunResults
-    from playwright_journeys.runner import Sweep
 
 EXAMPLES = """examples:
   dvcwatch shop                                   all 25 services on an embedded healthy sandbox
@@ -153,290 +152,41 @@ def _check_args(args: argparse.Namespace) -> tuple[tuple[int, int], float | None
     return shard, every
 
 
-def check_authorisation(profile, authorised: bool) -> None:  # type: ignore[no-untyped-def]
-    """Submitting or paying on production needs two keys: the profile's and the operator's."""
-    from dvcwatch.core.errors import ConfigError
-
-    if profile.environment != "production":
-        if authorised:
-            raise ConfigError(
-                f"--i-have-authorisation is for production profiles; {profile.name} is {profile.environment}"
-            )
-        return
-    if authorised and not profile.allow_submit:
-        raise ConfigError(
-            f"{profile.name} is production and its profile does not say allow_submit: true; "
-            "journeys stop at the last reversible point unless both are given"
-        )
-    if profile.allow_submit and not authorised:
-        raise ConfigError(
-            f"{profile.name} is production with allow_submit: true: submitting real dossiers and paying "
-            "real fees also needs --i-have-authorisation (the operator's written agreement)"
-        )
-
-
 def _default_out() -> Path:
     return Path("results") / time.strftime("shop-%Y%m%d-%H%M%S")
 
 
-def _prepare_out(out: Path, *, overwrite: bool, every: bool) -> None:
-    """Refuse, before anything starts, a folder that would lose earlier results or cannot be written.
+def run(args: argparse.Namespace) -> int:
+    from dvcwatch.orchestration.shop_runs import STOP_CODES, ShopRun
 
-    With --every each sweep gets its own run-<time> folder beside the earlier ones, so a restarted
-    monitor may reuse its --out."""
-    from dvcwatch.core.errors import ConfigError
-
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        if not every and not overwrite and any(out.iterdir()):
-            raise ConfigError(
-                f"--out {out} already holds files (earlier results?); give an empty or new folder, "
-                "or --overwrite to replace its results"
-            )
-        probe = out / f".dvcwatch-write-test.{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as exc:
-        raise ConfigError(f"--out {out}: cannot write there ({exc.strerror or exc})") from None
-
-
-def _run_dir(out: Path) -> Path:
-    """A fresh folder for one scheduled sweep, never one that already exists."""
-    base = out / time.strftime("run-%Y%m%d-%H%M%S")
-    d, n = base, 1
-    while d.exists():
-        n += 1
-        d = base.with_name(f"{base.name}-{n}")
-    return d
+    shard, every = _check_args(args)
+    outcome = ShopRun(
+        out=Path(args.out) if args.out else _default_out(),
+        target=args.target,
+        services=args.service,
+        personas=args.persona or ["desktop"],
+        parallel=args.parallel,
+        retries=args.retries,
+        overwrite=args.overwrite,
+        fail_on=args.fail_on,
+        step_timeout=args.step_timeout,
+        shard=shard,
+        trace=args.trace,
+        vantage=args.vantage,
+        pushgateway=args.pushgateway,
+        every=every,
+        listen=args.listen,
+        max_runs=args.max_runs,
+        authorised=args.authorised,
+        catalog_file=args.catalog,
+        personas_file=args.personas_file,
+        merge=args.merge,
+    ).execute()
+    if outcome.stopped_by is not None:
+        return STOP_CODES.get(outcome.stopped_by, 130)
+    return exit_code(outcome.last, args.fail_on) if outcome.last is not None else 0
 
 
 def exit_code(run: RunResults, fail_on: str) -> int:
     bad = {"fail", "error"} if fail_on == "fail" else {"fail", "error", "degraded"}
     return 1 if any(r.verdict in bad for r in run.results) else 0
-
-
-class Interrupted(BaseException):
-    """Ctrl-C or SIGTERM while no sweep runs (the sandbox starting, the wait for the next sweep):
-    raised from the signal handler so every `finally` runs and the embedded sandbox goes too."""
-
-
-class Stopper:
-    """Ctrl-C and SIGTERM stop `shop` the same way: a running sweep is told to stop (it cancels its
-    journeys, closes its browser and returns what finished, marked partial); between sweeps the
-    handler raises `Interrupted`. Either way the exit code says which signal it was."""
-
-    CODES = {"Ctrl-C": 130, "SIGTERM": 143}
-
-    def __init__(self) -> None:
-        self.why: str | None = None
-        self.sweep: Sweep | None = None  # the running sweep, told to stop
-        self.may_raise = True  # False while cleaning up: a second signal must not cut that short
-        self._old: dict[int, object] = {}
-
-    @property
-    def code(self) -> int:
-        return self.CODES.get(self.why or "", 130)
-
-    def __enter__(self) -> Stopper:
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                self._old[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for sig, old in self._old.items():
-            signal.signal(sig, old)  # type: ignore[arg-type]
-
-    def _handle(self, signum: int, _frame: object) -> None:
-        if self.why is not None:
-            return  # already stopping; the cleanups are bounded
-        self.why = "Ctrl-C" if signum == signal.SIGINT else "SIGTERM"
-        if self.sweep is not None:
-            self.sweep.stop_soon(self.why)
-        elif self.may_raise:
-            raise Interrupted(self.why)
-
-
-def run(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
-    from dvcwatch.core.catalog import load_catalog
-    from playwright_journeys.personas import load_personas
-
-    shard, every = _check_args(args)
-    console = Console(stderr=True, highlight=False)
-    catalog = load_catalog(args.catalog)
-    personas_cfg = load_personas(args.personas_file)
-    services = [catalog.service(s) for s in args.service] if args.service else list(catalog.services)
-    personas = [personas_cfg.get(n) for n in (args.persona or ["desktop"])]
-    out = Path(args.out) if args.out else _default_out()
-
-    if args.merge:
-        _prepare_out(out, overwrite=args.overwrite, every=False)
-        return _merge(args, catalog, personas_cfg, out, console)
-
-    from dvcwatch.core.profile import load_profile
-    from dvcwatch.orchestration.sandbox_process import EmbeddedSandbox
-
-    sandbox = None
-    with Stopper() as stopper:
-        try:
-            if args.target:
-                profile = load_profile(args.target)
-                check_authorisation(profile, args.authorised)
-            _prepare_out(out, overwrite=args.overwrite, every=every is not None)
-            if not args.target:
-                console.print("starting an embedded healthy sandbox portal …")
-                sandbox = EmbeddedSandbox()
-                sandbox.start()
-                profile = load_profile(sandbox.url)
-            return _sweeps(
-                args, profile, catalog, personas_cfg, services, personas, shard, every, out, console, stopper
-            )
-        except Interrupted:
-            console.print(f"stopped by {stopper.why}")
-            return stopper.code
-        finally:
-            stopper.may_raise = False
-            if sandbox is not None:
-                sandbox.stop()
-
-
-def _sweeps(
-    args, profile, catalog, personas_cfg, services, personas, shard, every, out, console, stopper
-) -> int:  # type: ignore[no-untyped-def]
-    from rich.markup import escape
-
-    from playwright_journeys import metrics
-
-    latest = metrics.LatestRun()
-    server = metrics.serve(args.listen, latest) if args.listen else None
-    if server is not None:
-        console.print(f"serving metrics on http://{escape(args.listen)}/metrics")
-    code, n = 0, 0
-    try:
-        while True:
-            n += 1
-            run_out = _run_dir(out) if every is not None else out
-            started = time.monotonic()
-            try:
-                result = _one_sweep(
-                    args, profile, catalog, personas_cfg, services, personas, shard, run_out, console, stopper
-                )
-            except Exception as exc:
-                from dvcwatch.core.errors import DvcwatchError
-
-                if every is None or (n == 1 and isinstance(exc, DvcwatchError)):
-                    raise  # a configuration error shows in the first sweep: one line, exit 2
-                # a monitoring loop outlives one bad sweep; the stale metrics then raise the alarm
-                console.print(f"[red]sweep {n} failed:[/] {escape(f'{type(exc).__name__}: {exc}')}")
-                result = None
-            if stopper.why is not None:
-                return stopper.code
-            if result is not None:
-                now = time.time()
-                latest.update(result, now)
-                if args.pushgateway:
-                    try:
-                        metrics.push(result, args.pushgateway, now)
-                    except OSError as exc:
-                        console.print(
-                            f"[yellow]could not push to {escape(args.pushgateway)}: {escape(str(exc))}[/]"
-                        )
-                code = exit_code(result, args.fail_on)
-            if every is None or (args.max_runs is not None and n >= args.max_runs):
-                return code
-            time.sleep(max(0.0, every - (time.monotonic() - started)))  # a signal here raises Interrupted
-    finally:
-        if server is not None:
-            server.shutdown()
-
-
-def _one_sweep(
-    args, profile, catalog, personas_cfg, services, personas, shard, out, console, stopper
-) -> RunResults:  # type: ignore[no-untyped-def]
-    import asyncio
-
-    from rich.markup import escape
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from dvcwatch.core.target import resolve_target
-    from playwright_journeys.report import print_summary, write_report
-    from playwright_journeys.runner import Sweep, SweepConfig, plan
-
-    out.mkdir(parents=True, exist_ok=True)
-    with Progress(
-        TextColumn("[bold]shop[/] {task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
-        cfg = SweepConfig(
-            profile=profile,
-            catalog=catalog,
-            services=services,
-            personas=personas,
-            out_dir=out,
-            parallel=args.parallel,
-            retries=args.retries,
-            vantage=args.vantage,
-            step_timeout=args.step_timeout,
-            shard=shard,
-            trace=args.trace,
-            authorised=args.authorised,
-            profile_dir=resolve_target(args.target).profile_dir if args.target else Path("."),
-        )
-        task = progress.add_task(escape(profile.base_url), total=len(plan(cfg)))
-
-        def done(r) -> None:  # type: ignore[no-untyped-def]
-            progress.console.print(journey_line(r))
-            progress.advance(task)
-
-        cfg.on_result = done
-        cfg.on_progress = lambda so_far: write_report(so_far, catalog, personas_cfg, out)
-        sweep = Sweep(cfg)
-        stopper.sweep = sweep
-        if stopper.why is not None:  # a signal came while this sweep was being set up
-            sweep.stop_soon(stopper.why)
-        try:
-            result = asyncio.run(sweep.run())
-        finally:
-            stopper.sweep = None
-    write_report(result, catalog, personas_cfg, out)
-    print_summary(result, out, console)
-    return result
-
-
-MARKS = {
-    "pass": "[green]✔[/]",
-    "degraded": "[yellow]~[/]",
-    "fail": "[red]✘[/]",
-    "error": "[dim]?[/]",
-    "not_filed": "[blue]◐[/]",
-}
-
-
-def journey_line(r) -> str:  # type: ignore[no-untyped-def]
-    """One finished journey as a console line; every text from the portal or a profile is escaped,
-    so `[/]` in a banner cannot break the sweep and `[link=…]` cannot become a hyperlink."""
-    from rich.markup import escape
-
-    where = f" at {r.failed_step}: {r.failure.message}" if r.failure else ""
-    if r.checked_to and not r.failure:
-        where = f" works up to filing, not filed: production (checked to {r.checked_to})"
-    extra = f" ({', '.join(r.degraded_reasons)})" if r.degraded_reasons else ""
-    text = f"{r.service:<28} {r.persona:<8} {r.duration_seconds:5.1f} s{extra}{where}"
-    return f"{MARKS[r.verdict]} {escape(text)}"
-
-
-def _merge(args, catalog, personas_cfg, out, console) -> int:  # type: ignore[no-untyped-def]
-    from playwright_journeys.report import print_summary, write_report
-    from playwright_journeys.results import merge, read_results
-
-    parts = [(read_results(d), Path(d) if Path(d).is_dir() else Path(d).parent) for d in args.merge]
-    result = merge(parts, out)
-    write_report(result, catalog, personas_cfg, out)
-    print_summary(result, out, console)
-    return exit_code(result, args.fail_on)

@@ -221,7 +221,7 @@ def check_allowed(config: ProbeConfig, module: str, fields: dict[str, Any], targ
         _matches(origin, a) for a in _allowed_origins(config, module, fields, secrets)
     ):
         return
-    what = "an account" if secrets[0] == "api_flow" else "secret headers or a body"
+    what = "an account" if secrets[0] in ("api_flow", "flow") else "secret headers or a body"
     where = f"{origin[1]}:{origin[2]}" if origin else repr(target.url)
     raise TargetRefused(
         f"module {module!r} carries {what} and is only used against the hosts it is configured for "
@@ -290,20 +290,26 @@ def check_services(config: ProbeConfig, source: str, lines: dict[PathKey, int] |
 
 
 def _profiles_beside(merged: dict[str, Any], base_dir: Path | None) -> None:
-    """A `credentials.profile` is written relative to the probe config, wherever the prober runs:
-    in a target, a module (`/probe` targets are built from modules) or the defaults."""
+    """A `credentials.profile` and a flow kind's `flow` file are written relative to the probe config,
+    wherever the prober runs: in a target, a module (`/probe` targets are built from modules) or the
+    defaults."""
     if base_dir is None:
         return
     holders = [t for t in merged.get("targets") or [] if isinstance(t, dict)]
     holders += [m for m in (merged.get("modules") or {}).values() if isinstance(m, dict)]
     if isinstance(merged.get("defaults"), dict):
         holders.append(merged["defaults"])
+
+    def beside(path: str) -> str:
+        p = Path(path).expanduser()
+        return str(p if p.is_absolute() else Path(os.path.normpath(base_dir / p)))
+
     for h in holders:
         creds = h.get("credentials")
         if isinstance(creds, dict) and isinstance(creds.get("profile"), str):
-            p = Path(creds["profile"]).expanduser()
-            p = p if p.is_absolute() else Path(os.path.normpath(base_dir / p))
-            h["credentials"] = {**creds, "profile": str(p)}
+            h["credentials"] = {**creds, "profile": beside(creds["profile"])}
+        if h.get("kind") == "flow" and isinstance(h.get("flow"), str):
+            h["flow"] = beside(h["flow"])
 
 
 def check_accounts(config: ProbeConfig, source: str, lines: dict[PathKey, int]) -> None:

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Annotated, Union
 
 from pydantic import Field
 
-from probes.checks import Kind, TargetBase, api_flow, http, tls
+from probes.checks import Kind, TargetBase, api_flow, flow, http, tls
 
-KINDS: dict[str, Kind] = {k.name: k for k in (http.KIND, tls.KIND, api_flow.KIND)}
+KINDS: dict[str, Kind] = {k.name: k for k in (http.KIND, tls.KIND, api_flow.KIND, flow.KIND)}
 
 if TYPE_CHECKING:
     AnyTarget = TargetBase

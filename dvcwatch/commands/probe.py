@@ -9,6 +9,7 @@ from dvcwatch.commands.cli import HelpFormatter
 EXAMPLES = """examples:
   dvcwatch probe --from-catalog dvcwatch/core/profiles/sandbox.yaml --out probes.yaml
   dvcwatch probe --from-catalog http://127.0.0.1:8480 --vantage phuong-vinh-hung
+  dvcwatch probe --from-catalog profiles/tinh.yaml --flows flows/ --out probes.yaml   login→form by flows
   dvcwatch probe --config probes.yaml --once              probe everything once; exit 1 on a failure
   dvcwatch probe --config probes.yaml --vantage phuong-vinh-hung --listen 127.0.0.1:9477
   curl '127.0.0.1:9477/probe?target=https://dichvucong.gov.vn&module=http_2xx'
@@ -21,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "probe",
         help="probe the portal continuously and export the results to Prometheus",
         description=(
-            "Probe portal pages, the JSON API and a login→form API flow on a schedule, and export "
+            "Probe portal pages, a login→form recorded flow (or the JSON API) on a schedule, and export "
             "success, latency by phase, status, content and TLS expiry on /metrics, labelled with the "
             "vantage point the prober runs at."
         ),
@@ -59,6 +60,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--out", metavar="FILE", help="with --from-catalog: write the config here instead of printing it"
     )
+    p.add_argument(
+        "--flows",
+        metavar="DIR",
+        help="with --from-catalog: recorded flows (dvcwatch shop --record DIR); one login→form `flow` "
+        "probe per service recorded there",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="log every failed probe")
     p.set_defaults(func=run)
 
@@ -77,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.out and not args.from_catalog:
         raise ConfigError("--out goes with --from-catalog (it writes the generated config)")
+    if args.flows and not args.from_catalog:
+        raise ConfigError("--flows goes with --from-catalog (it generates a flow probe per recorded service)")
     if (args.web_config_file or args.allow_insecure_listen) and (args.once or args.from_catalog):
         raise ConfigError(
             "--web.config.file and --allow-insecure-listen go with a listening prober, not --once"
@@ -89,25 +98,37 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    import os
+    import sys
     from pathlib import Path
 
+    from dvcwatch.core.flows import load_flows
     from dvcwatch.core.profile import load_profile
     from dvcwatch.core.target import resolve_target
     from probes.config import load_config_text
-    from probes.generate import generate, to_yaml
+    from probes.generate import plan, relative_to, to_yaml
 
     profile = load_profile(args.from_catalog)
-    profile_path = None
+    flows = load_flows(args.flows) if args.flows else None
+    # files are named relative to the written config, so the set can be committed and checked out elsewhere
+    out_dir = Path(args.out).resolve().parent if args.out else None
     resolved = resolve_target(args.from_catalog)
-    if resolved.path is not None:
-        # named relative to the written config, so the pair can be committed and checked out elsewhere
-        absolute = resolved.path.resolve()
-        out_dir = Path(args.out).resolve().parent if args.out else None
-        profile_path = os.path.relpath(absolute, out_dir) if out_dir else str(absolute)
-    config = generate(profile, vantage=args.vantage or "default", profile_path=profile_path)
-    text = to_yaml(config, profile)
+    profile_path = relative_to(resolved.path, out_dir) if resolved.path is not None else None
+    flows_dir = relative_to(args.flows, out_dir) if args.flows else None
+    generated = plan(
+        profile,
+        vantage=args.vantage or "default",
+        profile_path=profile_path,
+        flows=flows,
+        flows_dir=flows_dir,
+    )
+    text = to_yaml(generated.config, profile, generated)
     load_config_text(text, "<generated>", secrets=False)  # what we print must load
+    if generated.unmapped:
+        print(
+            f"warning: no probe for {len(generated.unmapped)} service(s) the profile's services: does not map "
+            f"to a code: {', '.join(generated.unmapped)}",
+            file=sys.stderr,
+        )
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
         print(f"wrote {args.out}")

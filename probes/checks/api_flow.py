@@ -181,7 +181,9 @@ def profile_login(c: Credentials) -> Login:
     return Login(acc.username, acc.password, acc.name, acc.totp_secret)
 
 
-def credentials(target: ApiFlowTarget) -> Login:
+def credentials(target: ApiFlowTarget | Any) -> Login:
+    """Who the target logs in as (any kind with `credentials` and `name`: api_flow, flow); a
+    StepFailed at `login` when a secret is missing, naming no value."""
     c = target.credentials
     if c.synthetic is not None:
         from dvcwatch.core.identities import citizen
@@ -212,28 +214,30 @@ _SOURCES_MAX = 1024
 OTP_MARGIN = 0.8
 
 
-def build_otp_source(target: ApiFlowTarget, login: Login, origin: str) -> OtpSource:
-    """The target's OTP source, its wait bounded by the probe's timeout; a ConfigError if it cannot work."""
+def build_otp_source(target: ApiFlowTarget | Any, login: Login, origin: str) -> OtpSource:
+    """The target's OTP source (any kind with `otp` and `timeout`: api_flow, flow), its wait bounded by
+    the probe's timeout; a ConfigError if it cannot work."""
     assert target.otp is not None
     config = target.otp.model_copy(update={"timeout": min(target.otp.timeout, target.timeout * OTP_MARGIN)})
     return make_source(config, base_url=origin, totp_secret=login.totp_secret)
 
 
-def _otp_source(target: ApiFlowTarget, login: Login, client: _Client) -> OtpSource:
+def otp_source(target: ApiFlowTarget | Any, login: Login, origin: str) -> OtpSource:
+    """The target's OTP source, kept across rounds (see `_SOURCES`)."""
     assert target.otp is not None
     seed = hashlib.sha256(login.totp_secret.reveal().encode()).hexdigest() if login.totp_secret else ""
     key = (
         target.name,
         target.otp.model_dump_json(),
         str(target.timeout),
-        client.origin,
+        origin,
         login.username,
         seed,
     )
     if key not in _SOURCES:
         if len(_SOURCES) >= _SOURCES_MAX:
             _SOURCES.clear()  # targets come and go with reloads: start over rather than grow
-        _SOURCES[key] = build_otp_source(target, login, client.origin)
+        _SOURCES[key] = build_otp_source(target, login, origin)
     return _SOURCES[key]
 
 
@@ -329,7 +333,7 @@ async def _fetch_otp(target: ApiFlowTarget, who: Login, client: _Client) -> str:
     started = time.perf_counter()
     client.obs.current_step = "otp"
     try:
-        source = _otp_source(target, who, client)
+        source = otp_source(target, who, client.origin)
         code = await source.fetch(OtpRequest(cccd=who.username, account=who.account))
     except OtpUnavailable:
         raise StepFailed("otp", "no one-time code arrived") from None

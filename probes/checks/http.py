@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import re
 import ssl
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import aiohttp
 from pydantic import Field, field_validator
 
+from dvcwatch.core.flows.pages import find_selector, parse_html
 from probes.checks import HARMLESS_HEADERS, CheckContext, Kind, Observation, TargetBase
 from probes.phases import RedirectRefused, ssl_context
 from probes.x509 import not_after
@@ -29,6 +31,11 @@ class HttpTarget(TargetBase):
     expect_status: list[int | str] = Field(default_factory=lambda: ["2xx"], min_length=1)
     must_contain: list[str] = []
     must_not_contain: list[str] = []
+    must_not_match: list[str] = Field(
+        default=[],
+        description="selectors (a profile's error page, busy banner: CSS, `text=…`, `:has-text()`) of "
+        "what must not be shown on the page",
+    )
     follow_redirects: bool = True
 
     @field_validator("url")
@@ -52,7 +59,7 @@ class HttpTarget(TargetBase):
         return any(s == status or (isinstance(s, str) and str(status)[0] == s[0]) for s in self.expect_status)
 
     def has_content_rule(self) -> bool:
-        return bool(self.must_contain or self.must_not_contain)
+        return bool(self.must_contain or self.must_not_contain or self.must_not_match)
 
     def secrets(self) -> tuple[Any, ...]:
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HARMLESS_HEADERS}
@@ -60,17 +67,24 @@ class HttpTarget(TargetBase):
 
 
 def content_verdict(
-    text: str, must_contain: list[str], must_not_contain: list[str]
+    text: str, must_contain: list[str], must_not_contain: list[str], must_not_match: Sequence[str] = ()
 ) -> tuple[bool | None, str]:
     """(matched, reason). None when nothing is asked of the content.
 
     A portal that answers 200 with "Hệ thống đang bận" has failed the citizen, so the reason names
-    the text that was (or was not) there."""
-    if not must_contain and not must_not_contain:
+    the text (or the profile's selector) that was, or was not, there. Selectors are judged the way a
+    flow replay judges its answers (`dvcwatch.core.flows.pages`), so a probe and a load agree on
+    what an error page is."""
+    if not must_contain and not must_not_contain and not must_not_match:
         return None, ""
     for needle in must_not_contain:
         if needle in text:
             return False, f"content: page shows {needle!r}"
+    if must_not_match and text:
+        tree = parse_html(text)
+        for selector in must_not_match:
+            if find_selector(tree, selector):
+                return False, f"content: page shows {selector}"
     for needle in must_contain:
         if needle not in text:
             return False, f"content: {needle!r} missing"
@@ -119,7 +133,9 @@ async def check(target: HttpTarget, ctx: CheckContext) -> Observation:
     except (aiohttp.ClientError, OSError, ssl.SSLError, asyncio.IncompleteReadError) as exc:
         return _with_cert(obs, ctx).fail(describe_error(exc))
     _with_cert(obs, ctx)
-    obs.content_match, reason = content_verdict(text, target.must_contain, target.must_not_contain)
+    obs.content_match, reason = content_verdict(
+        text, target.must_contain, target.must_not_contain, target.must_not_match
+    )
     if not target.status_ok(resp.status):
         return obs.fail(f"HTTP {resp.status}")
     if obs.content_match is False:

@@ -266,8 +266,14 @@ def test_from_catalog_generates_the_standard_set(tmp_path: Path, capsys: pytest.
     prod = tmp_path / "prod.yaml"
     prod.write_text(
         "name: hn\nbase_url: https://dichvucong.hanoi.example\nenvironment: production\n"
-        "otp: {source: http, url: 'https://otp.example/{cccd}'}\n"
+        "otp: {source: http, url: 'https://otp.example/{cccd}'}\npaths: {api_base: /api/v1}\n"
     )
     assert main(["probe", "--from-catalog", str(prod), "--out", str(out)]) == 0
     text = out.read_text()
     assert "password_env: DVCWATCH_PROBE_PASSWORD" in text and "synthetic" not in text
+    # a profile that declares no API gets no API probes and no api_flow: /api/v1 is the sandbox's
+    prod.write_text(prod.read_text().replace("paths: {api_base: /api/v1}\n", ""))
+    assert main(["probe", "--from-catalog", str(prod), "--out", str(out)]) == 0
+    data = yaml.safe_load(out.read_text())
+    assert not [t for t in data["targets"] if "/api/" in t["url"] or t.get("kind") == "api_flow"]
+    assert "api" not in data["modules"] and "login → form is not probed" in out.read_text()

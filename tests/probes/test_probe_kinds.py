@@ -13,7 +13,7 @@ from probes.kinds import KINDS
 
 
 def test_each_kind_holds_its_model_and_its_prober_in_one_module() -> None:
-    assert set(KINDS) == {"http", "tls", "api_flow"}
+    assert set(KINDS) == {"http", "tls", "api_flow", "flow"}
     for name, kind in KINDS.items():
         assert kind.name == name
         assert kind.model.__module__ == kind.check.__module__ == f"probes.checks.{name}"

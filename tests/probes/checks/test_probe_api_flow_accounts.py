@@ -33,6 +33,7 @@ def staging_profile(tmp_path: Path, base_url: str, password: dict[str, str], **e
         "accounts": [{"name": "can-bo-1", "username": WHO.cccd, "password": password}],
         "account": "can-bo-1",
         "politeness": {"contact": "sre@tinh.example"},
+        "paths": {"api_base": "/api/v1"},  # a portal built like the sandbox declares its JSON API
         **extra,
     }
     path = tmp_path / "profiles" / "tinh.yaml"

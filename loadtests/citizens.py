@@ -43,7 +43,7 @@ OTP_INBOX = "_harness:otp_inbox"
 # there are more citizens than users. Beyond that, users of one login take turns to log in, so
 # none of them reads an OTP that was sent to another.
 _user_numbers = itertools.count()
-_login_turns: defaultdict[str, Semaphore] = defaultdict(Semaphore)
+login_turns: defaultdict[str, Semaphore] = defaultdict(Semaphore)
 
 
 def task_weights(services: list[Service]) -> dict[str, int]:
@@ -124,27 +124,33 @@ class PortalUser(FastHttpUser):
         return self.identity.cccd, self.identity.password, ""
 
     def log_in(self, svc: Service) -> str:
-        username, password, account = self.login()
+        username, password, _ = self.login()
         body = {"cccd": username, "password": password, "service": svc.id}
-        with _login_turns[username]:
+        with login_turns[username]:
             challenge = self.call("POST", f"{self.api}/auth/login", svc.id, "login", json_body=body)[
                 "challenge"
             ]
-            phone = "" if account else self.identity.phone
-            url = self.otp_url.format(cccd=username, phone=phone, account=account)
-            otp = self.call(
-                "GET",
-                url,
-                "",
-                "",
-                name=OTP_INBOX,
-                headers=self.otp_headers,
-                parse=lambda text: code_in(text, "", self.otp_regex, self.otp_field),
-            )
+            otp = self.read_otp()
             answer = self.call(
                 "POST", f"{self.api}/auth/otp", svc.id, "otp", json_body={"challenge": challenge, "otp": otp}
             )
         return answer["token"]
+
+    def read_otp(self) -> str:
+        """The code just sent to this user's login, from the profile's HTTP OTP source (the sandbox's
+        inbox, a test SMS gateway): a harness request, named apart from the portal's steps."""
+        username, _, account = self.login()
+        phone = "" if account else self.identity.phone
+        url = self.otp_url.format(cccd=username, phone=phone, account=account)
+        return self.call(
+            "GET",
+            url,
+            "",
+            "",
+            name=OTP_INBOX,
+            headers=self.otp_headers,
+            parse=lambda text: code_in(text, "", self.otp_regex, self.otp_field),
+        )
 
     def fetch_form(self, svc: Service, auth: dict[str, str]) -> None:
         self.call("GET", f"{self.api}/services/{svc.id}/form", svc.id, "form", headers=auth)

@@ -16,6 +16,7 @@ from dvcwatch.core.credentials import Account, AccountResolver
 from dvcwatch.core.errors import ConfigError
 from dvcwatch.core.profile import Profile
 from dvcwatch.core.profile import load_profile as load_target
+from loadtests.flow_files import FlowSet, read_flows
 from loadtests.gates import GatesConfig, load_gates
 from loadtests.pages import PageTrouble
 from loadtests.profile import LoadProfile, gates_reference, load_load_profile
@@ -90,6 +91,13 @@ def add_options(parser: Any) -> None:
         include_in_web_ui=False,
     )
     group.add_argument(
+        "--dvc-flows",
+        default="",
+        env_var="DVCWATCH_LOAD_FLOWS",
+        help="replay the recorded flows of this directory (dvcwatch flows compile) instead of the "
+        "built-in citizens; workers receive them from the master",
+    )
+    group.add_argument(
         "--dvc-metrics-host",
         default="127.0.0.1",
         env_var="DVCWATCH_LOAD_METRICS_HOST",
@@ -112,6 +120,7 @@ class RunContext:
     metrics_host: str
     accounts: list[Account] = field(default_factory=list)
     trouble: PageTrouble = field(default_factory=lambda: PageTrouble(()))
+    flows: FlowSet = field(default_factory=FlowSet)  # empty: the built-in citizens
     stop_reason: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # more keys for the report
     state: dict[str, Any] = field(default_factory=dict)  # the master's live objects (timeline, metrics)
@@ -144,6 +153,7 @@ class RunContext:
             metrics_host=opts.dvc_metrics_host,
             accounts=load_accounts(target, source),
             trouble=PageTrouble.of(target.selectors, source=source),
+            flows=read_flows(opts.dvc_flows, target, source) if getattr(opts, "dvc_flows", "") else FlowSet(),
         )
 
 

@@ -70,8 +70,10 @@ def merged(parts: Iterable[Counts]) -> Counts:
 
 
 def split_name(name: str) -> tuple[str, str]:
-    """`dang-ky-khai-sinh:submit` → (service, step); a name without a colon has no service."""
-    service, _, step = name.rpartition(":")
+    """`dang-ky-khai-sinh:submit` → (service, step); a name without a colon has no service. A recorded
+    flow's request adds its label after a space (`dang-ky-khai-sinh:submit POST /ho-so/{code}/nop`,
+    loadtests.flow_user): service and step are read from the part before it."""
+    service, _, step = name.split(" ", 1)[0].rpartition(":")
     return service, step
 
 

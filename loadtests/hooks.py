@@ -25,6 +25,8 @@ from locust.runners import MasterRunner, WorkerRunner
 
 from dvcwatch.core.errors import ConfigError, DvcwatchError
 from loadtests.context import RunContext, add_options, run_context
+from loadtests.flow_files import MESSAGE as FLOWS_MESSAGE
+from loadtests.flow_files import other_origins, parse_shipped, report_facts
 from loadtests.safety import refuse_unless_allowed
 
 log = logging.getLogger("dvcwatch.load")
@@ -35,6 +37,7 @@ WORKER_REPORT_SECONDS = 1.0
 # A worker quits when its master has been silent this long (Locust's default is 60 s): a master
 # killed outright tells its workers nothing, and they must not go on loading the portal.
 MASTER_SILENCE_SECONDS = 10
+FLOWS_WANTED = "dvc_flows_wanted"  # worker → master: send me the flows (FLOWS_MESSAGE answers)
 
 
 def install() -> None:
@@ -53,12 +56,15 @@ def on_init(environment: Any, **_: Any) -> None:
         sys.exit(2)
     environment.dvc_run = ctx
     environment.dvc_refused = None
-    if environment.host:
-        try:
-            refuse_unless_allowed(environment.host, *_allow_options(environment.parsed_options))
-        except ConfigError as exc:
-            sys.stderr.write(f"error: {exc}\n")
-            sys.exit(2)
+    hosts = [environment.host] if environment.host else []
+    try:
+        for url in [*hosts, *other_origins(ctx.flows.flows)]:
+            refuse_unless_allowed(url, *_allow_options(environment.parsed_options))
+    except ConfigError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        sys.exit(2)
+    if ctx.flows:
+        ctx.extra.update(report_facts(ctx.flows))
     ctx.state["options"] = _option_key(environment.parsed_options)
     _configure_users(environment, ctx)
     if isinstance(environment.runner, WorkerRunner):
@@ -66,7 +72,10 @@ def on_init(environment: Any, **_: Any) -> None:
 
         locust.runners.WORKER_REPORT_INTERVAL = WORKER_REPORT_SECONDS
         locust.runners.MASTER_HEARTBEAT_TIMEOUT = MASTER_SILENCE_SECONDS
+        _ask_master_for_flows(environment)
         return
+    if isinstance(environment.runner, MasterRunner):
+        environment.runner.register_message(FLOWS_WANTED, _send_flows)
     _stop_cleanly_on_signals(environment)
     # imported now, not while a stop signal waits for the report
     import loadtests.report
@@ -114,9 +123,42 @@ def _stop_cleanly_on_signals(environment: Any) -> None:
         signal.signal(s, handler)
 
 
+def _ask_master_for_flows(environment: Any) -> None:
+    """A worker may run on a machine without the flow files: it asks its master for their text
+    (asked, not pushed on connect, so the answer cannot arrive before this handler exists)."""
+    runner = environment.runner
+
+    def received(msg: Any, **_: Any) -> None:
+        data = msg.data or {}
+        if not data.get("texts"):
+            return  # the master runs the built-in citizens
+        try:
+            run_context(environment).flows = parse_shipped(data["texts"], f"master:{data.get('source', '')}")
+        except DvcwatchError as exc:
+            log.error("the flows from the master do not load here: %s", exc)
+
+    runner.register_message(FLOWS_MESSAGE, received)
+    runner.send_message(FLOWS_WANTED, None)
+
+
+def _send_flows(environment: Any, msg: Any, **_: Any) -> None:
+    flows = run_context(environment).flows
+    environment.runner.send_message(
+        FLOWS_MESSAGE, {"texts": flows.texts, "source": flows.source}, client_id=msg.node_id
+    )
+
+
 def _configure_users(environment: Any, ctx: RunContext) -> None:
     from loadtests.citizens import PortalUser, configure_surge
+    from loadtests.flow_user import FlowUser
     from loadtests.shapes.deadline_surge import surge_extra_users
+
+    # A flow run replays recorded flows only; any other runs the built-in citizens. Workers keep every
+    # class: the master names the ones to spawn, and a worker learns of the flows only from it.
+    every = environment.__dict__.setdefault("dvc_user_classes", list(environment.user_classes))
+    if not isinstance(environment.runner, WorkerRunner):
+        chosen = [FlowUser] if ctx.flows else [c for c in every if not issubclass(c, FlowUser)]
+        environment.user_classes[:] = [c for c in every if c in chosen] or chosen
 
     for cls in environment.user_classes:
         if issubclass(cls, PortalUser):
@@ -140,6 +182,8 @@ def refreshed_context(environment: Any) -> RunContext:
         log.error("keeping the previous profile: %s", exc)
         return ctx
     fresh.state = ctx.state
+    if fresh.flows:
+        fresh.extra.update(report_facts(fresh.flows))
     fresh.state["options"] = _option_key(environment.parsed_options)
     environment.dvc_run = fresh
     _configure_users(environment, fresh)
@@ -158,6 +202,8 @@ def refused_host(environment: Any) -> bool:
     refused host is remembered, and citizens refuse to start (`PortalUser.on_start`)."""
     try:
         refuse_unless_allowed(environment.host or "", *_allow_options(environment.parsed_options))
+        for url in other_origins(run_context(environment).flows.flows):
+            refuse_unless_allowed(url, *_allow_options(environment.parsed_options))
     except ConfigError as exc:
         environment.dvc_refused = str(exc)
         log.error("%s", exc)

@@ -46,6 +46,7 @@ class Plan:
     metrics_host: str = "127.0.0.1"
     allowlist: str | None = None
     authorised: bool = False
+    flows: str | None = None  # the master's; workers ask it for the files (they may be elsewhere)
     locustfile: Path = LOCUSTFILE
 
     @property
@@ -98,6 +99,8 @@ class Plan:
             "--loglevel",
             "INFO",
         ]
+        if self.flows:
+            args += ["--dvc-flows", self.flows]
         if self.distributed:
             args += [
                 "--master",

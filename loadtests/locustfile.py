@@ -6,13 +6,15 @@ loadtests/gates/*.yaml decide the exit code and the capacity report goes to --dv
 
     locust -f loadtests/locustfile.py --host http://127.0.0.1:8480            (web UI)
     locust -f loadtests/locustfile.py --headless --host URL --dvc-profile monday-rush
+    locust -f loadtests/locustfile.py --headless --host URL --dvc-flows flows/   (recorded flows)
     dvcwatch load --profile stepped-ramp --host URL                            (the usual way)
 """
 
 from loadtests import hooks
 from loadtests.citizens import Citizen, SurgeCitizen
+from loadtests.flow_user import FlowUser
 from loadtests.shapes.locust_shapes import ProfileShape
 
 hooks.install()
 
-__all__ = ["Citizen", "ProfileShape", "SurgeCitizen"]
+__all__ = ["Citizen", "FlowUser", "ProfileShape", "SurgeCitizen"]

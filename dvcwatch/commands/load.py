@@ -13,6 +13,7 @@ EXAMPLES = """examples:
   dvcwatch load --profile deadline-surge --host https://staging.example.vn --workers 4
   dvcwatch load --profile my-profile.yaml --host URL --workers 2 --remote-workers 2 --master-bind 0.0.0.0
   dvcwatch load --profile my-profile.yaml --master-host 10.0.0.5 --workers 4   (on a worker machine)
+  dvcwatch load --profile stepped-ramp --target staging.yaml --host URL --flows flows/   (recorded flows)
 built-in profiles: smoke, stepped-ramp, monday-rush, deadline-surge, spike, soak (loadtests/profiles/)
 --out must be new or empty: earlier results are never deleted unless you pass --overwrite, and even
 then only once the new run has a report (until then it writes into .OUT.new-* beside them).
@@ -85,6 +86,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="the portal's operator authorised this load in writing (needed outside loopback/staging)",
     )
     p.add_argument("--sandbox-faults", metavar="FILE", help="faults YAML for the embedded sandbox")
+    p.add_argument(
+        "--flows",
+        metavar="DIR",
+        help="replay the recorded flows in DIR (dvcwatch shop --record, flows compile) in the catalog's mix "
+        "instead of the built-in citizens; refused on a production profile",
+    )
     p.set_defaults(func=run)
 
 
@@ -116,5 +123,6 @@ def run(args: argparse.Namespace) -> int:
             authorised=args.i_have_authorisation,
             sandbox_faults=args.sandbox_faults,
             overwrite=args.overwrite,
+            flows=args.flows,
         )
     )

@@ -17,8 +17,10 @@ from rich.console import Console
 from rich.markup import escape
 
 from dvcwatch.core.errors import ConfigError, DvcwatchError
+from dvcwatch.core.profile import Profile
 from dvcwatch.core.profile import load_profile as load_target
 from loadtests.context import check_load_target, load_accounts
+from loadtests.flow_files import FlowSet, other_origins, read_flows
 from loadtests.gates import load_gates
 from loadtests.interrupt import signal_of, stop_signals
 from loadtests.launcher import LocustRun, Plan
@@ -51,6 +53,7 @@ class LoadRequest:
     authorised: bool = False
     sandbox_faults: str | None = None
     overwrite: bool = False
+    flows: str | None = None
 
 
 def execute(req: LoadRequest, console: Console | None = None) -> int:
@@ -64,6 +67,9 @@ def execute(req: LoadRequest, console: Console | None = None) -> int:
         PageTrouble.of(target.selectors, source=req.target)
         load_accounts(target, req.target)
     max_users, max_duration = profile.capped(req.max_users, req.max_duration)
+    flows = _check_flows(req, target)
+    for origin in other_origins(flows.flows):  # an identity or payment origin the flows reach
+        refuse_unless_allowed(origin, req.allowlist, req.authorised)
     if req.host:
         refuse_unless_allowed(req.host, req.allowlist, req.authorised)
         if req.authorised:
@@ -98,6 +104,7 @@ def execute(req: LoadRequest, console: Console | None = None) -> int:
         metrics_host=METRICS_HOST,
         allowlist=str(Path(req.allowlist).resolve()) if req.allowlist else None,
         authorised=req.authorised,
+        flows=flows.source or None,
     )
     with stop_signals():
         try:
@@ -114,6 +121,16 @@ def execute(req: LoadRequest, console: Console | None = None) -> int:
                 commit_out(work_dir, out_dir)
                 console.print(f"interrupted by {signal.Signals(sig).name}; report: {out_dir / 'report.html'}")
             return 128 + sig
+
+
+def _check_flows(req: LoadRequest, target: Profile | None) -> FlowSet:
+    """`--flows`: read and checked here (production refused, every file valid, services known), so a
+    mistake is one line and exit 2; the master reads them again and ships them to its workers."""
+    if not req.flows:
+        return FlowSet()
+    if req.master_host is not None:
+        raise ConfigError("--flows is the master's: workers receive the flows from it (drop --flows here)")
+    return read_flows(req.flows, target or load_target(None), req.target)
 
 
 def _run_with_target(

@@ -1,0 +1,132 @@
+"""Citizens that replay recorded flows (`--flows DIR`): any portal, not only the sandbox's JSON API.
+
+Each visit picks a service in the catalog's volume mix (among those with a flow) and drives the core's
+sans-IO `Replay` with this user's FastHttpUser client: its own cookie jar (sessions are cookies),
+redirects not followed (the flow recorded each 302 and what its `Location` gives later requests), the
+recorded pauses, capped by the load profile's longest pause so a slow recording does not thin the load.
+
+Every request is named `<service>:<step> <label>`: the part before the space is what the built-in
+citizens' names are (`loadtests.counts.split_name`), so the step classes, gates, knee, timeline, metrics
+and report read a flow run exactly as they read theirs, while Locust's table still shows each request.
+Each user logs in as its own identity: the profile's account pool when it has one, else a synthetic
+citizen; logins of one account take turns (login and OTP held together), so none reads another's code.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import gevent
+from locust import task
+from locust.exception import RescheduleTask, StopUser
+
+from dvcwatch.core.credentials import Secret
+from dvcwatch.core.flows import Answer, Bindings, Flow, Prepared, Replay
+from dvcwatch.core.flows.replay import citizen_values
+from loadtests.citizens import PortalUser, login_turns, task_weights
+from loadtests.context import run_context
+
+AUTH_STEPS = frozenset({"login", "otp"})
+# How long a worker's first user waits for the flows its master sends as the worker connects.
+SHIPPED_WAIT_SECONDS = 30.0
+
+
+def request_name(service: str, step: str, label: str) -> str:
+    return f"{service}:{step} {label}"
+
+
+class FlowUser(PortalUser):
+    """One citizen replaying the recorded flows in the catalog's mix."""
+
+    abstract = False
+    weight = 1
+
+    def __init__(self, environment: Any) -> None:
+        super().__init__(environment)
+        think = self.think_times
+        self.think_cap = max(think.between_steps.max, think.filling_form.max, think.between_visits.max)
+        self._mix: tuple[list[str], list[int]] | None = None
+
+    def on_start(self) -> None:
+        super().on_start()
+        ctx = run_context(self.environment)
+        for _ in range(int(SHIPPED_WAIT_SECONDS / 0.1)):
+            if ctx.flows:
+                return
+            gevent.sleep(0.1)
+        raise StopUser()  # a worker whose master never sent flows (logged by the hooks)
+
+    def mix(self) -> tuple[list[str], list[int]]:
+        if self._mix is None:
+            flows = run_context(self.environment).flows.flows
+            weights = task_weights([s for s in self.catalog.services if s.id in flows])
+            self._mix = (list(weights), list(weights.values()))
+        return self._mix
+
+    @task
+    def visit_recorded(self) -> None:
+        services, weights = self.mix()
+        service = random.choices(services, weights)[0]
+        self.replay(run_context(self.environment).flows.flows[service])
+
+    def replay(self, flow: Flow) -> None:
+        username, password, _ = self.login()
+        bindings = Bindings(
+            base=(self.host or "").rstrip("/"),
+            citizen=citizen_values(self.identity),
+            username=username,
+            password=Secret(password),
+            otp=self.read_otp,
+        )
+        # the profile's trouble pages are told here (loadtests.pages) for flows and citizens alike
+        replay = Replay(flow, bindings)
+        turn = None
+        try:
+            for prepared in replay:
+                if prepared.step in AUTH_STEPS and turn is None:
+                    turn = login_turns[username]
+                    turn.acquire()
+                elif prepared.step not in AUTH_STEPS and turn is not None:
+                    turn.release()
+                    turn = None
+                pause = min(prepared.think_seconds, self.think_cap)
+                if pause > 0:
+                    self._sleep(pause)
+                if not self.send(flow.service, prepared, replay):
+                    raise RescheduleTask()
+        finally:
+            if turn is not None:
+                turn.release()
+
+    def send(self, service: str, prepared: Prepared, replay: Replay) -> bool:
+        """One request of the flow, judged by the replay (status, extractions) and by the profile's
+        error-page and busy-banner selectors; False ends the visit (later requests depend on it)."""
+        with self.client.request(
+            prepared.method,
+            prepared.url,
+            name=request_name(service, prepared.step, prepared.label),
+            data=prepared.body,
+            headers=prepared.headers,
+            allow_redirects=False,
+            catch_response=True,
+        ) as resp:
+            status = resp.status_code or 0
+            if status == 0:
+                resp.failure(f"no answer: {resp.error or 'connection failed'}")
+                return False
+            body = resp.content or b""
+            headers = {k: v for k, v in resp.headers.items()} if resp.headers else {}
+            trouble = None
+            if "html" in (resp.headers.get("content-type") or "").lower():
+                trouble = self.trouble.reason(body)
+            reason = (
+                f"soft failure: {trouble}"
+                if trouble
+                else replay.answer(prepared, Answer(status, headers, body, prepared.url))
+            )
+            if reason:
+                resp.failure(reason)
+                return False
+            resp.success()
+            return True

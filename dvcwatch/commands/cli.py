@@ -27,6 +27,8 @@ COMMANDS = (
     "catalog",
     "sandbox",
     "shop",
+    "follow_up",
+    "report",
     "probe",
     "load",
     "alerts",

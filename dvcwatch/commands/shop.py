@@ -157,6 +157,7 @@ def _default_out() -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    from dvcwatch.orchestration.follow_up import sweep_hooks
     from dvcwatch.orchestration.shop_runs import STOP_CODES, ShopRun
 
     shard, every = _check_args(args)
@@ -181,6 +182,7 @@ def run(args: argparse.Namespace) -> int:
         catalog_file=args.catalog,
         personas_file=args.personas_file,
         merge=args.merge,
+        after_sweep=sweep_hooks(args.target, every),
     ).execute()
     if outcome.stopped_by is not None:
         return STOP_CODES.get(outcome.stopped_by, 130)

@@ -1,0 +1,123 @@
+"""`dvcwatch report`: the leaders' weekly page from the history; `dvcwatch report import` adds old sweeps."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from dvcwatch.commands.cli import HelpFormatter
+
+EXAMPLES = """examples:
+  dvcwatch report                                   the last 7 days against the 7 before, into results/report/
+  dvcwatch report --since 30d --out bao-cao/thang-11
+  dvcwatch report import results/shop-*/results.json   add sweeps made before the history existed
+exit codes: 0 written, 2 usage or configuration error (no history, a bad results.json)"""
+
+
+def default_history() -> Path:
+    from dvcwatch.orchestration.follow_up import DEFAULT_HISTORY
+
+    return Path(os.environ.get("DVCWATCH_HISTORY") or DEFAULT_HISTORY)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "report",
+        help="the leaders' weekly report: this week against last, dossiers on time, what to fix",
+        description=(
+            "One page a district leader reads in a minute (Vietnamese and English, prints to A4), and its "
+            "figures as JSON, from the history `shop` keeps: per service this period against the one "
+            "before, dossiers answered on time, the three things to fix first with their evidence."
+        ),
+        epilog=EXAMPLES,
+        formatter_class=HelpFormatter,
+    )
+    p.add_argument("--since", default="7d", metavar="DURATION", help="the period: 7d (default), 30d, 24h")
+    p.add_argument("--out", metavar="DIR", default="results/report", help="where report.html/.json go")
+    p.add_argument(
+        "--history",
+        metavar="PATH",
+        help="the history file (default $DVCWATCH_HISTORY or results/history.sqlite3)",
+    )
+    p.add_argument("--timezone", default="Asia/Ho_Chi_Minh", help="the portal's time zone, for due dates")
+    p.set_defaults(func=run)
+    actions = p.add_subparsers(dest="action", metavar="ACTION")
+    imp = actions.add_parser("import", help="add old sweeps' results.json to the history")
+    imp.add_argument("results", nargs="+", metavar="RESULTS", help="results.json files or their folders")
+    imp.add_argument("--history", metavar="PATH", help="the history file (default as above)")
+    imp.set_defaults(func=run_import)
+
+
+def _history(args: argparse.Namespace, *, must_exist: bool) -> Path:
+    from dvcwatch.core.errors import ConfigError
+    from dvcwatch.core.history_store import FILE_NAME
+
+    path = Path(args.history) if args.history else default_history()
+    if path.is_dir():
+        path = path / FILE_NAME
+    if must_exist and not path.is_file():
+        raise ConfigError(
+            "no history here yet: run `dvcwatch shop` or `dvcwatch report import`", path=str(path)
+        )
+    return path
+
+
+SINCE_UNITS = {"d": 86400, "h": 3600, "m": 60}
+
+
+def _since(text: str):  # type: ignore[no-untyped-def]
+    """A period as leaders say it: 7d, 30d, 24h (days, hours or minutes)."""
+    import re
+    from datetime import timedelta
+
+    from dvcwatch.core.errors import ConfigError
+
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([dhm])\s*", text)
+    if not m or float(m.group(1)) <= 0:
+        raise ConfigError(f"--since {text!r}: give a duration like 7d, 30d or 24h")
+    return timedelta(seconds=float(m.group(1)) * SINCE_UNITS[m.group(2)])
+
+
+def run(args: argparse.Namespace) -> int:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from rich.console import Console
+    from rich.markup import escape
+
+    from dvcwatch.core.errors import ConfigError
+    from dvcwatch.orchestration.weekly_report.build import build
+
+    since = _since(args.since)
+    try:
+        ZoneInfo(args.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"--timezone {args.timezone!r}: not a time zone name (e.g. Asia/Ho_Chi_Minh)"
+        ) from None
+    fig, html, data = build(_history(args, must_exist=True), since, Path(args.out), tz=args.timezone)
+    console = Console(stderr=True, highlight=False)
+    share = fig.overall_this.share
+    console.print(
+        f"{fig.overall_this.journeys} journeys this period · worked "
+        f"{'—' if share is None else f'{100 * share:.0f} %'} ({fig.overall_trend}) · dossiers on time "
+        f"{fig.dossiers.on_time}/{fig.dossiers.filed}, late {fig.dossiers.late}, "
+        f"past due {fig.dossiers.open_past_due}"
+    )
+    console.print(f"report: {escape(str(html))}   data: {escape(str(data))}")
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.markup import escape
+
+    from dvcwatch.core.history_store import HistoryStore
+    from playwright_journeys.history import import_results
+
+    console = Console(stderr=True, highlight=False)
+    with HistoryStore.open(_history(args, must_exist=False)) as store:
+        for path, journeys, new in import_results(store, args.results):
+            console.print(f"{escape(str(path))}: {journeys} journeys, {new} new")
+        console.print(f"history: {escape(str(store.path))}")
+    return 0

@@ -1,0 +1,171 @@
+"""Follow filed dossiers to their result: `dvcwatch follow-up`, and a pass after each `shop --every` sweep.
+
+A journey sees its dossier for seconds; a real portal answers in days. So every dossier a journey
+filed is kept in the history (code, ngày hẹn trả) and looked up again later through the portal's
+public tracking page (`playwright_journeys.lookup`), until it shows a final state. The first look that
+finds the result sets when it came; the report judges that against the due date. Looks go through
+the profile's politeness (one browser context, counted requests rate-limited per host), and a pass
+looks at each open dossier once: how often passes run is the caller's choice (`--every`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from dvcwatch.core.history_store import FILE_NAME, PORTAL_TZ, HistoryStore, judge
+
+if TYPE_CHECKING:
+    from dvcwatch.core.profile import Profile
+    from dvcwatch.orchestration.shop_runs import SweepRecord
+
+DEFAULT_HISTORY = Path("results") / FILE_NAME
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def history_path_for(sweep_dir: Path) -> Path:
+    """Where a sweep's history lives: beside its folder, in the folder that collects sweeps
+    (`results/shop-…` → `results/history.sqlite3`; `--every --out DIR` → `DIR/history.sqlite3`)."""
+    return sweep_dir.resolve().parent / FILE_NAME
+
+
+@dataclass
+class PassResult:
+    looked: int = 0
+    settled: list[str] = field(default_factory=list)  # codes that reached a final state in this pass
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (code, what went wrong)
+    still_open: int = 0
+
+
+@dataclass
+class FollowUp:
+    """Follow the open dossiers of one portal (the profile's name) in the history at `store_path`."""
+
+    store_path: Path
+    profile: Profile
+    clock: Callable[[], datetime] = now_utc  # when a look happened; tests may run a faster calendar
+    timeout_s: float = 20.0
+    tz: object = field(default_factory=lambda: ZoneInfo(PORTAL_TZ))
+
+    def open_codes(self) -> list[str]:
+        with HistoryStore.open(self.store_path) as store:
+            return [d.code for d in store.dossiers(self.profile.name, open_only=True)]
+
+    async def one_pass(self) -> PassResult:
+        from playwright.async_api import async_playwright
+
+        from dvcwatch.core.politeness import Politeness
+        from playwright_journeys.browser import BrowserHost
+        from playwright_journeys.lookup import look_up
+        from playwright_journeys.personas import load_personas
+
+        codes = self.open_codes()
+        out = PassResult()
+        if not codes:
+            return out
+        polite = Politeness(self.profile.politeness)
+        polite.check_target(self.profile.base_url)
+        limits = polite.for_host(self.profile.base_url)
+        async with async_playwright() as pw:
+            host = BrowserHost(pw)
+            try:
+                async with limits.context():
+                    context, page = await host.new_context(
+                        load_personas().get("desktop"), user_agent=polite.user_agent
+                    )
+                    await polite.install_on_context(context)
+                    with HistoryStore.open(self.store_path) as store:
+                        for code in codes:
+                            found = await look_up(page, self.profile, code, self.timeout_s)
+                            store.record_check(
+                                self.profile.name,
+                                code,
+                                self.clock(),
+                                status=found.status,
+                                result_mode=found.result_mode,
+                                problem=found.problem,
+                            )
+                            out.looked += 1
+                            if found.problem:
+                                out.problems.append((code, found.problem))
+                            elif found.status == "done":
+                                out.settled.append(code)
+            finally:
+                await host.close()
+        out.still_open = len(self.open_codes())
+        return out
+
+    def until_settled(self, interval_s: float, max_passes: int) -> list[PassResult]:
+        """Passes `interval_s` apart (start to start) until nothing is open or `max_passes` ran."""
+        passes: list[PassResult] = []
+        for _ in range(max_passes):
+            started = time.monotonic()
+            passes.append(asyncio.run(self.one_pass()))
+            if passes[-1].still_open == 0:
+                break
+            time.sleep(max(0.0, interval_s - (time.monotonic() - started)))
+        return passes
+
+    def standing(self) -> dict[str, Counter[str]]:
+        """Per service: how many dossiers are on_time, late, open_past_due, open, answered_no_due,
+        at_office, as of now; plus `late_by_max_s` (seconds)."""
+        now = self.clock()
+        out: dict[str, Counter[str]] = {}
+        with HistoryStore.open(self.store_path) as store:
+            for d in store.dossiers(self.profile.name):
+                j = judge(d, now, self.tz)
+                c = out.setdefault(d.service, Counter())
+                c[j.state] += 1
+                c["at_office"] += j.at_office
+                if j.state == "late":
+                    c["late_by_max_s"] = max(c["late_by_max_s"], round(j.by_seconds))
+        return out
+
+
+def sweep_hooks(target: str | None, every: float | None) -> list[Callable[[SweepRecord], None]]:
+    """What `shop` does after each finished sweep: add its journeys to the history beside it; with
+    `--every` on a profile, also one follow-up pass over that portal's open dossiers. Neither may cost
+    the sweep its result: a history that cannot be written is said on stderr and the run goes on."""
+    import sqlite3
+
+    from rich.console import Console
+    from rich.markup import escape
+
+    from dvcwatch.core.errors import DvcwatchError
+    from playwright_journeys.history import record_run
+
+    console = Console(stderr=True, highlight=False)
+
+    def record(rec: SweepRecord) -> None:
+        path = history_path_for(rec.out_dir)
+        try:
+            record_run(path, rec.results, rec.out_dir)
+        except (DvcwatchError, OSError, sqlite3.Error) as exc:
+            console.print(f"[yellow]history not written ({escape(str(path))}):[/] {escape(str(exc))}")
+
+    hooks = [record]
+    if every is not None and target:
+        from dvcwatch.core.profile import load_profile
+
+        profile = load_profile(target)
+
+        def follow(rec: SweepRecord) -> None:
+            done = asyncio.run(FollowUp(history_path_for(rec.out_dir), profile).one_pass())
+            if done.looked:
+                console.print(
+                    f"follow-up: {done.looked} dossier(s) looked up, {len(done.settled)} settled, "
+                    f"{done.still_open} still open"
+                )
+
+        hooks.append(follow)
+    return hooks

@@ -21,6 +21,7 @@ from dvcwatch.core.profile import Profile, Sel, Selectors, describe_selector
 from playwright_journeys.journeys import journey_for
 from playwright_journeys.personas import Persona
 from playwright_journeys.results import ServiceResult
+from playwright_journeys.steps import KINDS
 
 URL_TIMEOUT = 10.0
 LOOK = "last-reversible"
@@ -81,45 +82,11 @@ def needed_selectors(profile: Profile, service: Service) -> list[tuple[str, tupl
     """(step, names) for every selector a healthy journey of this service cannot pass without, in
     step order; several names are alternatives (one of them appears). What only shows on failure
     (error banners, refusals) is not here: a healthy portal never shows it."""
-    sel, jr = profile.selectors, profile.journey
-
-    def have(*names: str) -> list[tuple[str, ...]]:
-        return [(n,) for n in names if sel.has(n)]
-
-    per_step: dict[str, list[tuple[str, ...]]] = {
-        "login": (
-            have("login_start" if sel.has("login_start") else "start_submission")
-            if jr.login_via == "service_button"
-            else []
-        )
-        + have("login_cccd", "login_password", "login_submit"),
-        "otp": have("otp_input", "otp_submit"),
-        "find_service": (
-            have("search_input", "search_submit", "service_link")
-            if jr.search_by != "none" and sel.has("search_input")
-            else []
-        )
-        + have("service_name"),
-        "form": have("start_submission", "form_next")
-        + ([("field",)] if any(not profile.form_absent(service.id, f) for f in service.fields) else []),
-        "upload": (
-            have("upload")
-            if any(profile.document_name(service.id, d) is not None for d in service.documents)
-            else []
-        )
-        + (have("upload_submit") if sel.has("upload_submit") else have("upload_done")),
-        "payment": (
-            ([("pay_button", "payment_offline")] if jr.payment == "before_submit" else [])
-            + have("payment_amount", "bank", "payment_confirm", "payment_status")
-            + (have("dossier_code") if jr.payment == "after_submit" else [])
-        ),
-        "submit": have("submit_button", "confirm_button")
-        + ([] if jr.payment == "after_submit" and service.charges_fee else have("dossier_code")),
-        "tracking": have("tracking_input", "tracking_submit", "dossier_status")
-        + (have("sub_result") if service.sub_results else []),
-        "result": [("result_download", "result_in_person", "result_pending")] if jr.result_path else [],
-    }
-    return [(step, names) for step in journey_for(service, profile) for names in per_step.get(step, [])]
+    return [
+        (step, names)
+        for step in journey_for(service, profile)
+        for names in KINDS[step].needs(profile, service)
+    ]
 
 
 def unverified(

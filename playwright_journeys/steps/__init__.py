@@ -1,38 +1,16 @@
-"""The step registry: one async function per step name of the shared vocabulary.
+"""The one place a journey step is registered: its module's `STEP` (function and needs) goes here.
 
-Like blackbox_exporter's prober map, a name picks the function; each lives in its own module here.
+A new step is a name in the shared vocabulary (`dvcwatch/core/steps.py`, one row: it is also the fault
+key, metric label and report id), a module here exporting `STEP = JourneyStep(name, run, needs=...)`,
+and one entry below. The runner's dispatch (`REGISTRY`), step plugins and `profile check`'s needed
+selectors derive from this map, as the prober's check kinds derive from `probes/kinds.py`.
 A step drives the page through `Journey` helpers and raises `StepFailure` with what the citizen saw;
 the runner does the timing, screenshots and reporting, so steps stay short.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-from dvcwatch.core.steps import STEPS
-from playwright_journeys.journey import Journey
-
-StepFn = Callable[[Journey], Awaitable[None]]
-REGISTRY: dict[str, StepFn] = {}
-
-
-def step(name: str) -> Callable[[StepFn], StepFn]:
-    if name not in STEPS:
-        raise ValueError(f"{name!r} is not a step of the shared vocabulary {STEPS}")
-
-    def register(fn: StepFn) -> StepFn:
-        REGISTRY[name] = fn
-        return fn
-
-    return register
-
-
-def get(name: str) -> StepFn:
-    return REGISTRY[name]
-
-
-# Importing the modules fills the registry.
-from playwright_journeys.steps import (  # noqa: E402
+from playwright_journeys.steps import (
     find_service,
     form,
     login,
@@ -43,19 +21,27 @@ from playwright_journeys.steps import (  # noqa: E402
     tracking,
     upload,
 )
+from playwright_journeys.steps.kind import JourneyStep, StepFn
 
-__all__ = [
-    "REGISTRY",
-    "StepFn",
-    "find_service",
-    "form",
-    "get",
-    "login",
-    "otp",
-    "payment",
-    "result",
-    "step",
-    "submit",
-    "tracking",
-    "upload",
-]
+KINDS: dict[str, JourneyStep] = {
+    s.name: s
+    for s in (
+        login.STEP,
+        otp.STEP,
+        find_service.STEP,
+        form.STEP,
+        upload.STEP,
+        payment.STEP,
+        submit.STEP,
+        tracking.STEP,
+        result.STEP,
+    )
+}
+REGISTRY: dict[str, StepFn] = {name: s.run for name, s in KINDS.items()}
+
+
+def get(name: str) -> StepFn:
+    return REGISTRY[name]
+
+
+__all__ = ["KINDS", "REGISTRY", "JourneyStep", "StepFn", "get"]

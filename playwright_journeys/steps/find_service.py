@@ -7,11 +7,12 @@ step waits for the service's link itself (or an error banner), never for a fixed
 
 from __future__ import annotations
 
+from dvcwatch.core.catalog.models import Service
+from dvcwatch.core.profile import Profile
 from playwright_journeys.journey import Journey
-from playwright_journeys.steps import step
+from playwright_journeys.steps.kind import JourneyStep, have
 
 
-@step("find_service")
 async def find_service(j: Journey) -> None:
     how = j.profile.journey.search_by
     if how == "none" or not j.has("search_input"):
@@ -42,3 +43,12 @@ async def _level(j: Journey) -> str | None:
         return value
     text = " ".join((await box.inner_text(timeout=j.remaining_ms())).split())
     return next((lvl for words, lvl in j.profile.journey.service_levels.items() if words in text), None)
+
+
+def needs(profile: Profile, service: Service) -> list[tuple[str, ...]]:
+    searches = profile.journey.search_by != "none" and profile.selectors.has("search_input")
+    search = have(profile, "search_input", "search_submit", "service_link") if searches else []
+    return search + have(profile, "service_name")
+
+
+STEP = JourneyStep("find_service", find_service, needs=needs)

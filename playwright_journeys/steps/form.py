@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING
 
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from dvcwatch.core.catalog.models import FormField
+from dvcwatch.core.catalog.models import FormField, Service
 from dvcwatch.core.formdata import field_value, profile_value
-from dvcwatch.core.profile import By, ExtraField, FieldForm, Sel, ServiceForm, describe_selector
+from dvcwatch.core.profile import By, ExtraField, FieldForm, Profile, Sel, ServiceForm, describe_selector
 from playwright_journeys.journey import Journey
 from playwright_journeys.outcome import HarnessError, StepFailure
-from playwright_journeys.steps import step
 from playwright_journeys.steps.choose import choose, choose_nth
+from playwright_journeys.steps.kind import JourneyStep, have
 
 if TYPE_CHECKING:
     from playwright.async_api import Locator
@@ -74,7 +74,6 @@ _UNFILLED = """skip => {
 }"""
 
 
-@step("form")
 async def form(j: Journey) -> None:
     await j.expect("start_submission", "the 'Nộp hồ sơ trực tuyến' button")
     await j.click_and_wait("start_submission")
@@ -282,3 +281,11 @@ async def _enter(
         await box.fill(_typed(j, value), timeout=j.remaining_ms())
     else:
         await box.fill(value, timeout=j.remaining_ms())
+
+
+def needs(profile: Profile, service: Service) -> list[tuple[str, ...]]:
+    fields = any(not profile.form_absent(service.id, f) for f in service.fields)
+    return have(profile, "start_submission", "form_next") + ([("field",)] if fields else [])
+
+
+STEP = JourneyStep("form", form, needs=needs)

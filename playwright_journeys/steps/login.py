@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import time
 
+from dvcwatch.core.catalog.models import Service
+from dvcwatch.core.profile import Profile
 from playwright_journeys.journey import Journey
 from playwright_journeys.outcome import StepFailure
-from playwright_journeys.steps import step
+from playwright_journeys.steps.kind import JourneyStep, have
 
 
-@step("login")
 async def login(j: Journey) -> None:
     j.login_started = time.monotonic()
     if j.profile.journey.login_via == "service_button":
@@ -36,3 +37,13 @@ async def login(j: Journey) -> None:
     if await j.present("login_error"):
         raise StepFailure("the login was refused", seen=await j.seen_text("login_error"))
     j.detail = f"account {j.username[:3]}…{j.username[-3:]}"
+
+
+def needs(profile: Profile, service: Service) -> list[tuple[str, ...]]:
+    button: list[tuple[str, ...]] = []
+    if profile.journey.login_via == "service_button":
+        button = have(profile, "login_start" if profile.selectors.has("login_start") else "start_submission")
+    return button + have(profile, "login_cccd", "login_password", "login_submit")
+
+
+STEP = JourneyStep("login", login, needs=needs)

@@ -13,6 +13,7 @@ import asyncio
 
 from pydantic import TypeAdapter
 
+from dvcwatch.core.catalog.models import Service
 from dvcwatch.core.credentials import Secret
 from dvcwatch.core.otp_sources import (
     OtpConfig,
@@ -25,7 +26,7 @@ from dvcwatch.core.otp_sources import (
 from dvcwatch.core.profile import Profile
 from playwright_journeys.journey import Journey
 from playwright_journeys.outcome import StepFailure
-from playwright_journeys.steps import step
+from playwright_journeys.steps.kind import JourneyStep, have
 
 
 def source_for(profile: Profile, totp_secret: Secret | None = None) -> OtpSource:
@@ -39,7 +40,6 @@ def source_for(profile: Profile, totp_secret: Secret | None = None) -> OtpSource
     return source
 
 
-@step("otp")
 async def otp(j: Journey) -> None:
     box = await j.expect("otp_input", "the one-time code box")
     wait = max(0.5, min(j.profile.journey.otp_wait_seconds, j.remaining_ms() / 1000 - 1))
@@ -60,3 +60,10 @@ async def otp(j: Journey) -> None:
     if await j.present("otp_input"):
         raise StepFailure("still asked for the one-time code after typing it", seen=await j.seen_text())
     j.detail = f"code from the {j.profile.otp.source} source"
+
+
+def needs(profile: Profile, service: Service) -> list[tuple[str, ...]]:
+    return have(profile, "otp_input", "otp_submit")
+
+
+STEP = JourneyStep("otp", otp, needs=needs)

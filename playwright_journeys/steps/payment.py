@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import re
 
-from dvcwatch.core.profile import describe_selector
+from dvcwatch.core.catalog.models import Service
+from dvcwatch.core.profile import Profile, describe_selector
 from playwright_journeys.journey import Journey, StepSkipped
 from playwright_journeys.outcome import LookOnlyStop, StepFailure
-from playwright_journeys.steps import step
 from playwright_journeys.steps.choose import choose
+from playwright_journeys.steps.kind import JourneyStep, have
 from playwright_journeys.steps.submit import read_receipt
 
 
-@step("payment")
 async def payment(j: Journey) -> None:
     if j.profile.journey.payment == "after_submit":
         await _after_submit(j)
@@ -83,3 +83,15 @@ async def _paid(j: Journey, status) -> bool:  # type: ignore[no-untyped-def]
         return attr.lower() in ok
     text = (await status.inner_text(timeout=j.remaining_ms())).lower()
     return any(x in text for x in ok)
+
+
+def needs(profile: Profile, service: Service) -> list[tuple[str, ...]]:
+    when = profile.journey.payment
+    return (
+        ([("pay_button", "payment_offline")] if when == "before_submit" else [])
+        + have(profile, "payment_amount", "bank", "payment_confirm", "payment_status")
+        + (have(profile, "dossier_code") if when == "after_submit" else [])
+    )
+
+
+STEP = JourneyStep("payment", payment, needs=needs)

@@ -11,9 +11,11 @@ import asyncio
 import time
 from urllib.parse import urljoin
 
+from dvcwatch.core.catalog.models import Service
+from dvcwatch.core.profile import Profile
 from playwright_journeys.journey import Journey, StepSkipped
 from playwright_journeys.outcome import HarnessError, StepFailure
-from playwright_journeys.steps import step
+from playwright_journeys.steps.kind import JourneyStep
 
 RECHECK_SECONDS = 0.5
 
@@ -25,7 +27,6 @@ async def _look(j: Journey, url: str) -> str:
     )
 
 
-@step("result")
 async def result(j: Journey) -> None:
     if j.profile.journey.result_path is None:
         raise StepSkipped("this portal delivers results elsewhere (no result page in the profile)")
@@ -57,3 +58,10 @@ async def result(j: Journey) -> None:
         j.detail = "result not ready yet: " + await j.seen_text("result_pending")
         if j.level_delivered is None and j.service.level == "partial":
             j.level_delivered = "partial"
+
+
+def needs(profile: Profile, service: Service) -> list[tuple[str, ...]]:
+    return [("result_download", "result_in_person", "result_pending")] if profile.journey.result_path else []
+
+
+STEP = JourneyStep("result", result, needs=needs)

@@ -11,13 +11,14 @@ from __future__ import annotations
 import re
 import time
 
+from dvcwatch.core.catalog.models import Service
+from dvcwatch.core.profile import Profile
 from playwright_journeys.journey import Journey
 from playwright_journeys.outcome import LookOnlyStop, StepFailure
-from playwright_journeys.steps import step
 from playwright_journeys.steps.choose import choose
+from playwright_journeys.steps.kind import JourneyStep, have
 
 
-@step("submit")
 async def submit(j: Journey) -> None:
     await j.expect("submit_button", "the submit button")
     if await j.present("payment_offline"):
@@ -70,3 +71,13 @@ async def read_receipt(j: Journey) -> None:
         pattern = j.profile.journey.expected_date_pattern
         found = re.search(pattern, date) if pattern else None
         j.expected_date = (found.group(1) if found and found.groups() else found.group(0)) if found else date
+
+
+def needs(profile: Profile, service: Service) -> list[tuple[str, ...]]:
+    paid_after = profile.journey.payment == "after_submit" and service.charges_fee
+    return have(profile, "submit_button", "confirm_button") + (
+        [] if paid_after else have(profile, "dossier_code")
+    )
+
+
+STEP = JourneyStep("submit", submit, needs=needs)

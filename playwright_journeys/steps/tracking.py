@@ -6,12 +6,13 @@ without a machine-readable attribute is matched by its words (`journey.tracking_
 
 from __future__ import annotations
 
+from dvcwatch.core.catalog.models import Service
+from dvcwatch.core.profile import Profile
 from playwright_journeys.journey import Journey
 from playwright_journeys.outcome import HarnessError, StepFailure
-from playwright_journeys.steps import step
+from playwright_journeys.steps.kind import JourneyStep, have
 
 
-@step("tracking")
 async def tracking(j: Journey) -> None:
     if not j.dossier_code:
         raise HarnessError("tracking without a dossier code")
@@ -46,3 +47,11 @@ async def tracking(j: Journey) -> None:
     j.detail = f"status {shown}" + (
         f", {len(j.service.sub_results)} agencies" if j.service.sub_results else ""
     )
+
+
+def needs(profile: Profile, service: Service) -> list[tuple[str, ...]]:
+    bundle = have(profile, "sub_result") if service.sub_results else []
+    return have(profile, "tracking_input", "tracking_submit", "dossier_status") + bundle
+
+
+STEP = JourneyStep("tracking", tracking, needs=needs)

@@ -12,13 +12,14 @@ upload`, verdict `not_filed`), saying why.
 
 from __future__ import annotations
 
+from dvcwatch.core.catalog.models import Service
 from dvcwatch.core.formdata import sample_file
+from dvcwatch.core.profile import Profile
 from playwright_journeys.journey import Journey
 from playwright_journeys.outcome import LookOnlyStop, StepFailure
-from playwright_journeys.steps import step
+from playwright_journeys.steps.kind import JourneyStep, have
 
 
-@step("upload")
 async def upload(j: Journey) -> None:
     on_choose = not j.has("upload_submit")
     if not on_choose:
@@ -83,3 +84,12 @@ async def _documents_page_is_there(j: Journey) -> None:
         where = {"document": doc.id, "document_name": shown_as}
         await j.expect("upload", f"the place to attach {shown_as}", **where)
         return
+
+
+def needs(profile: Profile, service: Service) -> list[tuple[str, ...]]:
+    documents = any(profile.document_name(service.id, d) is not None for d in service.documents)
+    done = "upload_submit" if profile.selectors.has("upload_submit") else "upload_done"
+    return (have(profile, "upload") if documents else []) + have(profile, done)
+
+
+STEP = JourneyStep("upload", upload, needs=needs)

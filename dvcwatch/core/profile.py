@@ -33,6 +33,7 @@ from pydantic import (
 
 from dvcwatch.core.credentials import AccountsConfig, AccountSpec
 from dvcwatch.core.errors import ConfigError, LocatedValueError
+from dvcwatch.core.otp_sources import CONFIGS
 from dvcwatch.core.politeness import PolitenessConfig
 from dvcwatch.core.target import resolve_target
 from dvcwatch.core.yamlconfig import check_regex, load_model, read_yaml, validate
@@ -166,7 +167,7 @@ class OtpSource(BaseModel):
     """Where the one-time code comes from; the keys of `dvcwatch.core.otp_sources` (checked there per source)."""
 
     model_config = ConfigDict(extra="forbid")
-    source: Literal["sandbox", "http", "command", "totp", "prompt"] = "sandbox"
+    source: Literal[tuple(CONFIGS)] = "sandbox"  # type: ignore[valid-type]  # the registered sources
     url: str | None = "/_sandbox/otp?cccd={cccd}"
     command: str | list[str] | None = None
     totp_secret_env: str | None = None
@@ -178,6 +179,7 @@ class OtpSource(BaseModel):
     digits: int | None = Field(None, ge=6, le=8)
     period: int | None = Field(None, ge=10, le=300)
     algorithm: Literal["sha1", "sha256", "sha512"] | None = None
+    min_validity: float | None = Field(None, ge=0)
 
     def source_config(self) -> dict[str, Any]:
         """The keys this source takes, as `dvcwatch.core.otp_sources.OtpConfig` reads them (a probe's
@@ -185,8 +187,6 @@ class OtpSource(BaseModel):
         raw = self.model_dump(exclude_none=True)
         if isinstance(raw.get("command"), str):
             raw["command"] = shlex.split(raw["command"])
-        from dvcwatch.core.otp_sources import CONFIGS
-
         return {k: v for k, v in raw.items() if k in CONFIGS[self.source].model_fields}
 
 

@@ -26,8 +26,8 @@ from dvcwatch.core.otp_sources import (
     decode_base32,
     extract_code,
     make_source,
-    totp,
 )
+from dvcwatch.core.otp_sources.totp import totp
 from dvcwatch.core.yamlconfig import load_model_text
 
 WHO = OtpRequest(cccd="001099012345", phone="0912345678", account="tester-1")

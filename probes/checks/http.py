@@ -17,6 +17,7 @@ from probes.phases import RedirectRefused, ssl_context
 from probes.x509 import not_after
 
 MAX_BODY_BYTES = 10_000_000
+NOT_SHOWN = ("script", "style", "template", "noscript")
 _STATUS_CLASS_RE = re.compile(r"^[1-5]xx$")
 
 
@@ -82,6 +83,7 @@ def content_verdict(
             return False, f"content: page shows {needle!r}"
     if must_not_match and text:
         tree = parse_html(text)
+        tree.strip_tags(list(NOT_SHOWN))  # a script that can write the banner is not the banner
         for selector in must_not_match:
             if find_selector(tree, selector):
                 return False, f"content: page shows {selector}"

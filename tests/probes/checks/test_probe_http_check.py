@@ -95,3 +95,41 @@ async def test_untrusted_certificate_fails_unless_trusted(tls_portal, self_signe
     assert not r.success and r.observation.failure.startswith("tls:")
     trusted = await probe(target(tls_portal.url + "/ok", ca_file=str(self_signed[0])))
     assert trusted.success, trusted.observation.failure
+
+
+async def test_the_profiles_error_selectors_judge_what_the_page_shows(serve_app) -> None:  # type: ignore[no-untyped-def]
+    from aiohttp import web
+
+    pages = {
+        "/busy": '<main><div class="qua-tai" role="alert">Hệ thống đang quá tải</div></main>',
+        "/banner": "<main><p>Hệ thống   đang bận, vui lòng thử lại sau</p></main>",
+        # a script that could write the banner is not the banner
+        "/script": "<main>Tra cứu</main><script>out.textContent = 'Hệ thống đang bận';</script>",
+    }
+    app = web.Application()
+    for path, html in pages.items():
+        app.router.add_get(path, _html(html))
+    url = await serve_app(app)
+    shows = "['div.thong-bao-loi, div.qua-tai', 'text=Hệ thống đang bận']"
+
+    def page(path: str):  # type: ignore[no-untyped-def]
+        text = f"targets:\n  - {{name: t, kind: http, url: '{url}{path}', must_not_match: {shows}}}\n"
+        return load_config_text(text).targets[0]
+
+    busy = await probe(page("/busy"))
+    assert busy.observation.failure == "content: page shows div.thong-bao-loi, div.qua-tai"
+    assert busy.observation.content_match is False and busy.observation.status_code == 200
+    banner = await probe(page("/banner"))
+    assert banner.observation.failure == "content: page shows text=Hệ thống đang bận"
+    script = await probe(page("/script"))
+    assert script.success, script.observation.failure
+    assert script.observation.content_match is True
+
+
+def _html(html: str):  # type: ignore[no-untyped-def]
+    from aiohttp import web
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(text=f"<html><body>{html}</body></html>", content_type="text/html")
+
+    return handler

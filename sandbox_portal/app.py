@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from sandbox_portal.faults.middleware import ConnectionDropped, faults_middleware
+from sandbox_portal.faults.middleware import faults_middleware
+from sandbox_portal.faults.transport import ConnectionDropped
 from sandbox_portal.options import SandboxOptions
 from sandbox_portal.rendering import ENV_KEY, error_response, make_env
 from sandbox_portal.routes import admin, api, find, gateway, login, static, submission, tracking

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 
 from sandbox_portal.clock import SandboxClock
 from sandbox_portal.faults.capacity import CapacityPool
-from sandbox_portal.faults.model import Distribution, FaultFile, FaultSpec, Window
+from sandbox_portal.faults.kinds import KINDS
+from sandbox_portal.faults.model import FaultFile, FaultSpec, Window
 
 # Kinds applied around the handler by the middleware; the others change what a page does.
-TRANSPORT_KINDS = ("capacity", "latency", "hang", "reset", "error", "soft_failure")
+TRANSPORT_KINDS = tuple(name for name, k in KINDS.items() if k.transport)
 
 
 @dataclass
@@ -44,17 +45,6 @@ class ActiveFault:
         self.hits += 1
         return True
 
-    def delay(self) -> float:
-        """Seconds to wait for a latency fault: fixed, or drawn from its distribution."""
-        sec = self.spec.seconds
-        if not isinstance(sec, Distribution):
-            return float(sec or 0)
-        if sec.distribution == "lognormal":
-            return random.lognormvariate(_ln(sec.median), sec.sigma())  # type: ignore[arg-type]
-        if sec.distribution == "uniform":
-            return random.uniform(sec.min, sec.max)  # type: ignore[arg-type]
-        return random.expovariate(1 / sec.mean)  # type: ignore[operator]
-
     def public(self, now: float) -> dict[str, object]:
         out: dict[str, object] = {"id": self.id, **self.spec.public(), "hits": self.hits}
         w = self.spec.window
@@ -68,12 +58,6 @@ def _inside(window: Window, now: float) -> bool:
     return window.start <= now and (window.end is None or now < window.end)
 
 
-def _ln(x: float) -> float:
-    import math
-
-    return math.log(x)
-
-
 @dataclass
 class FaultSet:
     clock: SandboxClock
@@ -81,14 +65,8 @@ class FaultSet:
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def _activate(self, spec: FaultSpec) -> ActiveFault:
-        pool = None
-        if spec.kind == "capacity":
-            pool = CapacityPool(
-                int(spec.param("workers")),
-                float(spec.param("service_time")),
-                int(spec.param("queue")),  # type: ignore[arg-type]
-            )
-        return ActiveFault(f"f{next(self._ids)}", spec, pool)
+        make_pool = KINDS[spec.kind].pool
+        return ActiveFault(f"f{next(self._ids)}", spec, make_pool(spec) if make_pool else None)
 
     def replace(self, doc: FaultFile) -> list[ActiveFault]:
         self.faults = [self._activate(s) for s in doc.faults]

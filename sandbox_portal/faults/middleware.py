@@ -7,9 +7,6 @@ hang, reset, error and soft failure. A hang or a capacity wait ends when the cli
 
 from __future__ import annotations
 
-import asyncio
-import socket
-import struct
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -17,48 +14,21 @@ from aiohttp import web
 from sandbox_portal.attribution import attribute
 from sandbox_portal.faults.capacity import Overloaded
 from sandbox_portal.faults.engine import ActiveFault
-from sandbox_portal.faults.model import DEFAULT_BANNER
-from sandbox_portal.rendering import error_response, soft_failure_response
+from sandbox_portal.faults.kinds import KINDS
+from sandbox_portal.rendering import error_response
 from sandbox_portal.state import STATE_KEY
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-HANG_FOREVER = 24 * 3600.0
 UNTOUCHABLE = ("/static/", "/_sandbox/faults", "/_sandbox/clock", "/_sandbox/stats", "/favicon.ico")
 
 
-class ConnectionDropped(Exception):
-    """The connection was closed on purpose (hang ended, reset): there is nothing to answer."""
-
-
-async def _drop(request: web.Request, rst: bool) -> None:
-    transport = request.transport
-    if transport is not None:
-        sock = transport.get_extra_info("socket")
-        if rst and sock is not None:
-            # linger 0: the kernel sends RST instead of FIN, what a crashed load balancer does
-            try:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            except OSError:
-                pass
-        transport.abort()
-    await asyncio.sleep(0.5)  # connection_lost cancels this handler meanwhile
-    raise ConnectionDropped
-
-
 async def _apply(faults: list[ActiveFault], request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Each fault's kind acts in declaration order; the first that answers ends the request."""
     for f in faults:
-        kind = f.spec.kind
-        if kind == "latency":
-            await asyncio.sleep(f.delay())
-        elif kind == "hang":
-            await asyncio.sleep(HANG_FOREVER if f.spec.seconds is None else float(f.spec.seconds))  # type: ignore[arg-type]
-            await _drop(request, rst=False)
-        elif kind == "reset":
-            await _drop(request, rst=True)
-        elif kind == "error":
-            return error_response(request, f.spec.status or 503, f.spec.message)
-        elif kind == "soft_failure":
-            return soft_failure_response(request, f.spec.message or DEFAULT_BANNER)
+        apply = KINDS[f.spec.kind].apply
+        response = await apply(f, request) if apply is not None else None
+        if response is not None:
+            return response
     return await handler(request)
 
 

@@ -80,4 +80,4 @@ def test_shipped_example_loads(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(name, "x")
     config = load_config(example)
     assert config.vantage == "phuong-vinh-hung"
-    assert {t.kind for t in config.targets} == {"http", "tls", "api_flow"}
+    assert {t.kind for t in config.targets} == {"http", "tls", "api_flow", "flow"}

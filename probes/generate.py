@@ -143,7 +143,12 @@ def plan(
         targets += api_targets(profile, catalog)
     elif "health" in p.model_fields_set and profile.url(p.health) != home:
         targets.append({"name": "health", "module": "page", "url": profile.url(p.health)})
-    if flows:
+    if flows and not _unattended(profile):
+        notes.append(
+            f"login → form is not probed: the profile's OTP source ({profile.otp.source}) needs a person "
+            "or has no url, and a prober runs unattended"
+        )
+    elif flows:
         targets += flow_targets(profile, catalog, flows, flows_dir or ".", profile_path)
     elif api:
         one = api_flow(profile, catalog, profile_path)

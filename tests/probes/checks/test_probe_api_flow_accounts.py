@@ -149,6 +149,16 @@ def test_an_unattended_prober_cannot_wait_for_a_person(tmp_path: Path) -> None:
     path = staging_profile(tmp_path, "http://127.0.0.1:1", {"env": "X_PW"}, otp={"source": "prompt"})
     config = generate(load_profile(path), catalog=load_catalog(), profile_path=str(path))
     assert not [t for t in config["targets"] if t.get("kind") == "api_flow"]
+    # nor a recorded flow: the generated config says why instead of failing to load
+    from dvcwatch.core.flows import load_flows
+    from probes.generate import plan
+
+    flows = load_flows(Path(__file__).parents[1] / "data" / "flows" / "third_portal")
+    made = plan(
+        load_profile(path), catalog=load_catalog(), profile_path=str(path), flows=flows, flows_dir="f"
+    )
+    assert not [t for t in made.config["targets"] if t.get("kind") == "flow"]
+    assert any("needs a person" in note for note in made.notes)
 
 
 def test_a_totp_source_without_a_seed_stops_the_prober_on_load(tmp_path: Path) -> None:

@@ -60,11 +60,16 @@ class BrowserHost:
         return self.browser is not None and self.browser.is_connected()
 
     async def new_context(
-        self, persona: Persona, user_agent: str | None = None, storage_state: Any = None
+        self,
+        persona: Persona,
+        user_agent: str | None = None,
+        storage_state: Any = None,
+        record: dict[str, Any] | None = None,
     ) -> tuple[BrowserContext, Page]:
         """`user_agent` (politeness toward someone else's portal) replaces the browser's, for every
         request the page makes, scripts' fetches included. `storage_state` (cookies and storage of a
-        context that logged in) starts the context logged in: one login per account per sweep."""
+        context that logged in) starts the context logged in: one login per account per sweep.
+        `record`: Playwright's record_har_* options (`shop --record`)."""
         browser = await self.ensure()
         options: dict[str, Any] = {"locale": "vi-VN", "timezone_id": "Asia/Ho_Chi_Minh"}
         if persona.device:
@@ -76,6 +81,7 @@ class BrowserHost:
             options["viewport"] = persona.viewport.model_dump()
         if storage_state is not None:
             options["storage_state"] = storage_state
+        options.update(record or {})
         context = await browser.new_context(**options)
         page = await context.new_page()
         if persona.network:

@@ -34,6 +34,7 @@ from playwright_journeys.journeys import journey_for
 from playwright_journeys.outcome import HarnessError, LookOnlyStop, StepFailure
 from playwright_journeys.personas import Persona
 from playwright_journeys.plugins import step_functions
+from playwright_journeys.record import Recorder, Take
 from playwright_journeys.results import (
     Artifacts,
     FailureInfo,
@@ -82,6 +83,9 @@ class SweepConfig:
     on_progress: Callable[[RunResults], None] | None = None
     authorised: bool = False  # --i-have-authorisation: with allow_submit, production journeys submit
     profile_dir: Path = Path(".")  # where a relative secrets_file is looked up
+    record_dir: Path | None = (
+        None  # --record: each journey's HTTP exchange as a HAR (playwright_journeys.record)
+    )
 
 
 def look_only(cfg: SweepConfig) -> bool:
@@ -123,6 +127,7 @@ class Sweep:
         self._session_slots: dict[str, asyncio.Semaphore] = {}
         self._logged_in: dict[str, object] = {}  # account → storage state after login+OTP
         self.steps = step_functions(cfg.profile.journey.plugins)
+        self.recorder = Recorder(cfg.record_dir, cfg.profile) if cfg.record_dir else None
         self.journeys: list[Journey] = []  # kept for `dvcwatch profile check`, which reports selectors
         self.stop_reason: str | None = None  # set by stop_soon (Ctrl-C, SIGTERM): finish early, keep results
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -333,20 +338,34 @@ class Sweep:
         evidence of a failure, judge."""
         assert self.host is not None
         walk = _Walk(journey_for(job.service, self.cfg.profile), time.monotonic())
+        if self.recorder:
+            walk.take = self.recorder.start(job.service.id, job.persona.name, len(self.cfg.personas))
         session = await self._reused_session(acc, turn)
         try:
-            context, page = await self.host.new_context(job.persona, self._user_agent(), session)
+            context, page = await self.host.new_context(
+                job.persona,
+                self._user_agent(),
+                session,
+                record=walk.take.har_options() if walk.take else None,
+            )
         except Exception as exc:
             walk.harness = f"could not open a browser: {exc}"
             return _Attempt(self._finish(job, who.index, walk, None), crashed=not self.host.alive())
-        j = await self._journey(job, who, acc, Tab(page, context))
+        j = await self._journey(job, who, acc, Tab(page, context), walk)
         evidence = _Evidence(self, job, number, j.tab)
         try:
+            if walk.take:
+                await walk.take.attach(context, page)
             await _Steps(self, j, walk, evidence, turn, acc, session).run()
             artifacts = await evidence.keep(walk)
         finally:
+            if walk.take:
+                await _quietly(walk.take.settle())
             await _quietly(context.close())
-        return _Attempt(self._judged(job, who, walk, j, artifacts), crashed=walk.crashed)
+        judged = self._judged(job, who, walk, j, artifacts)
+        if self.recorder and walk.take:
+            self.recorder.keep(walk.take, who, j.username, j.password, judged.verdict)
+        return _Attempt(judged, crashed=walk.crashed)
 
     async def _reused_session(self, acc: Account | None, turn: _LoginTurn) -> object | None:
         """The account's session kept by an earlier journey of this sweep, when logins are reused: the
@@ -359,7 +378,7 @@ class Sweep:
             turn.release()
         return session
 
-    async def _journey(self, job: Job, who: Citizen, acc: Account | None, tab: Tab) -> Journey:
+    async def _journey(self, job: Job, who: Citizen, acc: Account | None, tab: Tab, walk: _Walk) -> Journey:
         """The journey for one attempt, its page set up: manners on someone else's portal, navigation
         watched (to know whose page failed), and one answer's patience as the page's default."""
         cfg = self.cfg
@@ -372,7 +391,8 @@ class Sweep:
             Errand(cfg.profile, cfg.catalog, job.service),
             Login.of(who, acc, otp_source),
             Options(job.persona, step_timeout, look_only=look_only(cfg)),
-            redactor=self.redactor,  # the run's: the journey hands it the password
+            # the run's: the journey hands it the password (and, recording, tells the take its OTPs)
+            redactor=walk.take.redactor(self.redactor) if walk.take else self.redactor,
         )
         self.journeys.append(j)
         if self._polite():
@@ -453,6 +473,7 @@ class _Walk:
     harness: str | None = None
     crashed: bool = False
     done: set[str] = field(default_factory=set)  # already reported, by an earlier step's failure
+    take: Take | None = None  # --record: this attempt's recording
 
 
 class _Steps:
@@ -501,6 +522,8 @@ class _Steps:
         if name == LOGIN_STEPS[0]:
             await self.turn.take()  # until the OTP is typed: nobody else's code is the newest
         await self.evidence.start_trace(name)
+        if walk.take:
+            walk.take.mark(name)
         j.begin_step(name)
         start_url = _safe_url(j.page)
         s0 = time.monotonic()

@@ -108,6 +108,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="production only, with allow_submit: true in the profile: really submit and pay",
     )
     p.add_argument("--catalog", metavar="PATH", help="a catalog YAML other than the built-in one")
+    p.add_argument(
+        "--record",
+        metavar="DIR",
+        help="keep each journey's HTTP exchange with the portal as a HAR for `dvcwatch flows compile` "
+        "(sandbox and staging only; password and OTP replaced by references)",
+    )
     p.add_argument("--personas-file", metavar="PATH", help="a personas YAML other than the built-in one")
     p.set_defaults(func=run)
 
@@ -149,6 +155,8 @@ def _check_args(args: argparse.Namespace) -> tuple[tuple[int, int], float | None
         raise ConfigError("--max-runs must be at least 1")
     if args.merge and (args.every or args.shard):
         raise ConfigError("--merge only joins finished shards; it does not run sweeps")
+    if args.record and (args.every or args.merge):
+        raise ConfigError("--record keeps one sweep's journeys: not with --every or --merge")
     return shard, every
 
 
@@ -183,6 +191,7 @@ def run(args: argparse.Namespace) -> int:
         personas_file=args.personas_file,
         merge=args.merge,
         after_sweep=sweep_hooks(args.target, every),
+        record=args.record,
     ).execute()
     if outcome.stopped_by is not None:
         return STOP_CODES.get(outcome.stopped_by, 130)

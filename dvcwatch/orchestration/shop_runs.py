@@ -81,6 +81,7 @@ class ShopRun:
     catalog_file: str | None = None
     personas_file: str | None = None
     merge: list[str] | None = None  # shard folders to join into `out` instead of running
+    record: str | None = None  # --record DIR: each journey's HTTP exchange as a HAR (never production)
     console: Console = field(default_factory=lambda: Console(stderr=True, highlight=False))
     after_sweep: list[Callable[[SweepRecord], None]] = field(default_factory=list)
     after_journey: list[Callable[[ServiceResult], None]] = field(default_factory=list)
@@ -113,6 +114,10 @@ class ShopRun:
                 if self.target:
                     profile = load_profile(self.target)
                     check_authorisation(profile, self.authorised)
+                    if self.record:
+                        from playwright_journeys.record import refuse_production
+
+                        refuse_production(profile)
                 prepare_out(self.out, overwrite=self.overwrite, every=self.every is not None)
                 if not self.target:
                     self.console.print("starting an embedded healthy sandbox portal …")
@@ -207,6 +212,7 @@ class ShopRun:
             trace=self.trace,
             authorised=self.authorised,
             profile_dir=resolve_target(self.target).profile_dir if self.target else Path("."),
+            record_dir=Path(self.record) if self.record else None,
         )
 
     def _one_sweep(self, profile: Profile, out: Path) -> RunResults:

@@ -54,13 +54,16 @@ def generate(
     return yaml.safe_load(out.read_text(encoding="utf-8"))
 
 
-def shorten(out: Path, page: str = "2s", flow: str = "5s") -> None:
-    """A hang costs one timeout per probe: keep them short for the test."""
+def untimed(out: Path, flow_timeout: str | None = None) -> None:
+    """Correctness, not speed: drop the generated latency budgets (a loaded test machine is slow, not
+    the portal broken). `flow_timeout`: a hang costs one timeout per probe, keep the flow's shorter."""
     data = yaml.safe_load(out.read_text(encoding="utf-8"))
-    data["defaults"]["timeout"] = page
+    for module in data["modules"].values():
+        module.pop("latency_budget_seconds", None)
     for t in data["targets"]:
-        if t.get("kind") == "flow":
-            t["timeout"] = flow
+        t.pop("latency_budget_seconds", None)
+        if t.get("kind") == "flow" and flow_timeout:
+            t["timeout"] = flow_timeout
     out.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
 
 
@@ -100,6 +103,7 @@ def test_other_portal_probes_from_its_profile(
 
     # with the recorded flow: login → form over SSO on the identity origin, 0 failures on a healthy portal
     data = generate(profile, out, FLOWS / "other_portal", capsys)
+    untimed(out)
     flow = next(t for t in data["targets"] if t.get("kind") == "flow")
     assert flow["service"] == "cap-doi-gplx" and not Path(flow["flow"]).is_absolute()
     assert (out.parent / flow["flow"]).resolve() == (
@@ -133,9 +137,9 @@ def test_third_portal_probes_from_its_profile_find_a_hang_on_its_service(
     assert flow["credentials"]["account"] == "tai-khoan-thu-nghiem"
     assert flow["otp"]["source"] == "http" and flow["error_selectors"] == ["div.thong-bao-loi, div.qua-tai"]
     assert not [t for t in data["targets"] if "/api/" in t["url"]]
+    untimed(out, flow_timeout="20s")
     assert main(["probe", "--config", str(out), "--once"]) == 0
 
-    shorten(out)
     body = json.dumps({"faults": [{"kind": "hang", "step": "find_service", "service": HUNG}]}).encode()
     req = urllib.request.Request(
         f"{third.url}/__quan-tri/su-co",

@@ -207,7 +207,7 @@ async def test_probes_of_one_account_log_in_one_at_a_time(
             f"  - {{name: flow-{i}, kind: flow, service: dang-ky-khai-sinh, url: '{portal.url}', flow: '{THIRD}',"
             f" credentials: {{cccd: '{portal.account.cccd}', password_env: {PASSWORD_ENV}}},"
             f" otp: {{source: http, url: '{portal.url}/__sms/tin-moi-nhat', json_field: noi_dung, timeout: 5}},"
-            " interval: 30, timeout: 20}\n"
+            " interval: 60, timeout: 45}\n"
             for i in range(3)
         )
         config = load_config_text(f"concurrency: 8\ntargets:\n{targets}")

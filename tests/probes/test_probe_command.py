@@ -249,6 +249,19 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.Capture
     assert "lowercase slug" in capsys.readouterr().err
 
 
+def test_flows_go_with_from_catalog_and_must_be_flows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["probe", "--config", str(tmp_path / "p.yaml"), "--flows", str(tmp_path)]) == 2
+    assert "--flows goes with --from-catalog" in capsys.readouterr().err
+    assert main(["probe", "--from-catalog", "http://127.0.0.1:9", "--flows", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "no *.flow.yaml file here" in err
+    (tmp_path / "cap-ho-chieu.flow.yaml").write_text("version: 1\nservice: cap-ho-chieu\nsteps: []\n")
+    assert main(["probe", "--from-catalog", "http://127.0.0.1:9", "--flows", str(tmp_path)]) == 2
+    assert "cap-ho-chieu.flow.yaml:3" in capsys.readouterr().err
+
+
 def test_from_catalog_generates_the_standard_set(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["probe", "--from-catalog", "http://127.0.0.1:9", "--vantage", "phuong-vinh-hung"]) == 0
     data = yaml.safe_load(capsys.readouterr().out)

@@ -130,7 +130,9 @@ def _generate(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+        from dvcwatch.core.atomic import write_text
+
+        write_text(Path(args.out), text)  # a running prober reloading it sees the old file or the new
         print(f"wrote {args.out}")
     else:
         print(text, end="")

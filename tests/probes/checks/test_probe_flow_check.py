@@ -213,3 +213,17 @@ async def test_probes_of_one_account_log_in_one_at_a_time(
         config = load_config_text(f"concurrency: 8\ntargets:\n{targets}")
         results = await probe_all(config)
     assert [r.observation.failure for r in results] == ["", "", ""]
+
+
+async def test_a_flow_file_broken_while_the_prober_runs_fails_its_probe(
+    serve_app, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("FLOW_TEST_PW", PASSWORD)
+    base, idp, _, _ = await two_origins(serve_app)
+    target = load_config(flow_config(tmp_path, base, allowed_origins=f"['{idp}']")).targets[0]
+    async with new_session() as session:
+        assert (await run_probe(target, session)).success
+        Path(target.flow).write_text(FLOW_YAML.replace("${idp}", "${nowhere}"), encoding="utf-8")
+        r = await run_probe(target, session)
+    assert r.observation.failure == "flow: the flow file cannot be used (see the prober's log)"
+    assert "nowhere" in caplog.text and PASSWORD not in caplog.text

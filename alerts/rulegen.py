@@ -183,69 +183,86 @@ def slo_window_group(cfg: AlertsConfig, services: list[str]) -> dict[str, Any]:
 
 
 def availability_group(cfg: AlertsConfig) -> dict[str, Any]:
-    pd, vd = cfg.portal_down, cfg.vantage_down
     return {
         "name": "dvc-availability",
         "rules": [
-            _alert(
-                cfg,
-                "DvcPortalDown",
-                f"portal:dvc_probe_success_best_vantage:max < {pd.below}",
-                for_=pd.for_,
-                severity="page",
-                owner="sre",
-                scope="portal",
-                summary_vi="Cổng dịch vụ công không truy cập được từ mọi điểm đo",
-                summary_en="The portal is down from every vantage point",
-                description=(
-                    f"Every vantage sees fewer than {pd.below:.0%} of its probes succeed "
-                    "from the portal's own probes. Per-service alerts are inhibited while this fires."
-                ),
-            ),
-            _alert(
-                cfg,
-                "DvcVantageLinkDown",
-                f"vantage:dvc_probe_success:avg < {vd.below}\n"
-                f"and on () portal:dvc_probe_success_best_vantage:max >= {vd.below}",
-                for_=vd.for_,
-                severity="page",
-                owner="district",
-                scope="vantage",
-                summary_vi="Đường truyền tại {{ $labels.vantage }} mất kết nối tới cổng dịch vụ công",
-                summary_en="The link at {{ $labels.vantage }} is down; other vantages reach the portal",
-                description=(
-                    f"Fewer than {vd.below:.0%} of this vantage's probes succeed while another vantage reaches "
-                    "the portal: the ward's or kiosk's own link, not the portal."
-                ),
-            ),
-            _alert(
-                cfg,
-                "DvcServiceProbeFailing",
-                "target_service:dvc_probe_success:max_vantage == 0",
-                for_=cfg.service_probe_failing.for_,
-                severity="page",
-                owner="vendor",
-                scope="service",
-                summary_vi="Dịch vụ {{ $labels.service }} lỗi từ mọi điểm đo (phép đo {{ $labels.target }})",
-                summary_en="Service {{ $labels.service }} fails from every vantage (probe {{ $labels.target }})",
-                description="No vantage's probe of this service succeeds, while the portal as a whole answers.",
-            ),
-            _alert(
-                cfg,
-                "DvcSoftFailure",
-                "max by (target, service) (\n"
-                f"  (dvc_probe_content_match == 0) and on ({PROBE_KEY}) (dvc_probe_http_status_code == 200)\n"
-                ")",
-                for_=cfg.soft_failure.for_,
-                severity="ticket",
-                owner="vendor",
-                scope="service",
-                summary_vi="Dịch vụ {{ $labels.service }} trả trang lỗi với mã 200 (lỗi mềm)",
-                summary_en="Service {{ $labels.service }} answers 200 with an error banner (soft failure)",
-                description="HTTP 200 but the expected content is missing (e.g. 'Hệ thống đang bận').",
-            ),
+            _dvc_portal_down(cfg),
+            _dvc_vantage_link_down(cfg),
+            _dvc_service_probe_failing(cfg),
+            _dvc_soft_failure(cfg),
         ],
     }
+
+
+def _dvc_portal_down(cfg: AlertsConfig) -> dict[str, Any]:
+    pd = cfg.portal_down
+    return _alert(
+        cfg,
+        "DvcPortalDown",
+        f"portal:dvc_probe_success_best_vantage:max < {pd.below}",
+        for_=pd.for_,
+        severity="page",
+        owner="sre",
+        scope="portal",
+        summary_vi="Cổng dịch vụ công không truy cập được từ mọi điểm đo",
+        summary_en="The portal is down from every vantage point",
+        description=(
+            f"Every vantage sees fewer than {pd.below:.0%} of its probes succeed "
+            "from the portal's own probes. Per-service alerts are inhibited while this fires."
+        ),
+    )
+
+
+def _dvc_vantage_link_down(cfg: AlertsConfig) -> dict[str, Any]:
+    vd = cfg.vantage_down
+    return _alert(
+        cfg,
+        "DvcVantageLinkDown",
+        f"vantage:dvc_probe_success:avg < {vd.below}\n"
+        f"and on () portal:dvc_probe_success_best_vantage:max >= {vd.below}",
+        for_=vd.for_,
+        severity="page",
+        owner="district",
+        scope="vantage",
+        summary_vi="Đường truyền tại {{ $labels.vantage }} mất kết nối tới cổng dịch vụ công",
+        summary_en="The link at {{ $labels.vantage }} is down; other vantages reach the portal",
+        description=(
+            f"Fewer than {vd.below:.0%} of this vantage's probes succeed while another vantage reaches "
+            "the portal: the ward's or kiosk's own link, not the portal."
+        ),
+    )
+
+
+def _dvc_service_probe_failing(cfg: AlertsConfig) -> dict[str, Any]:
+    return _alert(
+        cfg,
+        "DvcServiceProbeFailing",
+        "target_service:dvc_probe_success:max_vantage == 0",
+        for_=cfg.service_probe_failing.for_,
+        severity="page",
+        owner="vendor",
+        scope="service",
+        summary_vi="Dịch vụ {{ $labels.service }} lỗi từ mọi điểm đo (phép đo {{ $labels.target }})",
+        summary_en="Service {{ $labels.service }} fails from every vantage (probe {{ $labels.target }})",
+        description="No vantage's probe of this service succeeds, while the portal as a whole answers.",
+    )
+
+
+def _dvc_soft_failure(cfg: AlertsConfig) -> dict[str, Any]:
+    return _alert(
+        cfg,
+        "DvcSoftFailure",
+        "max by (target, service) (\n"
+        f"  (dvc_probe_content_match == 0) and on ({PROBE_KEY}) (dvc_probe_http_status_code == 200)\n"
+        ")",
+        for_=cfg.soft_failure.for_,
+        severity="ticket",
+        owner="vendor",
+        scope="service",
+        summary_vi="Dịch vụ {{ $labels.service }} trả trang lỗi với mã 200 (lỗi mềm)",
+        summary_en="Service {{ $labels.service }} answers 200 with an error banner (soft failure)",
+        description="HTTP 200 but the expected content is missing (e.g. 'Hệ thống đang bận').",
+    )
 
 
 # ---------------------------------------------------------------- SLO burn rates
@@ -299,72 +316,97 @@ def burn_rate_group(cfg: AlertsConfig) -> dict[str, Any]:
 
 
 def journey_group(cfg: AlertsConfig) -> dict[str, Any]:
-    w = cfg.journeys.window
-    two_runs = f"and on ({JOURNEY_KEY}) changes(dvc_journey_last_run_timestamp_seconds[{w}]) >= 1"
     return {
         "name": "dvc-journeys",
         "rules": [
-            _alert(
-                cfg,
-                "DvcJourneyFailing",
-                f"max_over_time(dvc_journey_success[{w}]) == 0\n{two_runs}\n"
-                f"unless on ({JOURNEY_KEY}) max_over_time(dvc_journey_harness_error[{w}]) == 1",
-                for_=None,
-                severity="page",
-                owner="vendor",
-                scope="journey",
-                summary_vi="Công dân không hoàn thành được {{ $labels.service }} (2 lần liên tiếp)",
-                summary_en="The citizen journey for {{ $labels.service }} failed twice in a row",
-                description=(
-                    f"Every journey run in the last {w} (at least two) failed, persona "
-                    "{{ $labels.persona }} at {{ $labels.vantage }}; see the scorecard for the failing step."
-                ),
-            ),
-            _alert(
-                cfg,
-                "DvcJourneyDegraded",
-                f"min_over_time(dvc_journey_degraded[{w}]) == 1\n{two_runs}",
-                for_=None,
-                severity="ticket",
-                owner="vendor",
-                scope="journey",
-                summary_vi="Hành trình {{ $labels.service }} hoàn thành nhưng suy giảm (2 lần liên tiếp)",
-                summary_en="The journey for {{ $labels.service }} completes but degraded, twice in a row",
-                description="Completed with retries, slow steps or workarounds in every run of the window.",
-            ),
-            _alert(
-                cfg,
-                "DvcServiceLevelShortfall",
-                f"max by (service) (\n  min_over_time(dvc_journey_level_shortfall[{w}]) == 1\n  {two_runs}\n)",
-                for_=None,
-                severity="ticket",
-                owner="vendor",
-                scope="journey",
-                summary_vi="Dịch vụ {{ $labels.service }} công bố toàn trình nhưng chỉ thực hiện một phần",
-                summary_en="Service {{ $labels.service }} promises 'toàn trình' but delivers only part online",
-                description=(
-                    "In every run of the window (at least two) the journey found no online payment or no "
-                    "electronic result for a service the catalog lists as full."
-                ),
-            ),
-            _alert(
-                cfg,
-                "DvcJourneyRunnerStale",
-                "time() - max by (vantage) (dvc_journey_last_run_timestamp_seconds)\n"
-                f"> {_seconds(cfg.journeys.stale_after)}",
-                for_=None,
-                severity="ticket",
-                owner="sre",
-                scope="harness",
-                summary_vi="Trình chạy hành trình tại {{ $labels.vantage }} ngừng báo cáo",
-                summary_en="The journey runner at {{ $labels.vantage }} stopped reporting",
-                description=(
-                    f"No journey finished for more than {cfg.journeys.stale_after}: the portal is not being "
-                    "watched from the citizen's side."
-                ),
-            ),
+            _dvc_journey_failing(cfg),
+            _dvc_journey_degraded(cfg),
+            _dvc_service_level_shortfall(cfg),
+            _dvc_journey_runner_stale(cfg),
         ],
     }
+
+
+def _two_runs(window: str) -> str:
+    """At least two journey runs in the window: one failed run alone never alerts."""
+    return f"and on ({JOURNEY_KEY}) changes(dvc_journey_last_run_timestamp_seconds[{window}]) >= 1"
+
+
+def _dvc_journey_failing(cfg: AlertsConfig) -> dict[str, Any]:
+    w = cfg.journeys.window
+    two_runs = _two_runs(w)
+    return _alert(
+        cfg,
+        "DvcJourneyFailing",
+        f"max_over_time(dvc_journey_success[{w}]) == 0\n{two_runs}\n"
+        f"unless on ({JOURNEY_KEY}) max_over_time(dvc_journey_harness_error[{w}]) == 1",
+        for_=None,
+        severity="page",
+        owner="vendor",
+        scope="journey",
+        summary_vi="Công dân không hoàn thành được {{ $labels.service }} (2 lần liên tiếp)",
+        summary_en="The citizen journey for {{ $labels.service }} failed twice in a row",
+        description=(
+            f"Every journey run in the last {w} (at least two) failed, persona "
+            "{{ $labels.persona }} at {{ $labels.vantage }}; see the scorecard for the failing step."
+        ),
+    )
+
+
+def _dvc_journey_degraded(cfg: AlertsConfig) -> dict[str, Any]:
+    w = cfg.journeys.window
+    two_runs = _two_runs(w)
+    return _alert(
+        cfg,
+        "DvcJourneyDegraded",
+        f"min_over_time(dvc_journey_degraded[{w}]) == 1\n{two_runs}",
+        for_=None,
+        severity="ticket",
+        owner="vendor",
+        scope="journey",
+        summary_vi="Hành trình {{ $labels.service }} hoàn thành nhưng suy giảm (2 lần liên tiếp)",
+        summary_en="The journey for {{ $labels.service }} completes but degraded, twice in a row",
+        description="Completed with retries, slow steps or workarounds in every run of the window.",
+    )
+
+
+def _dvc_service_level_shortfall(cfg: AlertsConfig) -> dict[str, Any]:
+    w = cfg.journeys.window
+    two_runs = _two_runs(w)
+    return _alert(
+        cfg,
+        "DvcServiceLevelShortfall",
+        f"max by (service) (\n  min_over_time(dvc_journey_level_shortfall[{w}]) == 1\n  {two_runs}\n)",
+        for_=None,
+        severity="ticket",
+        owner="vendor",
+        scope="journey",
+        summary_vi="Dịch vụ {{ $labels.service }} công bố toàn trình nhưng chỉ thực hiện một phần",
+        summary_en="Service {{ $labels.service }} promises 'toàn trình' but delivers only part online",
+        description=(
+            "In every run of the window (at least two) the journey found no online payment or no "
+            "electronic result for a service the catalog lists as full."
+        ),
+    )
+
+
+def _dvc_journey_runner_stale(cfg: AlertsConfig) -> dict[str, Any]:
+    return _alert(
+        cfg,
+        "DvcJourneyRunnerStale",
+        "time() - max by (vantage) (dvc_journey_last_run_timestamp_seconds)\n"
+        f"> {_seconds(cfg.journeys.stale_after)}",
+        for_=None,
+        severity="ticket",
+        owner="sre",
+        scope="harness",
+        summary_vi="Trình chạy hành trình tại {{ $labels.vantage }} ngừng báo cáo",
+        summary_en="The journey runner at {{ $labels.vantage }} stopped reporting",
+        description=(
+            f"No journey finished for more than {cfg.journeys.stale_after}: the portal is not being "
+            "watched from the citizen's side."
+        ),
+    )
 
 
 # ---------------------------------------------------------------- the harness itself
@@ -377,79 +419,96 @@ def _seconds(duration: str) -> int:
 
 
 def harness_group(cfg: AlertsConfig) -> dict[str, Any]:
-    job = cfg.selectors.prober_job
     return {
         "name": "dvc-harness",
         "rules": [
-            # The dead man's switch (kube-prometheus's Watchdog): always firing, so its absence at the
-            # external receiver means Prometheus, the rules or Alertmanager are down. severity none:
-            # it is routed to its own receiver and never pages by itself.
-            _alert(
-                cfg,
-                "DvcWatchdog",
-                "vector(1)",
-                for_=None,
-                severity="none",
-                owner="sre",
-                scope="harness",
-                summary_vi="Tín hiệu sống của hệ thống cảnh báo (luôn kích hoạt)",
-                summary_en="Heartbeat of the alerting pipeline (always firing)",
-                description=(
-                    "Always firing. Routed to the dead man's switch, which pages when these notifications "
-                    "stop arriving: then no other alert can reach anyone."
-                ),
-            ),
-            _alert(
-                cfg,
-                "DvcProberNotReporting",
-                f'up{{job="{job}"}} == 0\n'
-                f'or absent(up{{job="{job}"}})\n'
-                f'or time() - max by (job, instance, vantage) (dvc_probe_last_run_timestamp_seconds{{job="{job}"}})\n'
-                f"   > {_seconds(cfg.prober.stale_after)}",
-                for_=cfg.prober.for_,
-                severity="page",
-                owner="sre",
-                scope="harness",
-                summary_vi="Bộ đo {{ $labels.instance }} ngừng báo cáo",
-                summary_en="Prober {{ $labels.instance }} stopped reporting",
-                description=(
-                    "Prometheus cannot scrape the prober, or its last probe is older than "
-                    f"{cfg.prober.stale_after}: every other alert about the portal is blind."
-                ),
-            ),
-            # Prometheus' mixin alerts the same way on its own config: max_over_time bridges a missed
-            # scrape, so a gap does not restart `for`. A reload that succeeds sets the gauge back to 1.
-            _alert(
-                cfg,
-                "DvcProberConfigReloadFailed",
-                f'max_over_time(dvc_prober_config_last_reload_successful{{job="{job}"}}[5m]) == 0',
-                for_=cfg.prober_config_reload.for_,
-                severity="ticket",
-                owner="sre",
-                scope="harness",
-                summary_vi="Bộ đo tại {{ $labels.vantage }} từ chối cấu hình mới, vẫn chạy cấu hình cũ",
-                summary_en="The prober at {{ $labels.vantage }} rejected its new config and runs the old one",
-                description=(
-                    "The last reload of the prober's config file was rejected (empty, cut off, invalid or "
-                    "an alias bomb): the edit is not in effect and the previous targets are still probed. "
-                    "The prober's log names the file, line and field."
-                ),
-            ),
-            _alert(
-                cfg,
-                "DvcTlsCertificateExpiring",
-                "min by (target) (dvc_probe_tls_expiry_timestamp_seconds) - time()\n"
-                f"< {_seconds(cfg.tls.expires_within)}",
-                for_=None,
-                severity="ticket",
-                owner="sre",
-                scope="portal",
-                summary_vi="Chứng chỉ TLS kiểm tra bởi {{ $labels.target }} sắp hết hạn",
-                summary_en="The TLS certificate checked by {{ $labels.target }} expires soon",
-                description=f"Expires within {cfg.tls.expires_within}; browsers will then refuse the portal.",
-            ),
+            _dvc_watchdog(cfg),
+            _dvc_prober_not_reporting(cfg),
+            _dvc_prober_config_reload_failed(cfg),
+            _dvc_tls_certificate_expiring(cfg),
         ],
     }
+
+
+def _dvc_watchdog(cfg: AlertsConfig) -> dict[str, Any]:
+    # The dead man's switch (kube-prometheus's Watchdog): always firing, so its absence at the
+    # external receiver means Prometheus, the rules or Alertmanager are down. severity none:
+    # it is routed to its own receiver and never pages by itself.
+    return _alert(
+        cfg,
+        "DvcWatchdog",
+        "vector(1)",
+        for_=None,
+        severity="none",
+        owner="sre",
+        scope="harness",
+        summary_vi="Tín hiệu sống của hệ thống cảnh báo (luôn kích hoạt)",
+        summary_en="Heartbeat of the alerting pipeline (always firing)",
+        description=(
+            "Always firing. Routed to the dead man's switch, which pages when these notifications "
+            "stop arriving: then no other alert can reach anyone."
+        ),
+    )
+
+
+def _dvc_prober_not_reporting(cfg: AlertsConfig) -> dict[str, Any]:
+    job = cfg.selectors.prober_job
+    return _alert(
+        cfg,
+        "DvcProberNotReporting",
+        f'up{{job="{job}"}} == 0\n'
+        f'or absent(up{{job="{job}"}})\n'
+        f'or time() - max by (job, instance, vantage) (dvc_probe_last_run_timestamp_seconds{{job="{job}"}})\n'
+        f"   > {_seconds(cfg.prober.stale_after)}",
+        for_=cfg.prober.for_,
+        severity="page",
+        owner="sre",
+        scope="harness",
+        summary_vi="Bộ đo {{ $labels.instance }} ngừng báo cáo",
+        summary_en="Prober {{ $labels.instance }} stopped reporting",
+        description=(
+            "Prometheus cannot scrape the prober, or its last probe is older than "
+            f"{cfg.prober.stale_after}: every other alert about the portal is blind."
+        ),
+    )
+
+
+def _dvc_prober_config_reload_failed(cfg: AlertsConfig) -> dict[str, Any]:
+    # Prometheus' mixin alerts the same way on its own config: max_over_time bridges a missed
+    # scrape, so a gap does not restart `for`. A reload that succeeds sets the gauge back to 1.
+    job = cfg.selectors.prober_job
+    return _alert(
+        cfg,
+        "DvcProberConfigReloadFailed",
+        f'max_over_time(dvc_prober_config_last_reload_successful{{job="{job}"}}[5m]) == 0',
+        for_=cfg.prober_config_reload.for_,
+        severity="ticket",
+        owner="sre",
+        scope="harness",
+        summary_vi="Bộ đo tại {{ $labels.vantage }} từ chối cấu hình mới, vẫn chạy cấu hình cũ",
+        summary_en="The prober at {{ $labels.vantage }} rejected its new config and runs the old one",
+        description=(
+            "The last reload of the prober's config file was rejected (empty, cut off, invalid or "
+            "an alias bomb): the edit is not in effect and the previous targets are still probed. "
+            "The prober's log names the file, line and field."
+        ),
+    )
+
+
+def _dvc_tls_certificate_expiring(cfg: AlertsConfig) -> dict[str, Any]:
+    return _alert(
+        cfg,
+        "DvcTlsCertificateExpiring",
+        "min by (target) (dvc_probe_tls_expiry_timestamp_seconds) - time()\n"
+        f"< {_seconds(cfg.tls.expires_within)}",
+        for_=None,
+        severity="ticket",
+        owner="sre",
+        scope="portal",
+        summary_vi="Chứng chỉ TLS kiểm tra bởi {{ $labels.target }} sắp hết hạn",
+        summary_en="The TLS certificate checked by {{ $labels.target }} expires soon",
+        description=f"Expires within {cfg.tls.expires_within}; browsers will then refuse the portal.",
+    )
 
 
 # ---------------------------------------------------------------- output

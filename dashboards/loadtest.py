@@ -19,6 +19,12 @@ def build() -> db.Dashboard:
     )
     d = d.time("now-1h", "now").refresh("10s")
     d = d.with_variable(p.label_variable("step", "Step", "dvc_load_requests_total"))
+    d = _load(d)
+    d = _the_portal_under_load(d)
+    return d
+
+
+def _load(d: db.Dashboard) -> db.Dashboard:
     d = d.with_row(p.row("Load"))
     d = d.with_panel(
         p.graph(
@@ -52,6 +58,10 @@ def build() -> db.Dashboard:
             width=8,
         )
     )
+    return d
+
+
+def _the_portal_under_load(d: db.Dashboard) -> db.Dashboard:
     d = d.with_row(p.row("The portal under that load"))
     d = d.with_panel(
         p.graph(

@@ -26,6 +26,13 @@ def build(catalog: Catalog) -> db.Dashboard:
         "kết quả đo và hành trình vào vai người dân.",
         ["leaders", "overview"],
     )
+    d = _at_a_glance(d)
+    d = _traffic_lights(d, catalog)
+    d = _trend(d)
+    return d
+
+
+def _at_a_glance(d: db.Dashboard) -> db.Dashboard:
     d = d.with_row(p.row("Toàn cảnh · At a glance"))
     d = d.with_panel(
         p.big_number(
@@ -61,6 +68,10 @@ def build(catalog: Catalog) -> db.Dashboard:
             steps=((None, p.GREEN), (1, p.RED)),
         )
     )
+    return d
+
+
+def _traffic_lights(d: db.Dashboard, catalog: Catalog) -> db.Dashboard:
     for agency, services in catalog.by_agency().items():
         d = d.with_row(p.row(f"{catalog.agency(agency).name_vi} · {catalog.agency(agency).name_en}"))
         for s in services:
@@ -72,6 +83,10 @@ def build(catalog: Catalog) -> db.Dashboard:
                     f"{s.name_vi} — {s.name_en}. Mức độ: {level}. Mã: {s.id}.",
                 )
             )
+    return d
+
+
+def _trend(d: db.Dashboard) -> db.Dashboard:
     d = d.with_row(p.row("Xu hướng · Trend"))
     d = d.with_panel(
         p.graph(

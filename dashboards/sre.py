@@ -25,6 +25,14 @@ def build() -> db.Dashboard:
     d = d.with_variable(p.label_variable("vantage", "Vantage", "dvc_probe_success"))
     d = d.with_variable(p.label_variable("service", "Service", 'dvc_probe_success{service!=""}'))
 
+    d = _alerts(d)
+    d = _availability(d)
+    d = _error_budget(d)
+    d = _the_prober(d)
+    return d
+
+
+def _alerts(d: db.Dashboard) -> db.Dashboard:
     d = d.with_row(p.row("Alerts"))
     d = d.with_panel(
         p.listing(
@@ -35,7 +43,10 @@ def build() -> db.Dashboard:
             height=7,
         )
     )
+    return d
 
+
+def _availability(d: db.Dashboard) -> db.Dashboard:
     d = d.with_row(p.row("Availability"))
     d = d.with_panel(
         p.graph(
@@ -104,7 +115,10 @@ def build() -> db.Dashboard:
             ),
         )
     )
+    return d
 
+
+def _error_budget(d: db.Dashboard) -> db.Dashboard:
     d = d.with_row(p.row("Error budget (SLO burn rate)"))
     for kind, series, target in (
         ("Availability", "service:dvc_probe_error:ratio_avg", "service:dvc_slo_availability:target"),
@@ -119,7 +133,10 @@ def build() -> db.Dashboard:
                 (f'{series}5m{{service=~"$service"}} / on (service) (1 - {target})', "{{service}} 5m"),
             )
         )
+    return d
 
+
+def _the_prober(d: db.Dashboard) -> db.Dashboard:
     d = d.with_row(p.row("The prober itself"))
     d = d.with_panel(
         p.graph(

@@ -49,6 +49,7 @@ class _Stopped(BaseException):
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio
     import signal
 
     from rich.console import Console
@@ -82,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
 
     old = signal.signal(signal.SIGTERM, stop)
     try:
-        passes = follow.until_settled(interval, args.max_passes)
+        passes = asyncio.run(follow.until_settled(interval, args.max_passes))
     except _Stopped:
         console.print("stopped by SIGTERM (the looks made so far are saved)")
         return 143

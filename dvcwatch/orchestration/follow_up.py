@@ -41,6 +41,8 @@ def history_path_for(sweep_dir: Path) -> Path:
 
 @dataclass
 class PassResult:
+    started: datetime | None = None  # on the follow-up's clock
+    ended: datetime | None = None
     looked: int = 0
     settled: list[str] = field(default_factory=list)  # codes that reached a final state in this pass
     problems: list[tuple[str, str]] = field(default_factory=list)  # (code, what went wrong)
@@ -57,6 +59,13 @@ class FollowUp:
     timeout_s: float = 20.0
     tz: object = field(default_factory=lambda: ZoneInfo(PORTAL_TZ))
 
+    def __post_init__(self) -> None:
+        from dvcwatch.core.politeness import Politeness
+
+        # one Politeness for the follow-up's life: its per-host pace holds across passes, not per pass
+        self._polite = Politeness(self.profile.politeness)
+        self._polite.check_target(self.profile.base_url)
+
     def open_codes(self) -> list[str]:
         with HistoryStore.open(self.store_path) as store:
             return [d.code for d in store.dossiers(self.profile.name, open_only=True)]
@@ -64,17 +73,16 @@ class FollowUp:
     async def one_pass(self) -> PassResult:
         from playwright.async_api import async_playwright
 
-        from dvcwatch.core.politeness import Politeness
         from playwright_journeys.browser import BrowserHost
         from playwright_journeys.lookup import look_up
         from playwright_journeys.personas import load_personas
 
         codes = self.open_codes()
-        out = PassResult()
+        out = PassResult(started=self.clock())
         if not codes:
+            out.ended = out.started
             return out
-        polite = Politeness(self.profile.politeness)
-        polite.check_target(self.profile.base_url)
+        polite = self._polite
         limits = polite.for_host(self.profile.base_url)
         async with async_playwright() as pw:
             host = BrowserHost(pw)
@@ -103,17 +111,19 @@ class FollowUp:
             finally:
                 await host.close()
         out.still_open = len(self.open_codes())
+        out.ended = self.clock()
         return out
 
-    def until_settled(self, interval_s: float, max_passes: int) -> list[PassResult]:
-        """Passes `interval_s` apart (start to start) until nothing is open or `max_passes` ran."""
+    async def until_settled(self, interval_s: float, max_passes: int) -> list[PassResult]:
+        """Passes `interval_s` apart (start to start) until nothing is open or `max_passes` ran; all in
+        one event loop, so the politeness limits (asyncio locks and the host's pace) carry over."""
         passes: list[PassResult] = []
         for _ in range(max_passes):
             started = time.monotonic()
-            passes.append(asyncio.run(self.one_pass()))
+            passes.append(await self.one_pass())
             if passes[-1].still_open == 0:
                 break
-            time.sleep(max(0.0, interval_s - (time.monotonic() - started)))
+            await asyncio.sleep(max(0.0, interval_s - (time.monotonic() - started)))
         return passes
 
     def standing(self) -> dict[str, Counter[str]]:

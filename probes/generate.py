@@ -150,15 +150,16 @@ def plan(
         )
     elif flows:
         targets += flow_targets(profile, catalog, flows, flows_dir or ".", profile_path)
-    elif api:
-        one = api_flow(profile, catalog, profile_path)
+    else:
+        one = api_flow(profile, catalog, profile_path) if api else None
         if one:
             targets.append(one)
-    if not flows:
-        notes.append(
-            "login → form is not probed: record flows (dvcwatch shop --record DIR) and generate again "
-            "with --flows DIR" + ("" if api else " (the profile declares no API for an api_flow)")
-        )
+        else:
+            notes.append(
+                "login → form is not probed: record flows (dvcwatch shop --record, dvcwatch flows compile) "
+                "and generate again with --flows DIR"
+                + ("" if api else " (the profile declares no API for an api_flow)")
+            )
     modules = {**MODULES, "page": page_module(profile)}
     if not api:
         del modules["api"]

@@ -15,11 +15,15 @@ from playwright_journeys.results import RunResults, ServiceResult, read_results
 
 def result_mode(r: ServiceResult) -> str | None:
     """How the journey's own result step got the result, if it did (the sandbox answers in seconds;
-    a real portal takes days, and `follow-up` looks later): the result step's detail says which."""
+    a real portal takes days, and `follow-up` looks later). The step says it in its detail: an
+    electronic copy, or the office's words with the level delivered set to partial; anything else
+    (not ready yet, skipped, an old sweep without details) leaves the dossier to be followed."""
     step = next((s for s in r.steps if s.name == "result" and s.status == "passed"), None)
     if step is None or step.detail.startswith("result not ready"):
         return None
-    return "download" if step.detail.startswith("electronic copy") else "in_person"
+    if step.detail.startswith("electronic copy"):
+        return "download"
+    return "in_person" if r.level_delivered == "partial" and step.detail else None
 
 
 def rows_from_run(run: RunResults, out_dir: Path) -> list[JourneyRow]:

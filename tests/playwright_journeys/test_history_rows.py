@@ -1,0 +1,57 @@
+"""A sweep's results.json becomes history rows, through `dvcwatch report import` as through `shop`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from journey_samples import sample_run
+
+from dvcwatch.commands.cli import main
+from dvcwatch.core.history_store import HistoryStore
+from playwright_journeys.history import rows_from_run
+from playwright_journeys.results import write_results
+
+
+def test_rows_carry_what_the_report_needs(tmp_path: Path) -> None:
+    run = sample_run(tmp_path)
+    rows = {r.service: r for r in rows_from_run(run, tmp_path)}
+    assert len(rows) == len(run.results)
+    broke = rows["dang-ky-khai-sinh"]
+    assert (broke.verdict, broke.failed_step, broke.failure) == ("fail", "submit", "no answer in 5 s")
+    assert broke.screenshot and Path(broke.screenshot).is_absolute() and Path(broke.screenshot).is_file()
+    assert broke.steps["submit"] == 5.0 and "tracking" not in broke.steps  # steps that never ran: none
+    assert (broke.at, broke.portal, broke.vantage) == (run.started_at, "sandbox", "test")
+    assert rows["dang-ky-ket-hon"].dossier_code and rows["dang-ky-ket-hon"].result_mode is None
+
+
+def test_report_import_adds_a_sweep_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sweep = tmp_path / "shop-1"
+    write_results(sample_run(sweep), sweep)
+    history = tmp_path / "h.sqlite3"
+    assert main(["report", "import", str(sweep / "results.json"), "--history", str(history)]) == 0
+    assert "25 journeys, 25 new" in capsys.readouterr().err
+    assert main(["report", "import", str(sweep), "--history", str(history)]) == 0
+    assert "25 journeys, 0 new" in capsys.readouterr().err
+    with HistoryStore.open(history) as store:
+        assert len(store.journeys()) == 25
+        assert len(store.dossiers(open_only=True)) == sum(
+            1 for r in sample_run(sweep).results if r.dossier_code
+        )
+
+
+def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "results.json"
+    bad.write_text("{not json")
+    history = str(tmp_path / "h.sqlite3")
+    assert main(["report", "import", str(bad), "--history", history]) == 2
+    assert "not JSON" in capsys.readouterr().err
+    assert main(["report", "--history", str(tmp_path / "none.sqlite3")]) == 2
+    assert "no history here yet" in capsys.readouterr().err
+    assert main(["report", "--since", "7x", "--history", history]) == 2
+    assert "--since" in capsys.readouterr().err
+    assert main(["follow-up", "--target", "http://127.0.0.1:9", "--history", str(tmp_path / "none")]) == 2
+    assert (
+        main(["follow-up", "--target", "http://127.0.0.1:9", "--max-passes", "3", "--history", history]) == 2
+    )
+    assert "--every" in capsys.readouterr().err

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING, Any
 
 from dvcwatch.commands.cli import HelpFormatter
+
+if TYPE_CHECKING:
+    from dvcwatch.core.catalog.models import Catalog, Service
 
 EXAMPLES = """examples:
   dvcwatch catalog                          all 25 services
@@ -31,13 +35,24 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rich.console import Console
-    from rich.table import Table
-
     from dvcwatch.core.catalog import load_catalog
-    from dvcwatch.core.errors import ConfigError
 
     cat = load_catalog(args.file)
+    services = _chosen(cat, args)
+    if args.json:
+        data = services[0].model_dump() if args.service else [_json_row(s) for s in services]
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    elif args.service:
+        _print_service(cat, services[0])
+    else:
+        _print_table(services)
+    return 0
+
+
+def _chosen(cat: Catalog, args: argparse.Namespace) -> list[Service]:
+    """The services the filters leave (--service, --agency, --level), in catalog order."""
+    from dvcwatch.core.errors import ConfigError
+
     services = list(cat.services)
     if args.service:
         services = [cat.service(args.service)]
@@ -49,45 +64,48 @@ def run(args: argparse.Namespace) -> int:
         services = [s for s in services if s.agency == args.agency]
     if args.level:
         services = [s for s in services if s.level == args.level]
+    return services
 
-    if args.json:
-        if args.service:
-            print(json.dumps(services[0].model_dump(), ensure_ascii=False, indent=2))
-            return 0
-        rows = [
-            {
-                "id": s.id,
-                "name_vi": s.name_vi,
-                "name_en": s.name_en,
-                "agency": s.agency,
-                "level": s.level,
-                "fee": s.fee.amount,
-                "processing_days": s.processing_time.days,
-                "volume_weight": s.volume.weight,
-                "codes": [c.code for c in s.codes],
-            }
-            for s in services
-        ]
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
-        return 0
+
+def _json_row(s: Service) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "name_vi": s.name_vi,
+        "name_en": s.name_en,
+        "agency": s.agency,
+        "level": s.level,
+        "fee": s.fee.amount,
+        "processing_days": s.processing_time.days,
+        "volume_weight": s.volume.weight,
+        "codes": [c.code for c in s.codes],
+    }
+
+
+def _print_service(cat: Catalog, s: Service) -> None:
+    from rich.console import Console
+    from rich.table import Table
 
     console = Console()
-    if args.service:
-        s = services[0]
-        console.print(f"[bold]{s.name_vi}[/]\n{s.name_en}  ([cyan]{s.id}[/])")
-        console.print(
-            f"agency: {cat.agency(s.agency).name_vi} · level: {s.level} · fee: {s.fee.amount:,} VND · "
-            f"processing: {s.processing_time.days:g} {s.processing_time.unit}"
-        )
-        t = Table("field", "label", "type", "required", "rule")
-        for f in cat.all_fields(s):
-            t.add_row(f.name, f.label_vi, f.type, "yes" if f.required else "no", f.rule() or "")
-        console.print(t)
-        d = Table("document", "name", "types", "required")
-        for doc in s.documents:
-            d.add_row(doc.id, doc.name_vi, ", ".join(doc.types), "yes" if doc.required else "no")
-        console.print(d)
-        return 0
+    console.print(f"[bold]{s.name_vi}[/]\n{s.name_en}  ([cyan]{s.id}[/])")
+    console.print(
+        f"agency: {cat.agency(s.agency).name_vi} · level: {s.level} · fee: {s.fee.amount:,} VND · "
+        f"processing: {s.processing_time.days:g} {s.processing_time.unit}"
+    )
+    t = Table("field", "label", "type", "required", "rule")
+    for f in cat.all_fields(s):
+        t.add_row(f.name, f.label_vi, f.type, "yes" if f.required else "no", f.rule() or "")
+    console.print(t)
+    d = Table("document", "name", "types", "required")
+    for doc in s.documents:
+        d.add_row(doc.id, doc.name_vi, ", ".join(doc.types), "yes" if doc.required else "no")
+    console.print(d)
+
+
+def _print_table(services: list[Service]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
     t = Table(title=f"{len(services)} services", show_lines=False)
     for col in ("id", "tên dịch vụ", "agency", "level", "fee (VND)", "weight"):
         t.add_column(col)
@@ -102,4 +120,3 @@ def run(args: argparse.Namespace) -> int:
         )
     console.print(t)
     console.print("* weight is an estimate; others are Hanoi 2022 field figures")
-    return 0

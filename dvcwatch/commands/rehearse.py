@@ -6,8 +6,14 @@ import argparse
 import json
 import random
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from dvcwatch.commands.cli import HelpFormatter
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from dvcwatch.orchestration.rehearse import Matrix, PlacedFault
 
 EXAMPLES = """examples:
   dvcwatch rehearse                       a random campaign (the seed is printed: rerun it with --seed)
@@ -42,21 +48,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import yaml
     from rich.console import Console
-    from rich.table import Table
 
     from dvcwatch.core.catalog import load_catalog
     from dvcwatch.core.errors import ConfigError
-    from dvcwatch.orchestration.rehearse import (
-        campaign,
-        load_pool,
-        run_journeys,
-        run_probes_once,
-        score_journeys,
-        score_probes,
-    )
-    from dvcwatch.orchestration.sandbox_process import EmbeddedSandbox
+    from dvcwatch.orchestration.rehearse import campaign, load_pool, score_journeys, score_probes
 
     console = Console()
     catalog = load_catalog()
@@ -67,6 +63,29 @@ def run(args: argparse.Namespace) -> int:
     placed = campaign(seed, catalog, pool, args.faults)
     out = (args.out or Path("results") / f"rehearse-{seed}").resolve()
     out.mkdir(parents=True, exist_ok=True)
+    faults_file = _write_campaign(out, seed, placed)
+    _print_campaign(console, seed, placed)
+    probe_rows, journey_rows = _observe(console, faults_file, out, pool.step_timeout_seconds, args.parallel)
+    matrices = [score_journeys(placed, journey_rows), score_probes(placed, probe_rows, catalog)]
+    _print_matrices(console, matrices)
+    report = {
+        "seed": seed,
+        "campaign": [f.as_fault() for f in placed],
+        "instruments": [m.as_dict() for m in matrices],
+    }
+    (out / "rehearse.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+    ok = all(m.clean for m in matrices)
+    verdict = (
+        "[green]every placed fault found, no false alarm[/]" if ok else "[red]the harness missed something[/]"
+    )
+    console.print(f"{verdict} · details: {out / 'rehearse.json'}")
+    return 0 if ok else 1
+
+
+def _write_campaign(out: Path, seed: int, placed: list[PlacedFault]) -> Path:
+    """The campaign as a faults file, beside the results: the sandbox reads it, a person can rerun it."""
+    import yaml
+
     faults_file = out / "campaign.yaml"
     faults_file.write_text(
         yaml.safe_dump(
@@ -76,6 +95,12 @@ def run(args: argparse.Namespace) -> int:
         ),
         encoding="utf-8",
     )
+    return faults_file
+
+
+def _print_campaign(console: Console, seed: int, placed: list[PlacedFault]) -> None:
+    from rich.table import Table
+
     t = Table(title=f"campaign, seed {seed} (rerun: dvcwatch rehearse --seed {seed})")
     for col in ("service", "fault", "step", "parameters"):
         t.add_column(col)
@@ -83,14 +108,26 @@ def run(args: argparse.Namespace) -> int:
         t.add_row(f.service, f.kind, f.step or "-", ", ".join(f"{k}={v}" for k, v in f.params.items()))
     console.print(t)
 
+
+def _observe(
+    console: Console, faults_file: Path, out: Path, step_timeout: float, parallel: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """One round of probes and one sweep of journeys against a sandbox holding the campaign's faults."""
+    from dvcwatch.orchestration.rehearse import run_journeys, run_probes_once
+    from dvcwatch.orchestration.sandbox_process import EmbeddedSandbox
+
     with EmbeddedSandbox(faults=faults_file, log_path=out / "sandbox.log") as sandbox:
         assert sandbox.url
         with console.status("probes: one round of the standard probe set"):
             probe_rows = run_probes_once(sandbox.url, out)
         with console.status("journeys: the mystery shopper over all 25 services"):
-            journey_rows = run_journeys(sandbox.url, out, pool.step_timeout_seconds, args.parallel)
+            journey_rows = run_journeys(sandbox.url, out, step_timeout, parallel)
+    return probe_rows, journey_rows
 
-    matrices = [score_journeys(placed, journey_rows), score_probes(placed, probe_rows, catalog)]
+
+def _print_matrices(console: Console, matrices: list[Matrix]) -> None:
+    from rich.table import Table
+
     table = Table(title="confusion matrix per instrument")
     for col in (
         "instrument",
@@ -121,15 +158,3 @@ def run(args: argparse.Namespace) -> int:
         ):
             for item in items:
                 console.print(f"[red]{m.instrument} {label}:[/] {item}")
-    report = {
-        "seed": seed,
-        "campaign": [f.as_fault() for f in placed],
-        "instruments": [m.as_dict() for m in matrices],
-    }
-    (out / "rehearse.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
-    ok = all(m.clean for m in matrices)
-    verdict = (
-        "[green]every placed fault found, no false alarm[/]" if ok else "[red]the harness missed something[/]"
-    )
-    console.print(f"{verdict} · details: {out / 'rehearse.json'}")
-    return 0 if ok else 1

@@ -192,7 +192,7 @@ class Recorder:
                     "profile": profile.name,
                     "environment": profile.environment,
                     "base_url": profile.base_url,
-                    "origins": [profile.base_url, *profile.origins.values()],
+                    "origins": {"base": profile.base_url, **profile.origins},
                     "recorded_at": now_iso(),
                 },
                 ensure_ascii=False,

@@ -33,6 +33,7 @@ from pydantic import (
 
 from dvcwatch.core.credentials import AccountsConfig, AccountSpec
 from dvcwatch.core.errors import ConfigError, LocatedValueError
+from dvcwatch.core.flows.rules import FlowRules
 from dvcwatch.core.otp_sources import CONFIGS
 from dvcwatch.core.politeness import PolitenessConfig
 from dvcwatch.core.target import resolve_target
@@ -630,6 +631,9 @@ class Profile(BaseModel):
         None,
         description="log in once per account per sweep and reuse the session (default: in production "
         "only, where every login sends an SMS to the operator's phone)",
+    )
+    flows: FlowRules = Field(
+        default_factory=FlowRules, description="rules `dvcwatch flows compile` adds to its correlation"
     )
 
     @model_validator(mode="after")

@@ -22,8 +22,9 @@ from dvcwatch.core.yamlconfig import check_regex, load_model
 FLOW_SUFFIX = ".flow.yaml"
 INDEX_FILE = "flows.yaml"
 TEMPLATE_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_.\-]*)\}")
-"""`${name}`; `$${` writes a literal `${`. Names: base, citizen.<attr>, account.username,
-secret.password, otp, and the names of earlier extractions."""
+"""`${name}`; `$${` writes a literal `${`. Names: base, origin.<role> (the profile's `origins`: identity
+provider, payment gateway …), citizen.<attr>, account.username, secret.password, otp, and the names of
+earlier extractions."""
 RESERVED = ("base", "otp", "account.username", "secret.password")
 
 
@@ -37,8 +38,9 @@ class Extract(_Strict):
     name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")
     source: Literal["html", "json", "header", "url", "regex"]
     expr: str
-    """CSS selector (html), dotted path with list indexes (json: `data.items.0.id`), header name,
-    `url` ignores it (the answer's URL), a regular expression with one group (regex, over the body)."""
+    """CSS selector (html), dotted path with list indexes (json: `data.items.0.id`), header name
+    (`Location` is resolved against the answer's URL: a relative redirect gives the whole URL it leads
+    to), `url` ignores it (the answer's URL), a regular expression with one group (regex, over the body)."""
     attr: str | None = None
     """html: the attribute to read (default: the element's text)."""
     regex: str | None = None
@@ -84,6 +86,8 @@ class FlowRequest(_Strict):
     A list of pairs would keep repeated names; a dict keeps the file readable, and repeated fields are
     written `name` once with the last value."""
     json_body: Any | None = None
+    body: str | None = None
+    """Any other body, as a template (its Content-Type is in `headers`)."""
     files: list[Upload] = []
     extract: list[Extract] = []
     expect_status: list[int] = Field(min_length=1)
@@ -91,8 +95,13 @@ class FlowRequest(_Strict):
 
     @model_validator(mode="after")
     def _one_body(self) -> FlowRequest:
-        if self.json_body is not None and (self.form is not None or self.files):
-            raise LocatedValueError("a request has either json_body or form/files, not both", ("json_body",))
+        bodies = [
+            self.json_body is not None,
+            self.form is not None or bool(self.files),
+            self.body is not None,
+        ]
+        if sum(bodies) > 1:
+            raise LocatedValueError("a request has one of json_body, form/files or body", ("json_body",))
         return self
 
 
@@ -118,7 +127,7 @@ class Flow(_Strict):
             for ri, req in enumerate(step.requests):
                 for where, text in _templates(req):
                     for name in TEMPLATE_RE.findall(text):
-                        if name not in known and not name.startswith("citizen."):
+                        if name not in known and not name.startswith(("citizen.", "origin.")):
                             raise LocatedValueError(
                                 f"${{{name}}} is not extracted by an earlier request (nor a parameter)",
                                 ("steps", si, "requests", ri, *where),
@@ -139,6 +148,7 @@ def _templates(req: FlowRequest) -> list[tuple[tuple[str | int, ...], str]]:
     out: list[tuple[tuple[str | int, ...], str]] = [(("url",), req.url)]
     out += [(("headers", k), v) for k, v in req.headers.items()]
     out += [(("form", k), v) for k, v in (req.form or {}).items()]
+    out += [(("body",), req.body)] if req.body is not None else []
     out += [(("files", i, "filename"), u.filename) for i, u in enumerate(req.files)]
 
     def walk(value: Any, loc: tuple[str | int, ...]) -> None:

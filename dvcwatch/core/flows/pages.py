@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode as Node
@@ -160,6 +161,8 @@ class AnswerView:
                 return None
         elif rule.source == "header":
             value = self.headers.get(rule.expr.lower())
+            if value is not None and rule.expr.lower() == "location":
+                value = urljoin(self.url, value)  # a relative redirect, as the whole URL it leads to
         elif rule.source == "url":
             value = self.url
         else:

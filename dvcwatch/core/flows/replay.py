@@ -60,9 +60,33 @@ class Bindings:
 
     base: str
     citizen: Mapping[str, str] = field(default_factory=dict)
+    origins: Mapping[str, str] = field(default_factory=dict)
+    """The profile's `origins` (role → URL): `${origin.identity}` in a flow recorded elsewhere."""
     username: str | None = None
     password: Secret | None = None
     otp: Callable[[], str] | None = None
+
+
+def bindings_for(
+    profile: Any,
+    citizen: Any,
+    *,
+    base: str | None = None,
+    username: str | None = None,
+    password: Secret | None = None,
+    otp: Callable[[], str] | None = None,
+) -> Bindings:
+    """Bindings for a profile (dvcwatch.core.profile.Profile; not imported here, the profile imports
+    this package for its `flows:` rules) and a synthetic citizen: base URL and origins from the
+    profile; the account's username defaults to the citizen's CCCD, as on the sandbox."""
+    return Bindings(
+        base=(base or profile.base_url).rstrip("/"),
+        citizen=citizen_values(citizen),
+        origins=dict(profile.origins),
+        username=username if username is not None else citizen.cccd,
+        password=password,
+        otp=otp,
+    )
 
 
 def citizen_values(citizen: Any) -> dict[str, str]:
@@ -131,6 +155,12 @@ class Replay:
             return b.base.rstrip("/")
         if name.startswith("citizen."):
             return b.citizen[name[8:]]
+        if name.startswith("origin."):
+            if name[7:] not in b.origins:
+                raise MissingValue(
+                    f"the flow visits the {name[7:]} origin but the profile has no origins.{name[7:]}"
+                )
+            return b.origins[name[7:]].rstrip("/")
         if name == "account.username":
             if b.username is None:
                 raise MissingValue("the flow logs in but the replay has no account username")
@@ -179,6 +209,8 @@ class Replay:
         elif req.json_body is not None:
             body = json.dumps(render_value(req.json_body, lookup), ensure_ascii=False).encode()
             headers["Content-Type"] = "application/json"
+        elif req.body is not None:
+            body = render(req.body, lookup).encode()
         return Prepared(
             method=req.method,
             url=url,

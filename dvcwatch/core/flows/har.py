@@ -1,0 +1,180 @@
+"""A recording as the compiler reads it: the HAR's page and XHR exchanges, each attributed to the
+journey step that was running when it started (`steps.json`), plus who the recording's citizen was.
+
+The HAR may come from `shop --record` or from a person's browser (DevTools → Save all as HAR): the
+step marks and the citizen are then absent, and everything belongs to one step the person names.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urljoin
+
+from dvcwatch.core.errors import ConfigError
+from dvcwatch.core.flows.pages import AnswerView, parse_html
+
+HAR_FILE = "recording.har"
+STEPS_FILE = "steps.json"
+INDEX_FILE = "recording.json"
+_ASSET_TYPES = ("stylesheet", "script", "image", "font", "media", "manifest", "texttrack")
+
+
+@dataclass
+class Exchange:
+    """One request the browser sent and the answer it got (redirects are separate exchanges)."""
+
+    step: str
+    method: str
+    url: str
+    headers: list[tuple[str, str]]
+    content_type: str
+    form: list[tuple[str, str]] | None = None
+    json_body: Any = None
+    files: list[dict[str, Any]] = field(default_factory=list)
+    multipart: bool = False
+    raw_body: str | None = None
+    status: int = 0
+    answer: AnswerView | None = None
+    started: float = 0.0
+    ended: float = 0.0
+    resource_type: str = ""
+
+    def header(self, name: str) -> str | None:
+        return next((v for k, v in self.headers if k.lower() == name.lower()), None)
+
+    @property
+    def location(self) -> str | None:
+        """The redirect's target as a whole URL (a relative Location resolved against this URL)."""
+        assert self.answer is not None
+        loc = self.answer.headers.get("location")
+        return urljoin(self.url, loc) if loc else None
+
+
+@dataclass
+class Recording:
+    service: str
+    exchanges: list[Exchange]
+    citizen: dict[str, str]
+    username: str | None
+    origins: dict[str, str]  # role → origin URL ("base" for the portal itself)
+    profile: str | None = None
+
+
+def _epoch(iso: str) -> float:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
+def _answer(entry: dict[str, Any], url: str) -> AnswerView:
+    resp = entry.get("response", {})
+    content = resp.get("content", {})
+    text = content.get("text") or ""
+    body = base64.b64decode(text) if content.get("encoding") == "base64" else text.encode("utf-8")
+    headers: dict[str, str] = {}
+    for h in resp.get("headers", []):
+        headers.setdefault(h["name"].lower(), h["value"])
+    if "content-type" not in headers and content.get("mimeType"):
+        headers["content-type"] = content["mimeType"]
+    return AnswerView(int(resp.get("status", 0)), headers, body, url)
+
+
+def _is_asset(entry: dict[str, Any]) -> bool:
+    if entry.get("_resourceType") in _ASSET_TYPES:
+        return True
+    mime = (entry.get("response", {}).get("content", {}).get("mimeType") or "").lower()
+    return entry.get("request", {}).get("method") == "GET" and any(
+        t in mime for t in ("text/css", "javascript", "image/", "font/")
+    )
+
+
+def exchange(entry: dict[str, Any], step: str) -> Exchange:
+    req = entry["request"]
+    headers = [(h["name"], h["value"]) for h in req.get("headers", [])]
+    ctype = next((v for k, v in headers if k.lower() == "content-type"), "")
+    post = req.get("postData") or {}
+    ctype = ctype or post.get("mimeType", "")
+    ex = Exchange(
+        step=step, method=req["method"].upper(), url=req["url"], headers=headers, content_type=ctype
+    )
+    lowered = ctype.lower()
+    if "multipart/form-data" in lowered:
+        ex.multipart = True
+        params = post.get("params")
+        if params is not None:
+            ex.form = [(p["name"], p.get("value", "")) for p in params if "fileName" not in p]
+            ex.files = [p for p in params if "fileName" in p]
+    elif post:
+        text = post.get("text") or ""
+        if "application/x-www-form-urlencoded" in lowered:
+            ex.form = parse_qsl(text, keep_blank_values=True)
+        elif "json" in lowered:
+            try:
+                ex.json_body = json.loads(text)
+            except ValueError:
+                ex.raw_body = text
+        else:
+            ex.raw_body = text
+    ex.answer = _answer(entry, req["url"])
+    ex.status = ex.answer.status
+    ex.started = _epoch(entry["startedDateTime"])
+    ex.ended = ex.started + max(float(entry.get("time") or 0), 0) / 1000
+    ex.resource_type = entry.get("_resourceType", "")
+    return ex
+
+
+def step_at(marks: list[dict[str, Any]], t: float, default: str) -> str:
+    """The step that was running at `t`: the last one that began at or before it."""
+    current = marks[0]["step"] if marks else default
+    for m in marks:
+        if float(m["start"]) <= t + 0.001:
+            current = m["step"]
+    return current
+
+
+def read_recording(service_dir: Path, *, default_step: str = "form") -> Recording:
+    """One service's recording folder (`recording.har`, `steps.json`; `../recording.json`)."""
+    har_path = service_dir / HAR_FILE
+    if not har_path.exists():
+        raise ConfigError(
+            f"no {HAR_FILE} here (record with `dvcwatch shop --record DIR`)", path=str(service_dir)
+        )
+    try:
+        har = json.loads(har_path.read_text(encoding="utf-8"))
+        entries = har["log"]["entries"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"not a HAR file: {exc}", path=str(har_path)) from None
+    meta: dict[str, Any] = {}
+    if (service_dir / STEPS_FILE).exists():
+        meta = json.loads((service_dir / STEPS_FILE).read_text(encoding="utf-8"))
+    index: dict[str, Any] = {}
+    if (service_dir.parent / INDEX_FILE).exists():
+        index = json.loads((service_dir.parent / INDEX_FILE).read_text(encoding="utf-8"))
+    marks = sorted(meta.get("steps", []), key=lambda m: float(m["start"]))
+    exchanges = []
+    for entry in sorted(entries, key=lambda e: e.get("startedDateTime", "")):
+        status = int(entry.get("response", {}).get("status", 0) or 0)
+        if _is_asset(entry) or status <= 0:  # assets, and requests the browser abandoned
+            continue
+        exchanges.append(exchange(entry, step_at(marks, _epoch(entry["startedDateTime"]), default_step)))
+    origins = index.get("origins") or {}
+    if isinstance(origins, list):  # recordings before named origins: the first is the portal
+        origins = {"base": origins[0]} if origins else {}
+    return Recording(
+        service=meta.get("service") or service_dir.name.split("--")[0],
+        exchanges=exchanges,
+        citizen={k: str(v) for k, v in (meta.get("citizen") or {}).items()},
+        username=meta.get("username"),
+        origins={k: v.rstrip("/") for k, v in origins.items()},
+        profile=index.get("profile"),
+    )
+
+
+def forms_on(answer: AnswerView) -> list[Any]:
+    """The HTML forms of an answer (for multipart bodies Chromium did not hand over)."""
+    if not answer.is_html or not answer.body:
+        return []
+    return list(parse_html(answer.body).css("form"))

@@ -162,3 +162,46 @@ async def test_dossiers_followed_to_their_result_one_late_by_the_fault_politely(
     times = [t for t, _ in seen]
     assert len(times) >= 6
     assert too_close(times) == [], seen
+
+
+def test_each_scheduled_sweep_records_its_journeys_and_follows_the_open_dossiers(
+    sandbox_factory: Callable[..., object],
+    put_faults: Callable[[object, object], None],
+    tmp_path: Path,
+) -> None:
+    """`shop --every` on a profile: after each sweep its journeys go into the history beside the run
+    folders, and one follow-up pass looks at every dossier still open (here B's result page answers
+    503 throughout, so each dossier stays open and each pass looks at all of them again)."""
+    sandbox = sandbox_factory()
+    put_faults(sandbox, [{"kind": "error", "service": B, "step": "result", "status": 503}])
+    out = tmp_path / "every"
+    argv = [
+        "shop",
+        "--target",
+        sandbox.url,
+        "--service",
+        B,
+        "--every",
+        "1s",
+        "--max-runs",
+        "2",
+        "--out",
+        str(out),
+    ]  # type: ignore[attr-defined]
+    env = {k: v for k, v in os.environ.items() if k != "DVCWATCH_HISTORY"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "dvcwatch", *argv],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 1, proc.stderr
+    with HistoryStore.open(out / "history.sqlite3") as store:
+        journeys = store.journeys()
+        dossiers = sorted(store.dossiers(), key=lambda d: d.filed_at + d.code)
+    assert [j.failed_step for j in journeys] == ["result", "result"]
+    assert [d.checks for d in dossiers] == [2, 1], "the first sweep's dossier was looked at after both sweeps"
+    assert all(d.status is None and "error page" in (d.last_problem or "") for d in dossiers)
+    assert "follow-up: 2 dossier(s) looked up, 0 settled, 2 still open" in proc.stderr

@@ -35,6 +35,7 @@ COMMANDS = (
     "dashboards",
     "stack",
     "profile",
+    "flows",
 )
 
 EPILOG = """examples:

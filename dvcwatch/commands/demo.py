@@ -112,6 +112,15 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def print_summary(console: Any, s: dict[str, Any], demo: Any) -> None:
+    """The demo's closing page: what works, what broke where, capacity and alerts, where the files are."""
+    console.rule(f"What dvcwatch found in {s['seconds']:.0f} s")
+    _print_services(console, s, demo)
+    _print_freeze_and_capacity(console, s, demo)
+    _print_files(console, s, demo)
+    _print_check(console, s, demo)
+
+
+def _print_services(console: Any, s: dict[str, Any], demo: Any) -> None:
     from rich.markup import escape
 
     from dvcwatch.core.catalog import load_catalog
@@ -123,7 +132,6 @@ def print_summary(console: Any, s: dict[str, Any], demo: Any) -> None:
     results = {r["service"]: r for r in demo.findings.last_sweep.get("results", [])}
     total = s["services"] or 25
     ok = s["working_end_to_end"]
-    console.rule(f"What dvcwatch found in {s['seconds']:.0f} s")
     console.print(f"Works end to end: [bold]{ok} of {total}[/] services ({100 * ok / total:.0f} %)")
     for svc, step in s["failed_steps"].items():
         r = results[svc]
@@ -147,6 +155,11 @@ def print_summary(console: Any, s: dict[str, Any], demo: Any) -> None:
         console.print(
             f"[yellow]{escape(s['verdicts'][svc])}[/]  {names.get(svc, escape(svc))} ({escape(svc)})"
         )
+
+
+def _print_freeze_and_capacity(console: Any, s: dict[str, Any], demo: Any) -> None:
+    from rich.markup import escape
+
     if s["freeze_notified_after_seconds"] is not None:
         console.print(
             f"Freeze: the portal-down alert reached the on-call {s['freeze_notified_after_seconds']:.0f} s after the portal froze"
@@ -163,6 +176,11 @@ def print_summary(console: Any, s: dict[str, Any], demo: Any) -> None:
         "Alerts received: "
         + escape(", ".join(f"{k} ×{v}" if v > 1 else k for k, v in fired.items()) or "none")
     )
+
+
+def _print_files(console: Any, s: dict[str, Any], demo: Any) -> None:
+    from rich.markup import escape
+
     console.print(f"Scorecard:        {escape(s['scorecard'])}")
     console.print(f"Capacity report:  {escape(s['capacity_report'])}")
     console.print(f"Alerts received:  {escape(s['alerts_received'])}")
@@ -172,6 +190,11 @@ def print_summary(console: Any, s: dict[str, Any], demo: Any) -> None:
         else "stopped; --keep-running keeps it up until Ctrl-C"
     )
     console.print(f"Prometheus:       {escape(str(s['prometheus']))} ({state})")
+
+
+def _print_check(console: Any, s: dict[str, Any], demo: Any) -> None:
+    from rich.markup import escape
+
     if s["problems"]:
         console.print("[red]The instruments disagree with what was staged:[/]")
         for p in s["problems"]:

@@ -115,12 +115,26 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print(console, report, out: Path) -> None:  # type: ignore[no-untyped-def]
+    """What `profile check` found: bad selectors, URLs, each step, what it never reached, the verdict."""
+    _print_bad_selectors(console, report)
+    _print_urls(console, report)
+    _print_steps(console, report, out)
+    _print_unverified(console, report)
+    _print_verdict(console, report)
+
+
+def _print_bad_selectors(console, report) -> None:  # type: ignore[no-untyped-def]
     from rich.markup import escape
 
     if report.bad_selectors:
         console.print("[bold]selectors that do not parse[/] (a harness or profile error on every page)")
         for where, why in report.bad_selectors:
             console.print(f"  [red]✘[/] {escape(where)}  {escape(why)}")
+
+
+def _print_urls(console, report) -> None:  # type: ignore[no-untyped-def]
+    from rich.markup import escape
+
     console.print("[bold]URLs[/]")
     for u in report.urls:
         mark = "[green]✔[/]" if u.ok else "[red]✘[/]"
@@ -128,6 +142,11 @@ def _print(console, report, out: Path) -> None:  # type: ignore[no-untyped-def]
             f"  {mark} {u.what:<9} {u.status or '---'}  {escape(u.url)}"
             + (f"  {escape(u.problem)}" if u.problem else "")
         )
+
+
+def _print_steps(console, report, out: Path) -> None:  # type: ignore[no-untyped-def]
+    from rich.markup import escape
+
     console.print("[bold]steps[/]")
     r = report.result
     for st in r.steps if r else []:
@@ -138,15 +157,25 @@ def _print(console, report, out: Path) -> None:  # type: ignore[no-untyped-def]
         for sel in report.resolved.get(st.name, []):
             console.print(f"      [dim]found[/] {escape(sel)}")
         if st.status == "failed" and r.failure:
-            if r.verdict == "error":
-                console.print(f"      [red]harness or profile error[/] {escape(r.failure.message)}")
-            elif r.failure.selector:
-                console.print(f"      [red]not found[/] {escape(r.failure.selector)}")
-            if r.failure.url:
-                console.print(f"      at {escape(r.failure.url)}")
-            if r.artifacts.screenshot:
-                console.print(f"      screenshot: {escape(str(out / r.artifacts.screenshot))}")
-    bad_urls = [u for u in report.urls if not u.ok]
+            _print_failure(console, r, out)
+
+
+def _print_failure(console, r, out: Path) -> None:  # type: ignore[no-untyped-def]
+    from rich.markup import escape
+
+    if r.verdict == "error":
+        console.print(f"      [red]harness or profile error[/] {escape(r.failure.message)}")
+    elif r.failure.selector:
+        console.print(f"      [red]not found[/] {escape(r.failure.selector)}")
+    if r.failure.url:
+        console.print(f"      at {escape(r.failure.url)}")
+    if r.artifacts.screenshot:
+        console.print(f"      screenshot: {escape(str(out / r.artifacts.screenshot))}")
+
+
+def _print_unverified(console, report) -> None:  # type: ignore[no-untyped-def]
+    from rich.markup import escape
+
     if report.unverified:
         why = (
             "production journeys stop at the last reversible point and never use them"
@@ -156,6 +185,12 @@ def _print(console, report, out: Path) -> None:  # type: ignore[no-untyped-def]
         console.print(f"[bold]not verified[/] ({why}):")
         for step, name in report.unverified:
             console.print(f"  [yellow]?[/] {step:<13} {escape(name)}")
+
+
+def _print_verdict(console, report) -> None:  # type: ignore[no-untyped-def]
+    from rich.markup import escape
+
+    r = report.result
     if report.ok:
         console.print(
             f"[green]OK[/]: checked to {r.checked_to or 'the end'}; every URL and selector "
@@ -184,5 +219,5 @@ def _print(console, report, out: Path) -> None:  # type: ignore[no-untyped-def]
         )
     if report.bad_selectors:
         console.print(f"[red]FAILED[/]: {len(report.bad_selectors)} selector(s) do not parse (listed above)")
-    for u in bad_urls:
+    for u in [u for u in report.urls if not u.ok]:
         console.print(f"[red]FAILED[/] URL {u.what} {escape(u.url)}: {escape(u.problem)}")

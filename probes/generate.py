@@ -247,7 +247,7 @@ def flow_targets(
             "timeout": FLOW_TIMEOUT,
         }
         if profile.origins:
-            target["allowed_origins"] = sorted(profile.origins.values())
+            target["origins"] = dict(profile.origins)
         out.append(target)
     return out
 

@@ -10,8 +10,9 @@ of its own per run, so one probe's session never leaks into another.
 
 Secrets are handled as api_flow's: the account comes from the environment, a profile's accounts or
 a synthetic sandbox citizen; the OTP from any source a profile can name; neither appears in a reason;
-and every request goes only to the target's own origin or its `allowed_origins` (an identity provider
-on another host), checked before a byte is sent.
+and every request goes only to the target's own origin or one of its `origins` (the profile's identity
+provider or payment platform on other hosts, `${origin.<role>}` in the flow), checked before a byte is
+sent.
 """
 
 from __future__ import annotations
@@ -64,8 +65,10 @@ class FlowTarget(TargetBase):
     otp: OtpConfig | None = Field(None, description="an OTP source as in a profile's `otp:` block")
     error_selectors: list[str] = Field(default=[], description="the profile's error page")
     busy_selectors: list[str] = Field(default=[], description="the profile's busy banner")
-    allowed_origins: list[str] = Field(
-        default=[], description="other origins the flow may visit (identity provider): scheme://host[:port]"
+    origins: dict[str, str] = Field(
+        default={},
+        description="the profile's other origins, role → scheme://host[:port]: `${origin.<role>}` in the "
+        "flow, and the only hosts besides `url` a request may go to",
     )
     save_form: bool = Field(
         False, description="also send the form step's writes (saving a draft); default: only open the form"
@@ -78,10 +81,10 @@ class FlowTarget(TargetBase):
             raise ValueError("url must start with http:// or https://")
         return v.rstrip("/")
 
-    @field_validator("allowed_origins")
+    @field_validator("origins")
     @classmethod
-    def _origins(cls, v: list[str]) -> list[str]:
-        for entry in v:
+    def _origins(cls, v: dict[str, str]) -> dict[str, str]:
+        for entry in v.values():
             try:
                 u = URL(entry)
             except ValueError:
@@ -111,10 +114,11 @@ class FlowTarget(TargetBase):
         return [*(self.credentials.env_names() if self.credentials else []), *otp_env]
 
     def secrets(self) -> tuple[Any, ...]:
-        return ("flow", self.credentials, self.otp, self.flow, tuple(self.allowed_origins))
+        return ("flow", self.credentials, self.otp, self.flow, tuple(sorted(self.origins.items())))
 
-    def origins(self) -> set[tuple[str, str, int | None]]:
-        return {_origin(u) for u in (self.url, *self.allowed_origins)}
+    def allowed(self) -> set[tuple[str, str, int | None]]:
+        """Where this target's requests may go: its own origin and the profile's other origins."""
+        return {_origin(u) for u in (self.url, *self.origins.values())}
 
     def check_on_load(self) -> None:
         """A flow file that does not load or goes past the form, a missing secret or an OTP source that
@@ -233,7 +237,7 @@ class _Run:
         self.obs = ctx.observation
         self.http = http
         self.ssl = ssl_context(target.insecure_skip_verify, target.ca_file)
-        self.origins = target.origins()
+        self.allowed = target.allowed()
 
     def _book(self, step: str, started: float) -> None:
         self.obs.steps[step] = self.obs.steps.get(step, 0.0) + time.perf_counter() - started
@@ -242,7 +246,7 @@ class _Run:
         step = prepared.step
         self.obs.current_step = step
         origin = _origin(prepared.url)
-        if origin not in self.origins:
+        if origin not in self.allowed:
             where = f"{origin[1]}:{origin[2]}"
             raise StepFailed(
                 step, f"refused: {where} is not the portal's origin nor allowed; nothing was sent"
@@ -288,6 +292,7 @@ class _Run:
         bindings = Bindings(
             base=t.url,
             citizen=_citizen(t),
+            origins={role: url.rstrip("/") for role, url in t.origins.items()},
             username=who.username if who else None,
             password=who.password if who else None,
         )

@@ -109,7 +109,7 @@ def test_other_portal_probes_from_its_profile(
     assert (out.parent / flow["flow"]).resolve() == (
         FLOWS / "other_portal" / "cap-doi-gplx.flow.yaml"
     ).resolve()
-    assert sorted(flow["allowed_origins"]) == sorted([other.urls["identity"], other.urls["payment"]])
+    assert flow["origins"] == {"identity": other.urls["identity"], "payment": other.urls["payment"]}
     assert main(["probe", "--config", str(out), "--once"]) == 0
     assert other.counts()["dossiers"] == 0  # the flow's submission is never replayed
 

@@ -125,7 +125,7 @@ async def test_the_account_goes_only_to_the_origins_the_target_names(
     assert hits["idp"] == 0 and not bodies
     assert PASSWORD not in r.observation.failure and PASSWORD not in caplog.text
 
-    r = await probe(flow_config(tmp_path, base, allowed_origins=f"['{idp}']"))
+    r = await probe(flow_config(tmp_path, base, origins=f"{{identity: '{idp}'}}"))
     assert r.success, r.observation.failure
     assert hits["idp"] == 1 and hits["form"] == 1
     assert "password=Mat-khau-bi-mat-42" in bodies[0]  # the reference was filled, at the allowed origin
@@ -162,7 +162,7 @@ async def test_the_profiles_busy_banner_fails_the_step_that_shows_it(
     app.router.add_get("/form", form)
     busy = await serve_app(app)
     r = await probe(
-        flow_config(tmp_path, busy, allowed_origins=f"['{idp}']", busy_selectors="['div.qua-tai']")
+        flow_config(tmp_path, busy, origins=f"{{identity: '{idp}'}}", busy_selectors="['div.qua-tai']")
     )
     assert r.observation.failure == "form: busy banner: div.qua-tai"
     assert r.observation.failed_step == "form" and values(r).content_match == 0.0
@@ -220,7 +220,7 @@ async def test_a_flow_file_broken_while_the_prober_runs_fails_its_probe(
 ) -> None:
     monkeypatch.setenv("FLOW_TEST_PW", PASSWORD)
     base, idp, _, _ = await two_origins(serve_app)
-    target = load_config(flow_config(tmp_path, base, allowed_origins=f"['{idp}']")).targets[0]
+    target = load_config(flow_config(tmp_path, base, origins=f"{{identity: '{idp}'}}")).targets[0]
     async with new_session() as session:
         assert (await run_probe(target, session)).success
         Path(target.flow).write_text(FLOW_YAML.replace("${idp}", "${nowhere}"), encoding="utf-8")

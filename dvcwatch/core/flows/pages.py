@@ -38,9 +38,23 @@ def _visible(node: Node) -> bool:
     return True
 
 
+_NOT_SHOWN = "script, style, template, noscript, [hidden], [aria-hidden=true]"
+
+
 def _page_text(tree: HTMLParser) -> str:
+    """The text a citizen reads: not scripts (a page's JS may hold the busy message it shows only on
+    a failed fetch), not styles, not hidden elements. Computed on a copy, the tree stays whole."""
     body = tree.body
-    return " ".join((body.text(separator=" ") if body else "").split())
+    if body is None:
+        return ""
+    shown = parse_html(body.html or "")
+    for node in shown.css(_NOT_SHOWN):
+        node.decompose()
+    for node in shown.css("[style]"):
+        if "display:none" in (node.attributes.get("style") or "").replace(" ", "").lower():
+            node.decompose()
+    root = shown.body
+    return " ".join((root.text(separator=" ") if root else "").split())
 
 
 def find_selector(tree: HTMLParser, selector: str) -> bool:

@@ -120,3 +120,15 @@ def test_a_hidden_error_element_is_not_an_error_page():
 def test_the_secret_never_shows_in_a_prepared_requests_repr():
     _, bindings = _bindings()
     assert "Tk@" not in repr(bindings)
+
+
+def test_a_busy_message_in_a_script_or_hidden_element_is_not_a_busy_page():
+    """The other portal's tracking page carries 'Hệ thống đang bận' in its script, for a failed fetch."""
+    _, bindings = _bindings()
+    page = (
+        "<main>Tra cứu</main><script>out.textContent = 'Hệ thống đang bận';</script>"
+        '<div hidden>Hệ thống đang bận</div><input type="hidden" name="csrf" value="t">'
+    ).encode()
+    replay = Replay(load_flow(EXAMPLE), bindings, busy_selectors=["text=Hệ thống đang bận"])
+    prepared = replay.next_request()
+    assert replay.answer(prepared, Answer(200, HTML, page, prepared.url)) is None

@@ -47,6 +47,7 @@ class FlowUser(PortalUser):
         think = self.think_times
         self.think_cap = max(think.between_steps.max, think.filling_form.max, think.between_visits.max)
         self._mix: tuple[list[str], list[int]] | None = None
+        self._citizen = citizen_values(self.identity)  # the same citizen every visit: computed once
 
     def on_start(self) -> None:
         super().on_start()
@@ -74,7 +75,7 @@ class FlowUser(PortalUser):
         username, password, _ = self.login()
         bindings = Bindings(
             base=(self.host or "").rstrip("/"),
-            citizen=citizen_values(self.identity),
+            citizen=self._citizen,
             username=username,
             password=Secret(password),
             otp=self.read_otp,
@@ -116,9 +117,9 @@ class FlowUser(PortalUser):
                 resp.failure(f"no answer: {resp.error or 'connection failed'}")
                 return False
             body = resp.content or b""
-            headers = {k: v for k, v in resp.headers.items()} if resp.headers else {}
+            headers = resp.headers or {}
             trouble = None
-            if "html" in (resp.headers.get("content-type") or "").lower():
+            if "html" in (headers.get("content-type") or "").lower():
                 trouble = self.trouble.reason(body)
             reason = (
                 f"soft failure: {trouble}"

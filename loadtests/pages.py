@@ -11,6 +11,7 @@ cannot read is refused when the run starts, not on the first busy page.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -135,16 +136,93 @@ def compile_selector(selector: str) -> Matcher:
     return found
 
 
+# -- a cheap look first: most pages are healthy, and parsing each one would cost a load generator
+# as much as the request itself (benchmarks/load_generator.py). A selector can only match a page whose
+# bytes hold its class names, ids and attribute values, and whose text holds its words; only a page
+# that passes that look is parsed.
+
+_PARENS = re.compile(r":[\w-]+\((?:[^()]|\([^()]*\))*\)")
+_ATTR = re.compile(r"""\[\s*([\w-]+)\s*(?:[~|^$*]?=\s*(?:"([^"]*)"|'([^']*)'|([^\]\s]+)))?\s*[is]?\s*\]""")
+_CLASS_ID = re.compile(r"[.#](-?[_a-zA-Z][\w-]*)")
+Needs = (
+    tuple[tuple[bytes, ...], tuple[str, ...]] | None
+)  # bytes to hold, words the text must hold; None: parse
+
+
+def _split_list(css: str) -> list[str]:
+    """`a, b` → [a, b], leaving commas inside quotes, brackets and parentheses alone."""
+    out, depth, quote, start = [], 0, "", 0
+    for i, ch in enumerate(css):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            out.append(css[start:i])
+            start = i + 1
+    out.append(css[start:])
+    return [p.strip() for p in out if p.strip()]
+
+
+def _css_needs(css: str) -> Needs:
+    words: tuple[str, ...] = ()
+    m = _PSEUDO.search(css)
+    if m:
+        text = m.group(2) if m.group(2) is not None else m.group(3)
+        words = tuple(_norm(text).casefold().split())
+        css = css[: m.start()]
+    plain = _PARENS.sub(" ", css)  # what :not(…) or :has(…) names need not be on the page
+    tokens = [(a.group(2) or a.group(3) or a.group(4) or a.group(1)).encode() for a in _ATTR.finditer(plain)]
+    tokens += [c.group(1).encode() for c in _CLASS_ID.finditer(_ATTR.sub(" ", plain))]
+    return tuple(t for t in tokens if t), words
+
+
+def _text_needs(spec: str) -> Needs:
+    if re.fullmatch(r"/.*/[imsx]*", spec, re.S):
+        return None
+    if len(spec) >= 2 and spec[0] == spec[-1] and spec[0] in "\"'":
+        spec = spec[1:-1]
+    return (), tuple(_norm(spec).casefold().split())
+
+
+def _link_needs(part: str) -> list[Needs]:
+    """The alternatives one link of a chain may be met by (a CSS list gives several)."""
+    if part.startswith("text="):
+        return [_text_needs(part[5:].strip())]
+    if len(part) >= 2 and part[0] == part[-1] and part[0] in "\"'":
+        return [_text_needs(part)]
+    css = part[4:].strip() if part.startswith("css=") else part
+    return [_css_needs(one) for one in _split_list(css)]
+
+
+def _prefilter(selector: str) -> Callable[[bytes, Callable[[], str]], bool]:
+    """False when the page cannot show `selector`; True when it may (then the page is parsed)."""
+    links = [_link_needs(p.strip()) for p in selector.split(">>")]
+
+    def met(needs: Needs, body: bytes, text: Callable[[], str]) -> bool:
+        if needs is None:
+            return True
+        tokens, words = needs
+        return all(t in body for t in tokens) and (not words or all(w in text() for w in words))
+
+    return lambda body, text: all(any(met(n, body, text) for n in alts) for alts in links)
+
+
 @dataclass(frozen=True)
 class PageTrouble:
     """The profile's error-page and busy-banner selectors, read once; `reason(body)` for each page."""
 
     checks: tuple[tuple[str, Matcher], ...]
+    looks: tuple[Callable[[bytes, Callable[[], str]], bool], ...] = ()
 
     @classmethod
     def of(cls, selectors: object, *, source: str | None = None) -> PageTrouble:
         """From a profile's `selectors` (error_page, error_banner); an unreadable one is a ConfigError."""
-        checks = []
+        checks, looks = [], []
         for key, what in (("error_page", "error page"), ("error_banner", "busy banner")):
             sel = getattr(selectors, key, None)
             if not isinstance(sel, str) or not sel.strip():
@@ -153,11 +231,22 @@ class PageTrouble:
                 checks.append((f"{what}: {sel}", compile_selector(sel)))
             except ValueError as exc:
                 raise ConfigError(str(exc), path=source, field=f"selectors.{key}") from None
-        return cls(tuple(checks))
+            looks.append(_prefilter(sel))
+        return cls(tuple(checks), tuple(looks))
 
     def reason(self, body: bytes) -> str | None:
         """Which of the profile's trouble pages this HTML is ("busy banner: div.qua-tai"), or None."""
         if not self.checks or not body:
+            return None
+        folded: list[str] = []
+
+        def text() -> str:  # the page's characters, entities decoded, case folded; once per page
+            if not folded:
+                decoded = body.decode("utf-8", "replace")
+                folded.append((html.unescape(decoded) if "&" in decoded else decoded).casefold())
+            return folded[0]
+
+        if self.looks and not any(look(body, text) for look in self.looks):
             return None
         tree = LexborHTMLParser(body)
         tree.strip_tags(list(_SKIPPED))

@@ -45,6 +45,24 @@ def test_each_form_of_selector_finds_what_playwright_would(selector: str, shown:
     from selectolax.lexbor import LexborHTMLParser
 
     assert compile_selector(selector)(LexborHTMLParser(BUSY)) is shown
+    # the cheap look before parsing never hides a page that shows it (entities, upper case included)
+    trouble = PageTrouble.of(Selectors(error_page="", error_banner=selector))
+    assert (trouble.reason(BUSY) is not None) is shown
+    shouted = BUSY.replace(b"\xc4\x91ang", b"&#272;ANG").replace(b"L\xe1\xbb\x97i", b"L&#7894;I")
+    parsed = compile_selector(selector)(LexborHTMLParser(shouted))
+    assert (trouble.reason(shouted) is not None) is parsed
+
+
+def test_a_healthy_page_is_told_apart_without_parsing_it() -> None:
+    from loadtests.pages import _prefilter
+
+    page = b'<html><body><main><h1 data-testid="service-name">Khai sinh</h1></main></body></html>'
+    for selector in (
+        '[data-testid="error-banner"]',
+        "div.qua-tai, section.loi-he-thong",
+        "text=Hệ thống đang bận",
+    ):
+        assert not _prefilter(selector)(page, lambda: page.decode().casefold())
 
 
 def test_a_script_that_would_write_the_words_is_not_the_banner() -> None:

@@ -11,6 +11,7 @@ looks at each open dossier once: how often passes run is the caller's choice (`-
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -33,10 +34,12 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-def history_path_for(sweep_dir: Path) -> Path:
-    """Where a sweep's history lives: beside its folder, in the folder that collects sweeps
-    (`results/shop-…` → `results/history.sqlite3`; `--every --out DIR` → `DIR/history.sqlite3`)."""
-    return sweep_dir.resolve().parent / FILE_NAME
+def history_path_for(out: Path) -> Path:
+    """Where the sweeps written under `shop --out OUT` keep their history: beside OUT, in the folder that
+    collects sweeps (`results/shop-…` or `--every --out results/monitor` → `results/history.sqlite3`,
+    where `report` and `follow-up` look by default), unless $DVCWATCH_HISTORY names a file."""
+    named = os.environ.get("DVCWATCH_HISTORY")
+    return Path(named) if named else out.resolve().parent / FILE_NAME
 
 
 @dataclass
@@ -156,8 +159,11 @@ def sweep_hooks(target: str | None, every: float | None) -> list[Callable[[Sweep
 
     console = Console(stderr=True, highlight=False)
 
+    def history(rec: SweepRecord) -> Path:
+        return history_path_for(rec.out_dir if every is None else rec.out_dir.parent)  # --every: run-* in OUT
+
     def record(rec: SweepRecord) -> None:
-        path = history_path_for(rec.out_dir)
+        path = history(rec)
         try:
             record_run(path, rec.results, rec.out_dir)
         except (DvcwatchError, OSError, sqlite3.Error) as exc:
@@ -170,7 +176,7 @@ def sweep_hooks(target: str | None, every: float | None) -> list[Callable[[Sweep
         profile = load_profile(target)
 
         def follow(rec: SweepRecord) -> None:
-            done = asyncio.run(FollowUp(history_path_for(rec.out_dir), profile).one_pass())
+            done = asyncio.run(FollowUp(history(rec), profile).one_pass())
             if done.looked:
                 console.print(
                     f"follow-up: {done.looked} dossier(s) looked up, {len(done.settled)} settled, "

@@ -169,8 +169,8 @@ def test_each_scheduled_sweep_records_its_journeys_and_follows_the_open_dossiers
     put_faults: Callable[[object, object], None],
     tmp_path: Path,
 ) -> None:
-    """`shop --every` on a profile: after each sweep its journeys go into the history beside the run
-    folders, and one follow-up pass looks at every dossier still open (here B's result page answers
+    """`shop --every` on a profile: after each sweep its journeys go into the history beside OUT, and
+    one follow-up pass looks at every dossier still open (here B's result page answers
     503 throughout, so each dossier stays open and each pass looks at all of them again)."""
     sandbox = sandbox_factory()
     put_faults(sandbox, [{"kind": "error", "service": B, "step": "result", "status": 503}])
@@ -198,7 +198,8 @@ def test_each_scheduled_sweep_records_its_journeys_and_follows_the_open_dossiers
         timeout=300,
     )
     assert proc.returncode == 1, proc.stderr
-    with HistoryStore.open(out / "history.sqlite3") as store:
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith("run-")) == []  # only sweeps in OUT
+    with HistoryStore.open(tmp_path / "history.sqlite3") as store:  # beside OUT
         journeys = store.journeys()
         dossiers = sorted(store.dossiers(), key=lambda d: d.filed_at + d.code)
     assert [j.failed_step for j in journeys] == ["result", "result"]

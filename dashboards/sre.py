@@ -27,6 +27,8 @@ def build() -> db.Dashboard:
 
     d = _alerts(d)
     d = _availability(d)
+    d = _latency(d)
+    d = _failures(d)
     d = _error_budget(d)
     d = _the_prober(d)
     return d
@@ -69,6 +71,10 @@ def _availability(d: db.Dashboard) -> db.Dashboard:
             max_value=1,
         )
     )
+    return d
+
+
+def _latency(d: db.Dashboard) -> db.Dashboard:
     d = d.with_panel(
         p.graph(
             "Latency p95 by service and vantage",
@@ -93,6 +99,10 @@ def _availability(d: db.Dashboard) -> db.Dashboard:
             unit="s",
         )
     )
+    return d
+
+
+def _failures(d: db.Dashboard) -> db.Dashboard:
     d = d.with_panel(
         p.graph(
             "Soft failures (HTTP 200 with an error page)",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dvcwatch.core.catalog.models import Catalog, Service
 from dvcwatch.core.errors import ConfigError
@@ -22,6 +23,9 @@ from playwright_journeys.journeys import journey_for
 from playwright_journeys.personas import Persona
 from playwright_journeys.results import ServiceResult
 from playwright_journeys.steps import KINDS
+
+if TYPE_CHECKING:
+    from playwright_journeys.runner import Sweep
 
 URL_TIMEOUT = 10.0
 LOOK = "last-reversible"
@@ -228,22 +232,8 @@ def check_profile(
     profile.check_forms(catalog)
     bad = asyncio.run(check_syntax(profile))
     urls = asyncio.run(check_urls(profile, service))
-    # looking only files nothing; documents still go up to a sandbox or staging portal (proving the
-    # upload selectors), in production only where the profile allows it (journey.production_uploads)
-    uploads = profile.environment != "production" or profile.journey.production_uploads
-    looking = (
-        profile.model_copy(
-            update={
-                "environment": "production",
-                "allow_submit": False,
-                "journey": profile.journey.model_copy(update={"production_uploads": uploads}),
-            }
-        )
-        if through == LOOK
-        else profile
-    )
     cfg = SweepConfig(
-        profile=looking,
+        profile=_walked_as(profile, through),
         catalog=catalog,
         services=[service],
         personas=[persona],
@@ -256,20 +246,32 @@ def check_profile(
     sweep = Sweep(cfg)
     run = asyncio.run(sweep.run())
     result = run.results[0] if run.results else None
+    resolved = _resolved_by_step(sweep)
+    failure_selector = result.failure.selector if result is not None and result.failure else None
+    missing = unverified(result, needed_selectors(profile, service), resolved) if worked(result) else []
+    return CheckReport(profile, service, urls, result, resolved, bad, failure_selector, missing, through)
+
+
+def _walked_as(profile: Profile, through: str) -> Profile:
+    """The profile the check walks with: looking only (the default) files nothing, as in production;
+    documents still go up to a sandbox or staging portal (proving the upload selectors), in production
+    only where the profile allows it (journey.production_uploads)."""
+    if through != LOOK:
+        return profile
+    uploads = profile.environment != "production" or profile.journey.production_uploads
+    return profile.model_copy(
+        update={
+            "environment": "production",
+            "allow_submit": False,
+            "journey": profile.journey.model_copy(update={"production_uploads": uploads}),
+        }
+    )
+
+
+def _resolved_by_step(sweep: Sweep) -> dict[str, list[str]]:
+    """The selectors the check's journey found, by step (its last attempt)."""
     resolved: dict[str, list[str]] = {}
     for j in sweep.journeys[-1:]:
         for step, selector in j.resolved:
             resolved.setdefault(step, []).append(selector)
-    failure_selector = result.failure.selector if result is not None and result.failure else None
-    missing = unverified(result, needed_selectors(profile, service), resolved) if worked(result) else []
-    return CheckReport(
-        profile,
-        service,
-        urls,
-        result,
-        resolved,
-        bad,
-        failure_selector,
-        missing,
-        through,
-    )
+    return resolved

@@ -49,6 +49,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--run-dir", default="runs/stack", help="run folder (default %(default)s)")
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
 
+    _register_up(actions)
+
+    actions.add_parser(
+        "down", help="stop the supervisor and everything the run folder's state names"
+    ).set_defaults(func=run_down)
+    actions.add_parser("status", help="processes, restarts, health, firing alerts").set_defaults(
+        func=run_status
+    )
+
+    _register_fault_and_link(actions)
+
+
+def _register_up(actions: argparse._SubParsersAction) -> None:
     up = actions.add_parser(
         "up",
         help="start everything and supervise it until Ctrl-C or SIGTERM",
@@ -90,13 +103,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     up.set_defaults(func=run_up)
 
-    actions.add_parser(
-        "down", help="stop the supervisor and everything the run folder's state names"
-    ).set_defaults(func=run_down)
-    actions.add_parser("status", help="processes, restarts, health, firing alerts").set_defaults(
-        func=run_status
-    )
 
+def _register_fault_and_link(actions: argparse._SubParsersAction) -> None:
     fault = actions.add_parser(
         "fault",
         help="replace the sandbox's faults (contracts §5)",

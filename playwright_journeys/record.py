@@ -29,6 +29,7 @@ import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -318,9 +319,15 @@ def is_asset(entry: dict[str, Any]) -> bool:
     return any(t in mime for t in _ASSET_TYPES) or path.endswith(_ASSET_SUFFIXES)
 
 
+def _started(entry: dict[str, Any]) -> float:
+    """When a request started; ISO strings with and without fractions do not sort as text."""
+    text = entry.get("startedDateTime") or "1970-01-01T00:00:00Z"
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
 def split_assets(har: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     log = har.get("log", {})
-    entries = sorted(log.get("entries", []), key=lambda e: e.get("startedDateTime", ""))
+    entries = sorted(log.get("entries", []), key=_started)
     pages = [e for e in entries if not is_asset(e)]
     assets = [e for e in entries if is_asset(e)]
     return (

@@ -77,6 +77,7 @@ class Source:
     index: int
     rule: Extract
     value: str
+    person: bool = False  # from the profile's flows.extract: it wins over what was found automatically
 
 
 @dataclass
@@ -124,13 +125,18 @@ class Correlator:
 
     # --- search -----------------------------------------------------------------------------------
     def find(self, value: str, before: int, *, hint: str, field_name: str | None = None) -> Source | None:
-        for src in reversed(self.sources):  # already extracted with this value: the same name
-            if src.value == value and src.index < before and (tokenish(value) or src.rule.name == field_name):
+        for src in reversed(self.sources):  # a person's rule already gave this value: the same name
+            if src.person and src.value == value and src.index < before:
                 return src
         for i in range(before - 1, -1, -1):
             for rule in self.person_rules:
                 if _gives(self.exchanges[i].answer, rule, value):
-                    return self._keep(i, rule.model_copy(update={"name": self._name(rule.name)}), value)
+                    named = rule.model_copy(update={"name": self._name(rule.name)})
+                    self.sources.append(Source(i, named, value, person=True))
+                    return self.sources[-1]
+        for src in reversed(self.sources):  # already extracted with this value: the same name
+            if src.value == value and src.index < before and (tokenish(value) or src.rule.name == field_name):
+                return src
         hidden = field_name is not None and self._hidden_name(field_name, before)
         if not tokenish(value) and not hidden:
             return None

@@ -155,7 +155,7 @@ def read_recording(service_dir: Path, *, default_step: str = "form") -> Recordin
         index = json.loads((service_dir.parent / INDEX_FILE).read_text(encoding="utf-8"))
     marks = sorted(meta.get("steps", []), key=lambda m: float(m["start"]))
     exchanges = []
-    for entry in sorted(entries, key=lambda e: e.get("startedDateTime", "")):
+    for entry in sorted(entries, key=lambda e: _epoch(e.get("startedDateTime") or "1970-01-01T00:00:00Z")):
         status = int(entry.get("response", {}).get("status", 0) or 0)
         if _is_asset(entry) or status <= 0:  # assets, and requests the browser abandoned
             continue

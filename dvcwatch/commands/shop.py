@@ -43,6 +43,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         epilog=EXAMPLES,
         formatter_class=HelpFormatter,
     )
+    _add_what_to_try(p)
+    _add_results_and_limits(p)
+    _add_shards_and_schedule(p)
+    _add_production_and_files(p)
+    p.set_defaults(func=run)
+
+
+def _add_what_to_try(p: argparse.ArgumentParser) -> None:
+    """Which services, personas, how many at once, retries."""
     p.add_argument(
         "--target",
         metavar="PROFILE|URL",
@@ -65,6 +74,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help="rerun a failed journey up to N times; a later pass is reported as flaky",
     )
+
+
+def _add_results_and_limits(p: argparse.ArgumentParser) -> None:
+    """Where results go, what fails the run, how long a step may wait."""
     p.add_argument("--out", metavar="DIR", help="output folder (default results/shop-<timestamp>/)")
     p.add_argument(
         "--overwrite",
@@ -83,6 +96,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="S",
         help="seconds to wait for each answer of the portal; a step may take three of them (default: the profile's, 20)",
     )
+
+
+def _add_shards_and_schedule(p: argparse.ArgumentParser) -> None:
+    """Shards and merging, traces, and the monitoring loop (--every, metrics, Pushgateway)."""
     p.add_argument("--shard", metavar="K/N", help="run only shard K of N of the sweep (merge with --merge)")
     p.add_argument(
         "--merge",
@@ -101,6 +118,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--every", metavar="DURATION", help="repeat the sweep every 30s, 15m, 1h ...")
     p.add_argument("--listen", metavar="ADDR", help="with --every: serve /metrics on host:port")
     p.add_argument("--max-runs", type=int, metavar="N", help="with --every: stop after N sweeps")
+
+
+def _add_production_and_files(p: argparse.ArgumentParser) -> None:
+    """Production's second key, other catalog or personas files, recording."""
     p.add_argument(
         "--i-have-authorisation",
         dest="authorised",
@@ -115,7 +136,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(sandbox and staging only; password and OTP replaced by references)",
     )
     p.add_argument("--personas-file", metavar="PATH", help="a personas YAML other than the built-in one")
-    p.set_defaults(func=run)
 
 
 def _seconds(text: str) -> float:

@@ -176,7 +176,11 @@ def sweep_hooks(target: str | None, every: float | None) -> list[Callable[[Sweep
         profile = load_profile(target)
 
         def follow(rec: SweepRecord) -> None:
-            done = asyncio.run(FollowUp(history(rec), profile).one_pass())
+            try:
+                done = asyncio.run(FollowUp(history(rec), profile).one_pass())
+            except Exception as exc:  # a monitoring loop outlives one failed follow-up, as one bad sweep
+                console.print(f"[yellow]follow-up failed:[/] {escape(f'{type(exc).__name__}: {exc}')}")
+                return
             if done.looked:
                 console.print(
                     f"follow-up: {done.looked} dossier(s) looked up, {len(done.settled)} settled, "

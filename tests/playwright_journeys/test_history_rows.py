@@ -55,3 +55,25 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.Capture
         main(["follow-up", "--target", "http://127.0.0.1:9", "--max-passes", "3", "--history", history]) == 2
     )
     assert "--every" in capsys.readouterr().err
+
+
+def test_shop_records_beside_out_and_a_history_it_cannot_write_does_not_cost_the_sweep(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dvcwatch.orchestration.follow_up import sweep_hooks
+    from dvcwatch.orchestration.shop_runs import SweepRecord
+
+    out = tmp_path / "results" / "shop-1"
+    run = sample_run(out)
+    monkeypatch.delenv("DVCWATCH_HISTORY", raising=False)
+    (record,) = sweep_hooks(None, None)
+    record(SweepRecord(run, out, 1, 0.0))
+    with HistoryStore.open(tmp_path / "results" / "history.sqlite3") as store:
+        assert len(store.journeys()) == 25
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("DVCWATCH_HISTORY", str(blocker / "history.sqlite3"))  # under a file: cannot be
+    (record,) = sweep_hooks(None, None)
+    record(SweepRecord(run, out, 2, 0.0))  # says so, does not raise
+    assert "history not written" in capsys.readouterr().err

@@ -1,0 +1,80 @@
+"""`dvcwatch flows compile` and `flows check`: exit 0 with the flows written and shown; a recording or
+flow file that cannot be used is one line naming it, exit 2."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from dvcwatch.commands.cli import main
+from dvcwatch.core.profile import SANDBOX_PROFILE
+
+_spec = importlib.util.spec_from_file_location(
+    "har_builder", Path(__file__).parents[1] / "core" / "flows" / "har_builder.py"
+)
+assert _spec and _spec.loader
+har_builder = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(har_builder)
+
+
+def _profile(path: Path, extra: str = "") -> Path:
+    text = SANDBOX_PROFILE.read_text(encoding="utf-8").replace("http://127.0.0.1:8480", har_builder.BASE)
+    path.write_text(text + "origins:\n  identity: http://127.0.0.2:9999\n" + extra, encoding="utf-8")
+    return path
+
+
+def test_compile_writes_one_flow_per_service_and_check_shows_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rec = tmp_path / "rec"
+    har_builder.portal_recording(rec, "dich-vu-mau")
+    har_builder.portal_recording(rec, "dich-vu-khac")
+    flows = tmp_path / "flows"
+    profile = _profile(tmp_path / "p.yaml", "flows:\n  ignore: ['/thong-ke']\n")
+    assert main(["flows", "compile", str(rec), "--out", str(flows), "--target", str(profile)]) == 0
+    out = capsys.readouterr().out
+    assert "2 flow(s)" in out and "steps login → otp → find_service → submit → payment" in out
+    assert sorted(p.name for p in flows.iterdir()) == [
+        "dich-vu-khac.flow.yaml",
+        "dich-vu-mau.flow.yaml",
+        "flows.yaml",
+    ]
+    assert "thong-ke" not in (flows / "dich-vu-mau.flow.yaml").read_text(encoding="utf-8")
+    assert "profile: sandbox" in (flows / "flows.yaml").read_text(encoding="utf-8")
+
+    assert main(["flows", "check", str(flows), "--target", str(profile)]) == 0
+    out = capsys.readouterr().out
+    assert "dich-vu-mau: 9 requests" in out and "POST identity:/login" in out and "2 flow(s) ok" in out
+
+
+def test_check_refuses_an_origin_the_profile_lacks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    har_builder.portal_recording(tmp_path / "rec")
+    assert main(["flows", "compile", str(tmp_path / "rec"), "--out", str(tmp_path / "flows")]) == 0
+    bare = tmp_path / "bare.yaml"
+    bare.write_text(SANDBOX_PROFILE.read_text(encoding="utf-8"), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["flows", "check", str(tmp_path / "flows"), "--target", str(bare)]) == 2
+    assert "origins.identity, which the profile does not have" in " ".join(capsys.readouterr().err.split())
+
+
+def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["flows", "compile", str(tmp_path), "--out", str(tmp_path / "flows")]) == 2
+    assert "no */recording.har here" in capsys.readouterr().err
+    har_builder.portal_recording(tmp_path / "rec")
+    (tmp_path / "rec" / "dich-vu-mau" / "recording.har").write_text("{not json", encoding="utf-8")
+    assert main(["flows", "compile", str(tmp_path / "rec"), "--out", str(tmp_path / "flows")]) == 2
+    assert "not a HAR file" in capsys.readouterr().err
+    flows = tmp_path / "broken"
+    flows.mkdir()
+    (flows / "x.flow.yaml").write_text(
+        "version: 1\nservice: x\nsteps:\n  - step: login\n    requests:\n"
+        "      - {label: a, method: GET, url: '${base}/${nope}', expect_status: [200]}\n",
+        encoding="utf-8",
+    )
+    assert main(["flows", "check", str(flows)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "x.flow.yaml:6" in err and "${nope} is not extracted" in err

@@ -78,6 +78,7 @@ def run_compile(args: argparse.Namespace) -> int:
         rules=profile.flows if profile is not None else None,
         profile_name=profile.name if profile is not None else None,
         version=__version__,
+        step_pages=profile.journey.steps_serving if profile is not None else None,
     )
     for path in written:
         print(f"{path}  {_summary(load_flow(path))}")

@@ -10,6 +10,7 @@ need. Requests are grouped by the journey step that was running when they starte
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,13 +50,20 @@ class _Built:
 
 
 class FlowCompiler:
-    def __init__(self, recording: Recording, rules: FlowRules | None = None) -> None:
+    def __init__(
+        self,
+        recording: Recording,
+        rules: FlowRules | None = None,
+        step_pages: Callable[[str], set[str]] | None = None,
+    ) -> None:
         self.rec = recording
         self.rules = rules or FlowRules()
         ignore = [re.compile(p) for p in self.rules.ignore]
         self.exchanges = [e for e in recording.exchanges if not any(p.search(e.url) for p in ignore)]
         if not self.exchanges:
             raise ConfigError(f"{recording.service}: the recording has no page or XHR request to replay")
+        if step_pages is not None:
+            _to_page_owners(self.exchanges, recording.steps, step_pages)
         self.c = Correlator(
             self.exchanges,
             recording.citizen,
@@ -245,6 +253,30 @@ class FlowCompiler:
         return {}, []
 
 
+def _to_page_owners(
+    exchanges: list[Exchange], steps: list[str], step_pages: Callable[[str], set[str]]
+) -> None:
+    """A step's click that loads the next step's own page (the profile's `journey.step_pages`): that
+    page, and what follows it until the next step began, belong to the next step, as the journeys
+    blame a failure there on the page's owner."""
+    order = list(dict.fromkeys([*steps, *(e.step for e in exchanges)]))
+    for k, ex in enumerate(exchanges):
+        current = ex.step
+        if (
+            ex.method != "GET"
+            or ex.resource_type not in ("document", "")
+            or order.index(current) + 1 >= len(order)
+        ):
+            continue
+        following = order[order.index(current) + 1]
+        owners = step_pages(urlsplit(ex.url).path)
+        if following in owners and current not in owners:
+            m = k
+            while m < len(exchanges) and exchanges[m].step == current:
+                exchanges[m].step = following
+                m += 1
+
+
 def _origin(url: str) -> str:
     p = urlsplit(url)
     return f"{p.scheme}://{p.netloc}"
@@ -283,6 +315,7 @@ def compile_recordings(
     rules: FlowRules | None = None,
     profile_name: str | None = None,
     version: str | None = None,
+    step_pages: Callable[[str], set[str]] | None = None,
 ) -> list[Path]:
     """Every service recorded under `recording_dir` compiled into `out_dir` (plus `flows.yaml`). Each
     written flow is read back with `load_flow`, so what is written is what load and probes accept."""
@@ -298,7 +331,7 @@ def compile_recordings(
     recorded_at = None
     for folder in folders:
         rec = read_recording(folder)
-        flow = FlowCompiler(rec, rules).compile()
+        flow = FlowCompiler(rec, rules, step_pages).compile()
         path = out / f"{flow.service}{FLOW_SUFFIX}"
         write_text(path, flow_yaml(flow))
         load_flow(path)

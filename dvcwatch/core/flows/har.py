@@ -63,6 +63,7 @@ class Recording:
     username: str | None
     origins: dict[str, str]  # role → origin URL ("base" for the portal itself)
     profile: str | None = None
+    steps: list[str] = field(default_factory=list)  # the steps the journey ran, in order
 
 
 def _epoch(iso: str) -> float:
@@ -170,6 +171,7 @@ def read_recording(service_dir: Path, *, default_step: str = "form") -> Recordin
         username=meta.get("username"),
         origins={k: v.rstrip("/") for k, v in origins.items()},
         profile=index.get("profile"),
+        steps=[m["step"] for m in marks],
     )
 
 

@@ -160,3 +160,23 @@ def test_no_secret_or_identity_of_the_recording_is_left_in_the_flow(tmp_path: Pa
     text = (tmp_path / "flows" / "dich-vu-mau.flow.yaml").read_text(encoding="utf-8")
     for value in (WHO.cccd, WHO.full_name, WHO.password, BASE, IDP):
         assert value not in text
+
+
+def test_a_page_belongs_to_the_step_whose_page_it_is(tmp_path: Path) -> None:
+    """The OTP's click loads the home page; by time it is the otp step's, by the profile's step_pages
+    it is find_service's (as a journey blames a failure there)."""
+    folder = portal_recording(tmp_path)
+    meta = json.loads((folder / "steps.json").read_text())
+    meta["steps"][2]["start"] += 0.1  # find_service begins after the home page loaded
+    (folder / "steps.json").write_text(json.dumps(meta))
+    by_time = FlowCompiler(read_recording(folder)).compile()
+    assert [s.step for s in by_time.steps][:3] == ["login", "otp", "submit"]
+    owners = FlowCompiler(
+        read_recording(folder), step_pages=lambda p: {"find_service"} if p == "/" else set()
+    )
+    flow = owners.compile()
+    assert [(s.step, len(s.requests)) for s in flow.steps][:3] == [
+        ("login", 2),
+        ("otp", 2),
+        ("find_service", 1),
+    ]

@@ -26,6 +26,7 @@ from dvcwatch.core.catalog import Catalog, load_catalog
 from dvcwatch.core.flows import Flow
 from dvcwatch.core.flows.model import FLOW_SUFFIX
 from dvcwatch.core.profile import Profile
+from probes.checks.flow import PROBE_STEPS
 from probes.config import SOFT_FAILURE_MARKERS
 
 # the service whose form schema the api_flow fetches: fully online, free, the seed of Project 06
@@ -243,6 +244,7 @@ def flow_targets(
             "citizen": {"seed": profile.identities.seed, "index": profile.identities.count - 1},
             "otp": profile.otp.source_config(),
             **error_selectors(profile),
+            "step_pages": {s: list(p) for s, p in profile.journey.step_pages.items() if s in PROBE_STEPS},
             "interval": FLOW_INTERVAL,
             "timeout": FLOW_TIMEOUT,
         }

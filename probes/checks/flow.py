@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import ssl
 import time
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from dvcwatch.core.flows import Answer, Bindings, Flow, FlowStep, Prepared, Repl
 from dvcwatch.core.flows.replay import citizen_values
 from dvcwatch.core.otp_sources import OtpConfig, OtpRequest, OtpUnavailable
 from dvcwatch.core.steps import STEPS
+from dvcwatch.core.yamlconfig import check_regex
 from probes.checks import CheckContext, Kind, Observation, TargetBase
 from probes.checks.api_flow import Credentials, Login, StepFailed, credentials, otp_source, profile_login
 from probes.checks.http import MAX_BODY_BYTES, describe_error
@@ -73,6 +75,32 @@ class FlowTarget(TargetBase):
     save_form: bool = Field(
         False, description="also send the form step's writes (saving a draft); default: only open the form"
     )
+    step_pages: dict[str, list[str]] = Field(
+        default={},
+        description="the profile's journey.step_pages (step → URL path regexes): a page that fails is "
+        "blamed on the later step it serves, as journeys blame it",
+    )
+
+    @field_validator("step_pages")
+    @classmethod
+    def _step_pages(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        for step, patterns in v.items():
+            if step not in STEPS:
+                raise ValueError(f"step_pages: {step!r} is not a step of the vocabulary")
+            for p in patterns:
+                check_regex(p)
+        return v
+
+    def owner(self, step: str, url: str) -> str:
+        """The step a request's failure is blamed on: its recorded step, unless the page it asked for is
+        a later step's own (`step_pages`): a login through the service's button starts on
+        find_service's page, so a hung service page is find_service's failure, not login's."""
+        path = URL(url).path
+        serving = {s for s, pats in self.step_pages.items() if any(re.search(p, path) for p in pats)}
+        if not serving or step in serving or step not in STEPS:
+            return step
+        later = STEPS[STEPS.index(step) + 1 :]
+        return next((s for s in later if s in serving and s in PROBE_STEPS), step)
 
     @field_validator("url")
     @classmethod
@@ -242,8 +270,7 @@ class _Run:
     def _book(self, step: str, started: float) -> None:
         self.obs.steps[step] = self.obs.steps.get(step, 0.0) + time.perf_counter() - started
 
-    async def send(self, prepared: Prepared) -> Answer:
-        step = prepared.step
+    async def send(self, prepared: Prepared, step: str) -> Answer:
         self.obs.current_step = step
         origin = _origin(prepared.url)
         if origin not in self.allowed:
@@ -312,12 +339,13 @@ class _Run:
             if prepared is None:
                 break
             index = prepared.index + 1
-            answer = await self.send(prepared)
+            step = t.owner(prepared.step, prepared.url)
+            answer = await self.send(prepared, step)
             reason = replay.answer(prepared, answer)
             if reason is not None:
                 if not reason.startswith("status "):
                     self.obs.content_match = False
-                raise StepFailed(prepared.step, reason)
+                raise StepFailed(step, reason)
         if replay.failure is not None:  # a value the next request needs was not there
             raise StepFailed(requests[min(index, len(requests) - 1)][0], replay.failure)
 

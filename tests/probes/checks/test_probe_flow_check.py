@@ -227,3 +227,19 @@ async def test_a_flow_file_broken_while_the_prober_runs_fails_its_probe(
         r = await run_probe(target, session)
     assert r.observation.failure == "flow: the flow file cannot be used (see the prober's log)"
     assert "nowhere" in caplog.text and PASSWORD not in caplog.text
+
+
+def test_a_failing_page_is_blamed_on_the_later_step_it_serves() -> None:
+    """As journeys do: a login through the service's button starts on find_service's own page."""
+    text = (
+        "targets:\n  - {name: f, kind: flow, url: 'http://127.0.0.1:1', flow: x.flow.yaml,\n"
+        "     step_pages: {find_service: ['^/dich-vu-cong/[^/]+$'], login: ['^/tai-khoan/dang-nhap$']}}\n"
+    )
+    target = load_config_text(text, secrets=False).targets[0]
+    page = "http://127.0.0.1:1/dich-vu-cong/TTHC-333"
+    assert target.owner("login", page) == "find_service"
+    assert target.owner("form", page) == "form"  # an earlier step's page: the recorded step keeps it
+    assert target.owner("login", "http://127.0.0.1:1/tai-khoan/dang-nhap?returnUrl=%2F") == "login"
+    assert target.owner("otp", "http://127.0.0.1:1/tai-khoan") == "otp"
+    with pytest.raises(ConfigError, match="not a step of the vocabulary"):
+        load_config_text(text.replace("find_service:", "find:"), secrets=False)

@@ -1,0 +1,84 @@
+"""The SRE's path with a real recording: `dvcwatch shop --record` on the third portal (a browser),
+compiled into a flow with no hand edits, then `probe --from-catalog PROFILE --flows DIR`: the flow probe
+passes on the healthy portal, never goes past the form, and a hang on that service's page is found on
+that service's probes only."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from fixtures.third_portal import ThirdPortal
+from fixtures.third_portal.target import password_env
+from fixtures.third_portal.target import profile_for as third_profile
+
+from dvcwatch.commands.cli import main
+from dvcwatch.core.flows.compile import compile_recordings
+from probes.config import load_config
+from probes.one_round import probe_all
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+SERVICE = "dang-ky-khai-sinh"
+
+
+@pytest.fixture
+def third(monkeypatch: pytest.MonkeyPatch) -> Iterator[ThirdPortal]:
+    with ThirdPortal() as portal:
+        for k, v in password_env(portal).items():
+            monkeypatch.setenv(k, v)
+        yield portal
+
+
+def stats(portal: ThirdPortal) -> dict[str, int]:
+    req = urllib.request.Request(
+        f"{portal.url}/__quan-tri/thong-ke", headers={"Authorization": f"Bearer {portal.admin_token}"}
+    )
+    with urllib.request.urlopen(req, timeout=5) as resp:
+        return json.load(resp)
+
+
+def test_a_recorded_flow_probes_login_to_form(
+    third: ThirdPortal, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    profile = third_profile(third, tmp_path / "profile.yaml")
+    rec, flows, out = tmp_path / "rec", tmp_path / "flows", tmp_path / "probes.yaml"
+    shop = ["shop", "--target", str(profile), "--out", str(tmp_path / "shop"), "--service", SERVICE]
+    assert main([*shop, "--record", str(rec)]) == 0
+    compile_recordings(rec, flows)
+    assert main(["probe", "--from-catalog", str(profile), "--flows", str(flows), "--out", str(out)]) == 0
+    capsys.readouterr()
+    # correctness, not speed: no latency budgets; a hang costs one (short) timeout
+    data = yaml.safe_load(out.read_text(encoding="utf-8"))
+    for module in data["modules"].values():
+        module.pop("latency_budget_seconds", None)
+    data["defaults"]["timeout"] = "8s"
+    for t in data["targets"]:
+        if t.get("kind") == "flow":
+            t["timeout"] = "30s"
+    out.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+
+    before = stats(third)
+    assert main(["probe", "--config", str(out), "--once"]) == 0
+    after = stats(third)
+    assert after["logins"] == before["logins"] + 1  # the flow logged in ...
+    assert after["dossiers"] == before["dossiers"] and after["payments"] == before["payments"]  # ... only
+
+    body = json.dumps({"faults": [{"kind": "hang", "step": "find_service", "service": SERVICE}]}).encode()
+    req = urllib.request.Request(
+        f"{third.url}/__quan-tri/su-co",
+        data=body,
+        method="PUT",
+        headers={"Authorization": f"Bearer {third.admin_token}"},
+    )
+    urllib.request.urlopen(req, timeout=5).close()
+    results = {r.target.name: r for r in asyncio.run(probe_all(load_config(out)))}
+    bad = {n: r for n, r in results.items() if not r.success}
+    assert set(bad) == {f"page-{SERVICE}", f"flow-{SERVICE}"}, {
+        n: r.observation.failure for n, r in bad.items()
+    }
+    assert bad[f"flow-{SERVICE}"].observation.failed_step == "find_service"

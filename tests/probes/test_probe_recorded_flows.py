@@ -1,7 +1,7 @@
-"""The SRE's path with a real recording: `dvcwatch shop --record` on the third portal (a browser),
-compiled into a flow with no hand edits, then `probe --from-catalog PROFILE --flows DIR`: the flow probe
-passes on the healthy portal, never goes past the form, and a hang on that service's page is found on
-that service's probes only."""
+"""The SRE's path with a real recording: `dvcwatch shop --record` (a browser) on the third portal and
+on the other-portal fixture, compiled into flows with no hand edits, then `probe --from-catalog PROFILE
+--flows DIR`: the flow probe passes on the healthy portal, never goes past the form, and a fault is
+found on that service's probes, at its step, and nowhere else."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from fixtures.other_portal import OtherPortal
+from fixtures.other_portal.target import profile_for as other_profile
 from fixtures.third_portal import ThirdPortal
 from fixtures.third_portal.target import password_env
 from fixtures.third_portal.target import profile_for as third_profile
@@ -42,17 +44,17 @@ def stats(portal: ThirdPortal) -> dict[str, int]:
         return json.load(resp)
 
 
-def test_a_recorded_flow_probes_login_to_form(
-    third: ThirdPortal, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    profile = third_profile(third, tmp_path / "profile.yaml")
+def record_and_generate(
+    profile: Path, service: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> Path:
+    """Record one journey, compile it untouched, generate the probes with it; no latency budgets
+    (correctness, not speed) and a short timeout, since a hang costs one per probe."""
     rec, flows, out = tmp_path / "rec", tmp_path / "flows", tmp_path / "probes.yaml"
-    shop = ["shop", "--target", str(profile), "--out", str(tmp_path / "shop"), "--service", SERVICE]
+    shop = ["shop", "--target", str(profile), "--out", str(tmp_path / "shop"), "--service", service]
     assert main([*shop, "--record", str(rec)]) == 0
     compile_recordings(rec, flows)
     assert main(["probe", "--from-catalog", str(profile), "--flows", str(flows), "--out", str(out)]) == 0
     capsys.readouterr()
-    # correctness, not speed: no latency budgets; a hang costs one (short) timeout
     data = yaml.safe_load(out.read_text(encoding="utf-8"))
     for module in data["modules"].values():
         module.pop("latency_budget_seconds", None)
@@ -61,7 +63,13 @@ def test_a_recorded_flow_probes_login_to_form(
         if t.get("kind") == "flow":
             t["timeout"] = "30s"
     out.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return out
 
+
+def test_a_recorded_flow_probes_login_to_form(
+    third: ThirdPortal, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = record_and_generate(third_profile(third, tmp_path / "profile.yaml"), SERVICE, tmp_path, capsys)
     before = stats(third)
     assert main(["probe", "--config", str(out), "--once"]) == 0
     after = stats(third)
@@ -82,3 +90,22 @@ def test_a_recorded_flow_probes_login_to_form(
         n: r.observation.failure for n, r in bad.items()
     }
     assert bad[f"flow-{SERVICE}"].observation.failed_step == "find_service"
+
+
+def test_a_flow_recorded_through_single_sign_on_probes_login_to_form(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with OtherPortal() as other:
+        service = "cap-doi-gplx"  # one of the two services its profile maps
+        out = record_and_generate(other_profile(other, tmp_path / "profile.yaml"), service, tmp_path, capsys)
+        flow = next(t for t in load_config(out).targets if t.kind == "flow")
+        assert "${origin.identity}" in Path(flow.flow).read_text(encoding="utf-8")
+        filed = other.counts()["dossiers"]
+        assert main(["probe", "--config", str(out), "--once"]) == 0
+        assert other.counts()["dossiers"] == filed
+
+        other.set_faults(["login_down"])
+        results = {r.target.name: r for r in asyncio.run(probe_all(load_config(out)))}
+    bad = {n: r for n, r in results.items() if not r.success}
+    assert set(bad) == {f"flow-{service}"}, {n: r.observation.failure for n, r in bad.items()}
+    assert bad[f"flow-{service}"].observation.failed_step == "login"

@@ -154,6 +154,8 @@ def service_lines(
                 dossiers=dossier_figures([d for d in dossiers if d.service == sid], now, tz),
             )
         )
+    # the leader reads from the top: worst share first, a service that got worse before one that did not
+    lines.sort(key=lambda ln: (ln.this.share is None, ln.this.share or 0.0, ln.trend != "down", ln.name_vi))
     return lines
 
 

@@ -15,6 +15,7 @@ from dvcwatch.core.atomic import write_text
 from dvcwatch.core.steps import STEP_LABELS
 from dvcwatch.orchestration.weekly_report.charts import share_chart, time_chart
 from dvcwatch.orchestration.weekly_report.figures import Figures
+from playwright_journeys.scorecard import message_vi
 
 TEMPLATES = Path(__file__).with_name("templates")
 ARROWS = {"up": "▲", "down": "▼", "flat": "▶", "new": "•", "none": ""}
@@ -50,6 +51,7 @@ def _duration(seconds: float) -> tuple[str, str]:
 def render_html(fig: Figures, out_dir: Path, generated_at: datetime) -> str:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
     env.filters["duration"] = _duration
+    env.filters["vi"] = message_vi
     charts = {
         lang: {
             "share": share_chart(fig.services, lang),

@@ -14,6 +14,7 @@ politeness. Version 1 files still load; a v2-only key in a v1 file is refused wi
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import shlex
 from pathlib import Path
@@ -203,74 +204,86 @@ class Selectors(BaseModel):
     """Where each thing a citizen looks at or touches is on the page.
 
     Placeholders: {service} (catalog id), {code} (the portal's procedure code), {name_vi}, {field},
-    {label} (the field's label), {document}, {document_name}, {filename}, {agency}, {bank}. The
-    defaults are the sandbox's data-testids (docs/contracts.md §3); a real portal's profile overrides
-    only what differs, and sets `null` what the portal does not have (no "next" button on a one-page
-    form, no upload button when documents go up as soon as they are chosen).
+    {label} (the field's label), {document}, {document_name}, {filename}, {agency}, {bank}. The model
+    names no portal's page: a selector a profile does not give is the built-in sandbox profile's
+    (`profiles/sandbox.yaml`, the sandbox's data-testids, docs/contracts.md §3), so a real portal's
+    profile overrides only what differs, and sets `null` what the portal does not have (no "next" button
+    on a one-page form, no upload button when documents go up as soon as they are chosen). Selectors
+    that default to null are never lent: a portal has them only when its profile says so.
     """
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lent_by_the_sandbox_profile(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        lent = sandbox_selectors()
+        missing = [n for n, f in cls.model_fields.items() if f.is_required() and n not in data and n in lent]
+        return {**data, **{n: lent[n] for n in missing}} if missing else data
+
     # pages that can appear at any step; `content` is what a citizen reads (not the portal's header).
     # These stay plain selector strings: load tests read them too ('text=…' and 'css=…' work).
-    content: str = "main"
-    error_page: str = '[data-testid="error-page"]'
-    error_banner: str = '[data-testid="error-banner"]'
+    content: str
+    error_page: str
+    error_banner: str
     # login, otp
     login_start: Sel = Field(
         None,
         description="journey.login_via: service_button: the button that leads to the login "
         "(null: start_submission)",
     )
-    login_cccd: Sel = '[data-testid="login-cccd"]'
-    login_password: Sel = '[data-testid="login-password"]'
-    login_submit: Sel = '[data-testid="login-submit"]'
-    login_error: Sel = '[data-testid="login-error"]'
-    otp_input: Sel = '[data-testid="otp-input"]'
-    otp_submit: Sel = '[data-testid="otp-submit"]'
-    otp_error: Sel = '[data-testid="otp-error"]'
+    login_cccd: Sel
+    login_password: Sel
+    login_submit: Sel
+    login_error: Sel
+    otp_input: Sel
+    otp_submit: Sel
+    otp_error: Sel
     # find_service
-    search_input: Sel = '[data-testid="search-input"]'
-    search_submit: Sel = '[data-testid="search-submit"]'
-    search_results: Sel = '[data-testid="search-results"]'
-    service_link: Sel = '[data-testid="service-link-{service}"]'
-    service_name: Sel = '[data-testid="service-name"]'
-    service_level: Sel = '[data-testid="service-level"]'
-    service_level_attr: str | None = "data-level"
-    start_submission: Sel = '[data-testid="start-submission"]'
+    search_input: Sel
+    search_submit: Sel
+    search_results: Sel
+    service_link: Sel
+    service_name: Sel
+    service_level: Sel
+    service_level_attr: str | None
+    start_submission: Sel
     # form
-    field: Sel = '[data-testid="field-{field}"]'
-    field_error: Sel = '[data-testid="field-error-{field}"]'
-    form_errors: Sel = '[data-testid="form-errors"]'
-    form_next: Sel = '[data-testid="form-next"]'
+    field: Sel
+    field_error: Sel
+    form_errors: Sel
+    form_next: Sel
     # upload
-    upload: Sel = '[data-testid="upload-{document}"]'
-    upload_submit: Sel = '[data-testid="upload-submit"]'
-    upload_error: Sel = '[data-testid="upload-error-{document}"]'
+    upload: Sel
+    upload_submit: Sel
+    upload_error: Sel
     upload_done: Sel = Field(None, description="the file list entry showing {filename} arrived")
     # payment
     review_amount: Sel = Field(None, description="the fee shown before paying (the last look in production)")
-    pay_button: Sel = '[data-testid="pay-button"]'
-    payment_offline: Sel = '[data-testid="payment-offline"]'
-    payment_amount: Sel = '[data-testid="payment-amount"]'
-    bank: Sel = '[data-testid="bank-{bank}"]'
-    payment_confirm: Sel = '[data-testid="payment-confirm"]'
-    payment_status: Sel = '[data-testid="payment-status"]'
+    pay_button: Sel
+    payment_offline: Sel
+    payment_amount: Sel
+    bank: Sel
+    payment_confirm: Sel
+    payment_status: Sel
     # submit
-    declaration: Sel = '[data-testid="declaration"]'
-    submit_button: Sel = '[data-testid="submit-button"]'
+    declaration: Sel
+    submit_button: Sel
     confirm_button: Sel = Field(None, description='the modal\'s "Đồng ý", when the portal asks again')
-    dossier_code: Sel = '[data-testid="dossier-code"]'
-    expected_date: Sel = '[data-testid="expected-date"]'
+    dossier_code: Sel
+    expected_date: Sel
     # tracking
-    tracking_input: Sel = '[data-testid="tracking-input"]'
-    tracking_submit: Sel = '[data-testid="tracking-submit"]'
-    dossier_status: Sel = '[data-testid="dossier-status"]'
-    dossier_status_attr: str | None = "data-status"
-    sub_result: Sel = '[data-testid="sub-result-{agency}"]'
+    tracking_input: Sel
+    tracking_submit: Sel
+    dossier_status: Sel
+    dossier_status_attr: str | None
+    sub_result: Sel
     # result
-    result_download: Sel = '[data-testid="result-download"]'
-    result_in_person: Sel = '[data-testid="result-in-person"]'
-    result_pending: Sel = '[data-testid="result-pending"]'
+    result_download: Sel
+    result_in_person: Sel
+    result_pending: Sel
 
     def spec(self, name: str) -> Sel:
         return getattr(self, name)
@@ -291,6 +304,13 @@ class Selectors(BaseModel):
 
     def has(self, name: str) -> bool:
         return getattr(self, name) is not None
+
+
+@functools.cache
+def sandbox_selectors() -> dict[str, Any]:
+    """The built-in sandbox profile's `selectors:` block, as written: what a profile that omits one gets."""
+    data, _ = read_yaml(SANDBOX_PROFILE)
+    return dict(data.get("selectors") or {})
 
 
 REQUIRED_SELECTORS = (
@@ -651,7 +671,7 @@ class Profile(BaseModel):
         return self
 
     politeness: PolitenessConfig = PolitenessConfig()
-    selectors: Selectors = Selectors()
+    selectors: Selectors = Field(default_factory=Selectors)
     journey: JourneySettings = JourneySettings()
     forms: dict[str, ServiceForm] = Field(
         default={},

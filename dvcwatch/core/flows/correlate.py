@@ -261,8 +261,16 @@ def _json_paths(data: Any, value: str, prefix: str = "") -> Iterable[str]:
         yield prefix
 
 
+_TOKEN = r"""[^\s"'<>&?#/;,=()\[\]{}|\\]"""
+"""What a token is made of when nothing in the recorded value says otherwise: anything but the
+characters that end one in a URL, an attribute or JSON. A class built from the recorded value alone
+would be too narrow (a draft id recorded as `8UObD20o` is `q6x-bD7_` next time)."""
+
+
 def _value_class(value: str) -> str:
-    extra = sorted({c for c in value if not c.isalnum()})
+    if re.fullmatch(_TOKEN + "+", value):
+        return _TOKEN
+    extra = sorted({c for c in value if not c.isalnum()} | {"-", "_"})
     letters = any(c.isalpha() for c in value)
     digits = any(c.isdigit() for c in value)
     cls = ("A-Za-z" if letters else "") + ("0-9" if digits else "") + "".join(re.escape(c) for c in extra)

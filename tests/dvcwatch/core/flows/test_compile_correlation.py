@@ -180,3 +180,18 @@ def test_a_page_belongs_to_the_step_whose_page_it_is(tmp_path: Path) -> None:
         ("otp", 2),
         ("find_service", 1),
     ]
+
+
+def test_a_token_found_by_its_boundaries_may_hold_other_characters_next_time() -> None:
+    """A draft id recorded as letters and digits comes back with '-' or '_' (URL-safe base64): the
+    extraction takes the token up to its boundary, not only the characters it was recorded with."""
+    from dvcwatch.core.flows.correlate import _boundary_rule
+    from dvcwatch.core.flows.pages import AnswerView
+
+    rule = _boundary_rule(
+        "draft", "header", "Location", "http://h:1/nop-ho-so/x/8UObD20oXxYQ/thong-tin", "8UObD20oXxYQ"
+    )
+    later = AnswerView(
+        302, {"Location": "/nop-ho-so/x/q6x-bD7_2o4-/thong-tin"}, b"", "http://h:2/nop-ho-so/x"
+    )
+    assert later.extract(rule) == "q6x-bD7_2o4-"

@@ -8,6 +8,8 @@ the same text, so every process replays exactly the flows the master checked.
 from __future__ import annotations
 
 import hashlib
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -68,19 +70,24 @@ def read_flows(directory: str | Path, target: Profile, target_source: str | None
     return FlowSet(flows, texts, str(d))
 
 
-def other_origins(flows: dict[str, Flow]) -> list[str]:
-    """The origins a flow reaches besides `${base}` (identity provider, payment platform), written
-    as absolute URLs in the recording: each must pass the same allow-list as --host."""
+def other_origins(flows: dict[str, Flow], origins: Mapping[str, str] | None = None) -> list[str]:
+    """The origins a flow reaches besides `${base}` (identity provider, payment platform): the
+    profile's `origins.<role>` its URLs name as `${origin.<role>}`, and absolute URLs written in the
+    recording. Each must pass the same allow-list as --host."""
     out: set[str] = set()
     for flow in flows.values():
         for _, req in flow.requests():
+            role = re.match(r"\$\{origin\.([\w-]+)\}", req.url)
+            if role and origins and role.group(1) in origins:
+                out.add(origins[role.group(1)].rstrip("/"))
+                continue
             parts = urlsplit(req.url)
             if parts.scheme in ("http", "https") and parts.netloc and "${" not in parts.netloc:
                 out.add(f"{parts.scheme}://{parts.netloc}")
     return sorted(out)
 
 
-def report_facts(flows: FlowSet) -> dict[str, object]:
+def report_facts(flows: FlowSet, origins: Mapping[str, str] | None = None) -> dict[str, object]:
     """What the report says about a flow run: which flows, from where, with what digest."""
     digest = hashlib.sha256()
     for name in sorted(flows.texts):
@@ -90,7 +97,7 @@ def report_facts(flows: FlowSet) -> dict[str, object]:
             "directory": flows.source,
             "services": sorted(flows.flows),
             "sha256": digest.hexdigest(),
-            "other_origins": other_origins(flows.flows),
+            "other_origins": other_origins(flows.flows, origins),
         }
     }
 

@@ -2,7 +2,8 @@
 
 Each visit picks a service in the catalog's volume mix (among those with a flow) and drives the core's
 sans-IO `Replay` with this user's FastHttpUser client: its own cookie jar (sessions are cookies),
-redirects not followed (the flow recorded each 302 and what its `Location` gives later requests), the
+redirects not followed (the flow recorded each 302 and what its `Location` gives later requests), no
+cookie kept from one visit to the next (each recording started logged out), the
 recorded pauses, capped by the load profile's longest pause so a slow recording does not thin the load.
 
 Every request is named `<service>:<step> <label>`: the part before the space is what the built-in
@@ -48,6 +49,7 @@ class FlowUser(PortalUser):
         self.think_cap = max(think.between_steps.max, think.filling_form.max, think.between_visits.max)
         self._mix: tuple[list[str], list[int]] | None = None
         self._citizen = citizen_values(self.identity)  # the same citizen every visit: computed once
+        self.origins = {role: url.rstrip("/") for role, url in self.target.origins.items()}
 
     def on_start(self) -> None:
         super().on_start()
@@ -76,12 +78,16 @@ class FlowUser(PortalUser):
         bindings = Bindings(
             base=(self.host or "").rstrip("/"),
             citizen=self._citizen,
+            origins=self.origins,
             username=username,
             password=Secret(password),
             otp=self.read_otp,
         )
         # the profile's trouble pages are told here (loadtests.pages) for flows and citizens alike
         replay = Replay(flow, bindings)
+        # a flow was recorded in a fresh browser: each visit starts logged out, as it did (a single
+        # sign-on that remembered the last visit would answer the login page with a redirect)
+        self.client.cookiejar.clear()
         turn = None
         try:
             for prepared in replay:
@@ -117,7 +123,8 @@ class FlowUser(PortalUser):
                 resp.failure(f"no answer: {resp.error or 'connection failed'}")
                 return False
             body = resp.content or b""
-            headers = resp.headers or {}
+            # a plain dict: geventhttpclient's Headers does not survive dict() (the replay's copy)
+            headers = dict(resp.headers.items()) if resp.headers else {}
             trouble = None
             if "html" in (headers.get("content-type") or "").lower():
                 trouble = self.trouble.reason(body)

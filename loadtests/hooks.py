@@ -58,13 +58,13 @@ def on_init(environment: Any, **_: Any) -> None:
     environment.dvc_refused = None
     hosts = [environment.host] if environment.host else []
     try:
-        for url in [*hosts, *other_origins(ctx.flows.flows)]:
+        for url in [*hosts, *other_origins(ctx.flows.flows, ctx.target.origins)]:
             refuse_unless_allowed(url, *_allow_options(environment.parsed_options))
     except ConfigError as exc:
         sys.stderr.write(f"error: {exc}\n")
         sys.exit(2)
     if ctx.flows:
-        ctx.extra.update(report_facts(ctx.flows))
+        ctx.extra.update(report_facts(ctx.flows, ctx.target.origins))
     ctx.state["options"] = _option_key(environment.parsed_options)
     _configure_users(environment, ctx)
     if isinstance(environment.runner, WorkerRunner):
@@ -183,7 +183,7 @@ def refreshed_context(environment: Any) -> RunContext:
         return ctx
     fresh.state = ctx.state
     if fresh.flows:
-        fresh.extra.update(report_facts(fresh.flows))
+        fresh.extra.update(report_facts(fresh.flows, fresh.target.origins))
     fresh.state["options"] = _option_key(environment.parsed_options)
     environment.dvc_run = fresh
     _configure_users(environment, fresh)
@@ -202,7 +202,8 @@ def refused_host(environment: Any) -> bool:
     refused host is remembered, and citizens refuse to start (`PortalUser.on_start`)."""
     try:
         refuse_unless_allowed(environment.host or "", *_allow_options(environment.parsed_options))
-        for url in other_origins(run_context(environment).flows.flows):
+        ctx = run_context(environment)
+        for url in other_origins(ctx.flows.flows, ctx.target.origins):
             refuse_unless_allowed(url, *_allow_options(environment.parsed_options))
     except ConfigError as exc:
         environment.dvc_refused = str(exc)

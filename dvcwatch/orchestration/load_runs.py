@@ -68,7 +68,8 @@ def execute(req: LoadRequest, console: Console | None = None) -> int:
         load_accounts(target, req.target)
     max_users, max_duration = profile.capped(req.max_users, req.max_duration)
     flows = _check_flows(req, target)
-    for origin in other_origins(flows.flows):  # an identity or payment origin the flows reach
+    origins = (target or load_target(None)).origins
+    for origin in other_origins(flows.flows, origins):  # an identity or payment origin the flows reach
         refuse_unless_allowed(origin, req.allowlist, req.authorised)
     if req.host:
         refuse_unless_allowed(req.host, req.allowlist, req.authorised)

@@ -1,0 +1,75 @@
+"""Recorded flows replayed at load on portals built unlike the sandbox (issue 16): the other-portal
+fixture (three origins, SSO, payment after submission) and the third portal (one account, SMS OTP).
+Each test records one fee-charging service with `dvcwatch shop --record`, compiles it with `dvcwatch
+flows compile` (no hand edits) and runs a short load from it: under 1 % errors, every step class."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fixtures.other_portal import OtherPortal
+from fixtures.other_portal.target import profile_for as other_profile
+from fixtures.third_portal import ThirdPortal
+from fixtures.third_portal.target import password_env
+from fixtures.third_portal.target import profile_for as third_profile
+
+from dvcwatch.commands.cli import main
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+DATA = Path(__file__).with_name("data")
+SERVICE = "dang-ky-thuong-tru"  # a fee, documents, a form: every step class
+
+
+def record_and_compile(tmp_path: Path, target: str) -> Path:
+    rec, flows = tmp_path / "rec", tmp_path / "flows"
+    argv = ["shop", "--target", target, "--out", str(tmp_path / "shop"), "--service", SERVICE]
+    assert main([*argv, "--record", str(rec)]) == 0
+    assert main(["flows", "compile", str(rec), "--out", str(flows), "--target", target]) == 0
+    return flows
+
+
+def smoke(run_load: Any, tmp_path: Path, host: str, target: str, flows: Path) -> dict[str, Any]:
+    out = tmp_path / "load"
+    code, report = run_load(
+        "--profile", str(DATA / "flows-smoke.yaml"), "--host", host, "--target", target,
+        "--flows", str(flows), "--out", str(out),
+    )  # fmt: skip
+    assert report is not None, (code, (out / "locust-master.out").read_text()[-3000:])
+    portal_rows = [r for r in report["requests"] if not r["harness"]]
+    assert report["totals"]["error_ratio"] < 0.01, report["errors"]
+    steps = {r["step"] for r in portal_rows if r["requests"] > r["failures"]}
+    assert {"login", "otp", "form", "upload", "submit", "payment"} <= steps, steps
+    classes = {g["name"].split(".")[1] for g in report["gates"] if g["name"].startswith("latency.")}
+    assert classes == {"browse", "auth", "write"}
+    assert all(g["measured"] is not None for g in report["gates"] if g["name"].startswith("latency."))
+    return report
+
+
+def test_other_portal_smoke_load_from_recorded_flows(tmp_path: Path, run_load: Any) -> None:
+    with OtherPortal(citizens_count=20) as portal:
+        target = str(other_profile(portal, tmp_path / "p.yaml"))
+        flows = record_and_compile(tmp_path, target)
+        before = portal.counts()
+        report = smoke(run_load, tmp_path, portal.urls["portal"], target, flows)
+        after = portal.counts()
+    # what the portal holds: dossiers submitted and paid by the replays, not only answers counted
+    assert after["dossiers"] > before["dossiers"] and after["payments"] > before["payments"], (before, after)
+    assert report["flows"]["services"] == [SERVICE]
+
+
+def test_third_portal_smoke_load_from_recorded_flows(
+    tmp_path: Path, run_load: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with ThirdPortal(result_delay=0.2) as portal:
+        for k, v in password_env(portal).items():
+            monkeypatch.setenv(k, v)
+        target = str(third_profile(portal, tmp_path / "p.yaml"))
+        flows = record_and_compile(tmp_path, target)
+        before = portal.counts()
+        report = smoke(run_load, tmp_path, portal.url, target, flows)
+        after = portal.counts()
+    assert after["dossiers"] > before["dossiers"] and after["payments"] > before["payments"], (before, after)
+    assert report["flows"]["services"] == [SERVICE]

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from journey_samples import sample_run
+from proctree import descendants, wait_gone
 
 from dvcwatch.commands.cli import main
 from dvcwatch.core.history_store import HistoryStore
+from dvcwatch.core.waiting import poll_until
 from playwright_journeys.history import rows_from_run
 from playwright_journeys.results import write_results
 
@@ -77,3 +82,39 @@ def test_shop_records_beside_out_and_a_history_it_cannot_write_does_not_cost_the
     (record,) = sweep_hooks(None, None)
     record(SweepRecord(run, out, 2, 0.0))  # says so, does not raise
     assert "history not written" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_follow_up_stopped_by_a_signal_keeps_its_looks_and_leaves_no_process(
+    sandbox: object, tmp_path: Path, sig: signal.Signals, code: int
+) -> None:
+    """Dossiers the sandbox does not know (the sample sweep's codes) make every look wait out its
+    timeout, so the follow-up is surely in the middle of a pass when the signal comes."""
+    sweep = tmp_path / "shop-1"
+    write_results(sample_run(sweep), sweep)
+    history = tmp_path / "h.sqlite3"
+    assert main(["report", "import", str(sweep), "--history", str(history)]) == 0
+    argv = ["follow-up", "--target", sandbox.url, "--history", str(history), "--timeout", "1"]  # type: ignore[attr-defined]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dvcwatch", *argv], stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        poll_until(lambda: _checks(history) >= 2 or proc.poll() is not None, timeout=120, interval=0.2)
+        assert proc.poll() is None and _checks(history) >= 2, "the follow-up is making its looks"
+        kids = descendants(proc.pid)
+        assert kids, "the browser runs under the follow-up"
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == code, err
+    assert wait_gone(kids) == [], "no browser left behind"
+    assert _checks(history) >= 2  # each look was saved as it was made
+
+
+def _checks(history: Path) -> int:
+    import sqlite3
+
+    with sqlite3.connect(history) as c:
+        return int(c.execute("SELECT COALESCE(SUM(checks), 0) FROM dossiers").fetchone()[0])

@@ -39,7 +39,15 @@ from dvcwatch.core.otp_sources import OtpConfig, OtpRequest, OtpUnavailable
 from dvcwatch.core.steps import STEPS
 from dvcwatch.core.yamlconfig import check_regex
 from probes.checks import CheckContext, Kind, Observation, TargetBase
-from probes.checks.api_flow import Credentials, Login, StepFailed, credentials, otp_source, profile_login
+from probes.checks.api_flow import (
+    Credentials,
+    Login,
+    StepFailed,
+    build_otp_source,
+    credentials,
+    otp_source,
+    profile_login,
+)
 from probes.checks.http import MAX_BODY_BYTES, describe_error
 from probes.phases import ssl_context
 
@@ -160,8 +168,6 @@ class FlowTarget(TargetBase):
             login = profile_login(self.credentials) if self.credentials and self.credentials.profile else None
             if self.otp is not None:
                 key = "otp"
-                from probes.checks.api_flow import build_otp_source
-
                 build_otp_source(self, login or Login("", Secret("")), self.url)
         except ConfigError as exc:
             raise ConfigError(str(exc), field=key) from None

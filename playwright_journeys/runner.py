@@ -45,6 +45,7 @@ from playwright_journeys.results import (
     now_iso,
     summarize,
 )
+from playwright_journeys.steps import KINDS
 from playwright_journeys.verdicts import judge
 
 if TYPE_CHECKING:
@@ -94,7 +95,7 @@ def look_only(cfg: SweepConfig) -> bool:
 
 
 NOT_DONE = "not done: production, look don't touch"
-LOGIN_STEPS = ("login", "otp")
+LOGIN_STEPS = tuple(name for name, s in KINDS.items() if s.logs_in)  # login, then otp
 REUSED = "logged in once this sweep: the account's session is reused"
 
 
@@ -353,15 +354,19 @@ class Sweep:
             return _Attempt(self._finish(job, who.index, walk, None), crashed=not self.host.alive())
         j = await self._journey(job, who, acc, Tab(page, context), walk)
         evidence = _Evidence(self, job, number, j.tab)
+        finished = False
         try:
             if walk.take:
                 await walk.take.attach(context, page)
             await _Steps(self, j, walk, evidence, turn, acc, session).run()
             artifacts = await evidence.keep(walk)
+            finished = True
         finally:
             if walk.take:
                 await _quietly(walk.take.settle())
             await _quietly(context.close())
+            if walk.take and not finished:  # stopped (Ctrl-C, SIGTERM): the raw HAR holds the password
+                walk.take.discard()
         judged = self._judged(job, who, walk, j, artifacts)
         if self.recorder and walk.take:
             self.recorder.keep(walk.take, who, j.username, j.password, judged.verdict)

@@ -25,6 +25,8 @@ class JourneyStep:
     name: str
     run: StepFn
     needs: Needs
+    # part of logging in: one account logs in and types its OTP at a time; a reused session skips it
+    logs_in: bool = False
 
     def __post_init__(self) -> None:
         if self.name not in STEPS:

@@ -46,4 +46,4 @@ def needs(profile: Profile, service: Service) -> list[tuple[str, ...]]:
     return button + have(profile, "login_cccd", "login_password", "login_submit")
 
 
-STEP = JourneyStep("login", login, needs=needs)
+STEP = JourneyStep("login", login, needs=needs, logs_in=True)

@@ -66,4 +66,4 @@ def needs(profile: Profile, service: Service) -> list[tuple[str, ...]]:
     return have(profile, "otp_input", "otp_submit")
 
 
-STEP = JourneyStep("otp", otp, needs=needs)
+STEP = JourneyStep("otp", otp, needs=needs, logs_in=True)

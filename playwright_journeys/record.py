@@ -174,6 +174,10 @@ class Take:
         if self._pending:
             await asyncio.wait(list(self._pending), timeout=5)
 
+    def discard(self) -> None:
+        """An attempt that did not finish keeps nothing: its raw HAR (with the password) goes."""
+        shutil.rmtree(self.raw_dir, ignore_errors=True)
+
     def mark(self, step: str) -> None:
         """A step begins: requests from now on belong to it (until the next mark)."""
         self.marks.append({"step": step, "start": time.time()})

@@ -337,10 +337,19 @@ class Sweep:
     ) -> _Attempt:
         """Open a browser context (with the account's kept session, if any), walk the steps, keep the
         evidence of a failure, judge."""
-        assert self.host is not None
         walk = _Walk(journey_for(job.service, self.cfg.profile), time.monotonic())
-        if self.recorder:
-            walk.take = self.recorder.start(job.service.id, job.persona.name, len(self.cfg.personas))
+        if not self.recorder:
+            return await self._walk_in_context(job, number, who, acc, turn, walk)
+        walk.take = self.recorder.start(job.service.id, job.persona.name, len(self.cfg.personas))
+        try:
+            return await self._walk_in_context(job, number, who, acc, turn, walk)
+        finally:
+            walk.take.discard()  # kept by now, or stopped (Ctrl-C, SIGTERM): the raw HAR holds the password
+
+    async def _walk_in_context(
+        self, job: Job, number: int, who: Citizen, acc: Account | None, turn: _LoginTurn, walk: _Walk
+    ) -> _Attempt:
+        assert self.host is not None
         session = await self._reused_session(acc, turn)
         try:
             context, page = await self.host.new_context(
@@ -354,19 +363,15 @@ class Sweep:
             return _Attempt(self._finish(job, who.index, walk, None), crashed=not self.host.alive())
         j = await self._journey(job, who, acc, Tab(page, context), walk)
         evidence = _Evidence(self, job, number, j.tab)
-        finished = False
         try:
             if walk.take:
                 await walk.take.attach(context, page)
             await _Steps(self, j, walk, evidence, turn, acc, session).run()
             artifacts = await evidence.keep(walk)
-            finished = True
         finally:
             if walk.take:
                 await _quietly(walk.take.settle())
             await _quietly(context.close())
-            if walk.take and not finished:  # stopped (Ctrl-C, SIGTERM): the raw HAR holds the password
-                walk.take.discard()
         judged = self._judged(job, who, walk, j, artifacts)
         if self.recorder and walk.take:
             self.recorder.keep(walk.take, who, j.username, j.password, judged.verdict)

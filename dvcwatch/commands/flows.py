@@ -11,6 +11,7 @@ does before a load: every step, request, parameter and extraction, and the origi
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -79,6 +80,7 @@ def run_compile(args: argparse.Namespace) -> int:
         profile_name=profile.name if profile is not None else None,
         version=__version__,
         step_pages=profile.journey.steps_serving if profile is not None else None,
+        on_warning=lambda w: print(f"warning: {w}", file=sys.stderr),
     )
     for path in written:
         print(f"{path}  {_summary(load_flow(path))}")

@@ -316,6 +316,7 @@ def compile_recordings(
     profile_name: str | None = None,
     version: str | None = None,
     step_pages: Callable[[str], set[str]] | None = None,
+    on_warning: Callable[[str], None] | None = None,
 ) -> list[Path]:
     """Every service recorded under `recording_dir` compiled into `out_dir` (plus `flows.yaml`). Each
     written flow is read back with `load_flow`, so what is written is what load and probes accept."""
@@ -327,10 +328,16 @@ def compile_recordings(
         raise ConfigError(f"no */{HAR_FILE} here: record with `dvcwatch shop --record DIR`", path=str(src))
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
+    warnings: list[str] = []
     origins: list[str] = []
     recorded_at = None
     for folder in folders:
         rec = read_recording(folder)
+        if rec.verdict not in (None, "pass", "degraded"):
+            warnings.append(
+                f"{rec.service}: recorded from a journey that did not pass ({rec.verdict}); its flow stops "
+                "where the journey did"
+            )
         flow = FlowCompiler(rec, rules, step_pages).compile()
         path = out / f"{flow.service}{FLOW_SUFFIX}"
         write_text(path, flow_yaml(flow))
@@ -353,4 +360,7 @@ def compile_recordings(
     write_text(
         out / INDEX_FILE, yaml.safe_dump(index.model_dump(mode="json"), allow_unicode=True, sort_keys=False)
     )
+    for w in warnings:
+        if on_warning is not None:
+            on_warning(w)
     return written

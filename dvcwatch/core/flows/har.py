@@ -64,6 +64,7 @@ class Recording:
     origins: dict[str, str]  # role → origin URL ("base" for the portal itself)
     profile: str | None = None
     steps: list[str] = field(default_factory=list)  # the steps the journey ran, in order
+    verdict: str | None = None  # the recorded journey's verdict (pass, degraded, fail …)
 
 
 def _epoch(iso: str) -> float:
@@ -172,6 +173,7 @@ def read_recording(service_dir: Path, *, default_step: str = "form") -> Recordin
         origins={k: v.rstrip("/") for k, v in origins.items()},
         profile=index.get("profile"),
         steps=[m["step"] for m in marks],
+        verdict=meta.get("verdict"),
     )
 
 

@@ -20,7 +20,6 @@ from fixtures.third_portal.target import password_env
 from fixtures.third_portal.target import profile_for as third_profile
 
 from dvcwatch.commands.cli import main
-from dvcwatch.core.flows.compile import compile_recordings
 from probes.config import load_config
 from probes.one_round import probe_all
 
@@ -47,12 +46,12 @@ def stats(portal: ThirdPortal) -> dict[str, int]:
 def record_and_generate(
     profile: Path, service: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> Path:
-    """Record one journey, compile it untouched, generate the probes with it; no latency budgets
+    """Record one journey, compile it untouched (`dvcwatch flows compile`), generate the probes with it; no latency budgets
     (correctness, not speed) and a short timeout, since a hang costs one per probe."""
     rec, flows, out = tmp_path / "rec", tmp_path / "flows", tmp_path / "probes.yaml"
     shop = ["shop", "--target", str(profile), "--out", str(tmp_path / "shop"), "--service", service]
     assert main([*shop, "--record", str(rec)]) == 0
-    compile_recordings(rec, flows)
+    assert main(["flows", "compile", str(rec), "--out", str(flows), "--target", str(profile)]) == 0
     assert main(["probe", "--from-catalog", str(profile), "--flows", str(flows), "--out", str(out)]) == 0
     capsys.readouterr()
     data = yaml.safe_load(out.read_text(encoding="utf-8"))

@@ -57,6 +57,8 @@ class Plan:
     config: dict[str, Any]
     unmapped: list[str] = field(default_factory=list)
     """Catalog services without a code in the profile's `services:` (their pages are by code)."""
+    unseen: list[str] = field(default_factory=list)
+    """The profile's error selectors only a browser evaluates: no probe can see them."""
     notes: list[str] = field(default_factory=list)
 
 
@@ -74,6 +76,26 @@ def error_selectors(profile: Profile) -> dict[str, list[str]]:
     if profile.selectors.error_banner.strip():
         out["busy_selectors"] = [profile.selectors.error_banner]
     return out
+
+
+BROWSER_ONLY = (">>", ":text-is(", ":text(", "role=", "xpath=", "internal:", ":nth-match(", ":visible")
+"""Selector forms only a browser evaluates: without one (`dvcwatch.core.flows.pages`) they never match."""
+
+
+UNSEEN = (
+    "the profile's selector {!r} needs a browser: probes judge HTML without one and never see it "
+    "(write the error page and busy banner as CSS or text=)"
+)
+
+
+def browser_only(profile: Profile) -> list[str]:
+    """The profile's error selectors a probe cannot see, so the generated file can say so."""
+    sel = error_selectors(profile)
+    return [
+        x
+        for x in [*sel.get("error_selectors", []), *sel.get("busy_selectors", [])]
+        if any(m in x for m in BROWSER_ONLY)
+    ]
 
 
 def page_module(profile: Profile) -> dict[str, Any]:
@@ -175,7 +197,7 @@ def plan(
     polite = profile.politeness.model_dump(exclude_defaults=True)
     if polite:  # the operator's contact and limits, as the journeys use them
         config["politeness"] = polite
-    return Plan(config, unmapped, notes)
+    return Plan(config, unmapped, browser_only(profile), notes)
 
 
 def api_targets(profile: Profile, catalog: Catalog) -> list[dict[str, Any]]:
@@ -300,6 +322,7 @@ def to_yaml(config: dict[str, Any], profile: Profile, generated: Plan | None = N
                 "to a code\n# (add `<id>: {code: <mã thủ tục>}` there and generate again):\n"
             )
             header += "".join(f"#   {sid}\n" for sid in generated.unmapped)
+        header += "".join(f"# {UNSEEN.format(selector)}\n" for selector in generated.unseen)
         header += "".join(f"# {note}\n" for note in generated.notes)
     body = yaml.safe_dump(config, sort_keys=False, allow_unicode=True, default_flow_style=None, width=200)
     return header + body

@@ -105,7 +105,7 @@ def _generate(args: argparse.Namespace) -> int:
     from dvcwatch.core.profile import load_profile
     from dvcwatch.core.target import resolve_target
     from probes.config import load_config_text
-    from probes.generate import plan, relative_to, to_yaml
+    from probes.generate import UNSEEN, plan, relative_to, to_yaml
 
     profile = load_profile(args.from_catalog)
     flows = load_flows(args.flows) if args.flows else None
@@ -129,6 +129,8 @@ def _generate(args: argparse.Namespace) -> int:
             f"to a code: {', '.join(generated.unmapped)}",
             file=sys.stderr,
         )
+    for selector in generated.unseen:
+        print(f"warning: {UNSEEN.format(selector)}", file=sys.stderr)
     if args.out:
         from dvcwatch.core.atomic import write_text
 

@@ -290,3 +290,19 @@ def test_from_catalog_generates_the_standard_set(tmp_path: Path, capsys: pytest.
     data = yaml.safe_load(out.read_text())
     assert not [t for t in data["targets"] if "/api/" in t["url"] or t.get("kind") == "api_flow"]
     assert "api" not in data["modules"] and "login → form is not probed" in out.read_text()
+
+
+def test_an_error_selector_only_a_browser_sees_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    profile = tmp_path / "p.yaml"
+    profile.write_text(
+        "version: 2\nname: p\nbase_url: http://127.0.0.1:9\n"
+        "selectors: {error_banner: 'main >> text=Hệ thống đang bận', error_page: div.loi}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "probes.yaml"
+    assert main(["probe", "--from-catalog", str(profile), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "'main >> text=Hệ thống đang bận' needs a browser" in err and "div.loi" not in err
+    assert "needs a browser" in out.read_text(encoding="utf-8")

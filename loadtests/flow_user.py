@@ -10,7 +10,7 @@ Every request is named `<service>:<step> <label>`: the part before the space is 
 citizens' names are (`loadtests.counts.split_name`), so the step classes, gates, knee, timeline, metrics
 and report read a flow run exactly as they read theirs, while Locust's table still shows each request.
 Each user logs in as its own identity: the profile's account pool when it has one, else a synthetic
-citizen; logins of one account take turns (login and OTP held together), so none reads another's code.
+citizen; logins of one account take turns until the code is read, so none reads another's code.
 """
 
 from __future__ import annotations
@@ -75,30 +75,42 @@ class FlowUser(PortalUser):
 
     def replay(self, flow: Flow) -> None:
         username, password, _ = self.login()
+        read: list[str] = []  # the OTP, once this visit has read it
+
+        def otp() -> str:
+            read.append(self.read_otp())
+            return read[-1]
+
         bindings = Bindings(
             base=(self.host or "").rstrip("/"),
             citizen=self._citizen,
             origins=self.origins,
             username=username,
             password=Secret(password),
-            otp=self.read_otp,
+            otp=otp,
         )
         # the profile's trouble pages are told here (loadtests.pages) for flows and citizens alike
         replay = Replay(flow, bindings)
         # a flow was recorded in a fresh browser: each visit starts logged out, as it did (a single
         # sign-on that remembered the last visit would answer the login page with a redirect)
         self.client.cookiejar.clear()
+        # Users of one account take turns from its first login request until its code is read (or the
+        # login steps end, for a flow without an OTP); while one holds the turn it does not pause: the
+        # account's other users are waiting, and a short turn keeps a one-account portal loadable.
         turn = None
         try:
             for prepared in replay:
-                if prepared.step in AUTH_STEPS and turn is None:
+                pause = min(prepared.think_seconds, self.think_cap)
+                if turn is None and prepared.step in AUTH_STEPS and not read:
+                    if pause > 0:
+                        self._sleep(pause)
+                    pause = 0
                     turn = login_turns[username]
                     turn.acquire()
-                elif prepared.step not in AUTH_STEPS and turn is not None:
+                elif turn is not None and (read or prepared.step not in AUTH_STEPS):
                     turn.release()
                     turn = None
-                pause = min(prepared.think_seconds, self.think_cap)
-                if pause > 0:
+                if pause > 0 and turn is None:
                     self._sleep(pause)
                 if not self.send(flow.service, prepared, replay):
                     raise RescheduleTask()
@@ -126,7 +138,7 @@ class FlowUser(PortalUser):
             # a plain dict: geventhttpclient's Headers does not survive dict() (the replay's copy)
             headers = dict(resp.headers.items()) if resp.headers else {}
             trouble = None
-            if "html" in (headers.get("content-type") or "").lower():
+            if "html" in (resp.headers.get("content-type") or "").lower():  # (case-insensitive get)
                 trouble = self.trouble.reason(body)
             reason = (
                 f"soft failure: {trouble}"

@@ -1,7 +1,8 @@
 """Recorded flows replayed at load on portals built unlike the sandbox (issue 16): the other-portal
 fixture (three origins, SSO, payment after submission) and the third portal (one account, SMS OTP).
 Each test records one fee-charging service with `dvcwatch shop --record`, compiles it with `dvcwatch
-flows compile` (no hand edits) and runs a short load from it: under 1 % errors, every step class."""
+flows compile` (no hand edits) and runs a short load from it: under 1 % errors, every step class. On
+the third portal a stepped ramp then finds an injected capacity limit as the knee."""
 
 from __future__ import annotations
 
@@ -71,5 +72,22 @@ def test_third_portal_smoke_load_from_recorded_flows(
         before = portal.counts()
         report = smoke(run_load, tmp_path, portal.url, target, flows)
         after = portal.counts()
-    assert after["dossiers"] > before["dossiers"] and after["payments"] > before["payments"], (before, after)
-    assert report["flows"]["services"] == [SERVICE]
+        assert after["dossiers"] > before["dossiers"] and after["payments"] > before["payments"], (
+            before,
+            after,
+        )
+        assert report["flows"]["services"] == [SERVICE]
+
+        # an injected capacity limit: 3 requests at a time, 0.1 s each (30 req/s), the busy page beyond
+        portal.set_faults([{"kind": "capacity", "limit": 3, "seconds": 0.1}])
+        out = tmp_path / "ramp"
+        code, ramp = run_load(
+            "--profile", str(DATA / "knee-ramp.yaml"), "--host", portal.url, "--target", target,
+            "--flows", str(flows), "--out", str(out),
+        )  # fmt: skip
+        assert ramp is not None, (code, (out / "locust-master.out").read_text()[-3000:])
+    seen = [(s["users_measured"], s["successes_per_second"], s["error_ratio"]) for s in ramp["stages"]]
+    assert ramp["knee"]["found"], (ramp["knee"], seen)
+    assert 15 <= ramp["knee"]["requests_per_second"] <= 33, (ramp["knee"], seen)
+    busy = [e for e in ramp["errors"] if "busy banner" in e["error"] or "error page" in e["error"]]
+    assert busy, ramp["errors"]  # refused with the portal's own busy page, told by the profile's selector

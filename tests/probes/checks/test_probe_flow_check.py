@@ -142,6 +142,14 @@ async def test_the_account_goes_only_to_the_origins_the_target_names(
     )
     with pytest.raises(TargetRefused, match="carries an account"):
         module_target(load_config(module), "citizen", "http://127.0.0.1:9")
+    # ... and used on the host it names (its flow file read beside the config, as a target's)
+    module.write_text(
+        module.read_text(encoding="utf-8").replace("probe_only: true\n", "")
+        + f"targets:\n  - {{name: flow, module: citizen, url: '{base}'}}\n",
+        encoding="utf-8",
+    )
+    from_probe = module_target(load_config(module), "citizen", base)
+    assert from_probe.flow == str(tmp_path / "flows" / "cap-ho-chieu.flow.yaml")
 
 
 async def test_the_profiles_busy_banner_fails_the_step_that_shows_it(

@@ -47,6 +47,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument(
         "--target", metavar="PROFILE", help="the portal's profile: its `flows:` rules and name are used"
     )
+    c.add_argument(
+        "--include-failed",
+        action="store_true",
+        help="also compile journeys that failed while recording (their flows stop where they did)",
+    )
     c.set_defaults(func=run_compile)
     k = verbs.add_parser(
         "check", help="validate flow files and show what they send", formatter_class=HelpFormatter
@@ -81,6 +86,7 @@ def run_compile(args: argparse.Namespace) -> int:
         version=__version__,
         step_pages=profile.journey.steps_serving if profile is not None else None,
         on_warning=lambda w: print(f"warning: {w}", file=sys.stderr),
+        include_failed=args.include_failed,
     )
     for path in written:
         print(f"{path}  {_summary(load_flow(path))}")

@@ -317,6 +317,7 @@ def compile_recordings(
     version: str | None = None,
     step_pages: Callable[[str], set[str]] | None = None,
     on_warning: Callable[[str], None] | None = None,
+    include_failed: bool = False,
 ) -> list[Path]:
     """Every service recorded under `recording_dir` compiled into `out_dir` (plus `flows.yaml`). Each
     written flow is read back with `load_flow`, so what is written is what load and probes accept."""
@@ -333,7 +334,13 @@ def compile_recordings(
     recorded_at = None
     for folder in folders:
         rec = read_recording(folder)
-        if rec.verdict not in (None, "pass", "degraded"):
+        if rec.verdict not in (None, "pass", "degraded", "not_filed"):
+            if not include_failed:
+                warnings.append(
+                    f"{rec.service}: skipped, recorded from a journey that did not pass ({rec.verdict}): its "
+                    "flow would replay the failure (--include-failed writes it anyway)"
+                )
+                continue
             warnings.append(
                 f"{rec.service}: recorded from a journey that did not pass ({rec.verdict}); its flow stops "
                 "where the journey did"
@@ -363,4 +370,6 @@ def compile_recordings(
     for w in warnings:
         if on_warning is not None:
             on_warning(w)
+    if not written:
+        raise ConfigError("every recorded journey failed: no flow written (see the warnings)", path=str(src))
     return written

@@ -80,11 +80,17 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.Capture
     assert "x.flow.yaml:6" in err and "${nope} is not extracted" in err
 
 
-def test_a_recording_of_a_failed_journey_compiles_with_a_warning(
+def test_a_recording_of_a_failed_journey_is_skipped_unless_asked(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     folder = har_builder.portal_recording(tmp_path / "rec")
     steps = folder / "steps.json"
     steps.write_text(steps.read_text(encoding="utf-8").replace('"service"', '"verdict": "fail", "service"'))
-    assert main(["flows", "compile", str(tmp_path / "rec"), "--out", str(tmp_path / "flows")]) == 0
-    assert "did not pass (fail); its flow stops where the journey did" in capsys.readouterr().err
+    argv = ["flows", "compile", str(tmp_path / "rec"), "--out", str(tmp_path / "flows")]
+    assert main(argv) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "skipped, recorded from a journey that did not pass (fail)" in err and "no flow written" in err
+    assert not (tmp_path / "flows" / "dich-vu-mau.flow.yaml").exists()
+    assert main([*argv, "--include-failed"]) == 0
+    assert "its flow stops where the journey did" in " ".join(capsys.readouterr().err.split())
+    assert (tmp_path / "flows" / "dich-vu-mau.flow.yaml").exists()

@@ -212,18 +212,41 @@ def _prefilter(selector: str) -> Callable[[bytes, Callable[[], str]], bool]:
     return lambda body, text: all(any(met(n, body, text) for n in alts) for alts in links)
 
 
+TROUBLE = (("error_page", "error page"), ("error_banner", "busy banner"))
+
+
+def _sentinels(selectors: Sequence[str | None]) -> re.Pattern[bytes] | None:
+    """A pattern of one needed byte string per alternative (its longest), or None when some
+    alternative needs none (a text= selector, a bare tag)."""
+    needed: set[bytes] = set()
+    for sel in selectors:
+        if not isinstance(sel, str) or not sel.strip():
+            continue
+        for part in sel.split(">>")[:1]:  # the first link of a chain must match for any to
+            for alt in _link_needs(part.strip()):
+                if alt is None or not alt[0]:
+                    return None
+                needed.add(max(alt[0], key=len))
+    if not needed:
+        return None
+    return re.compile(b"|".join(re.escape(t) for t in sorted(needed)))
+
+
 @dataclass(frozen=True)
 class PageTrouble:
     """The profile's error-page and busy-banner selectors, read once; `reason(body)` for each page."""
 
     checks: tuple[tuple[str, Matcher], ...]
     looks: tuple[Callable[[bytes, Callable[[], str]], bool], ...] = ()
+    sentinels: re.Pattern[bytes] | None = None
+    """One search for the whole profile, when every way a selector can match needs some bytes on the
+    page (a class name, an id, an attribute value): no hit, no trouble — the healthy page's cost."""
 
     @classmethod
     def of(cls, selectors: object, *, source: str | None = None) -> PageTrouble:
         """From a profile's `selectors` (error_page, error_banner); an unreadable one is a ConfigError."""
         checks, looks = [], []
-        for key, what in (("error_page", "error page"), ("error_banner", "busy banner")):
+        for key, what in TROUBLE:
             sel = getattr(selectors, key, None)
             if not isinstance(sel, str) or not sel.strip():
                 continue
@@ -232,11 +255,13 @@ class PageTrouble:
             except ValueError as exc:
                 raise ConfigError(str(exc), path=source, field=f"selectors.{key}") from None
             looks.append(_prefilter(sel))
-        return cls(tuple(checks), tuple(looks))
+        return cls(tuple(checks), tuple(looks), _sentinels([getattr(selectors, k, None) for k, _ in TROUBLE]))
 
     def reason(self, body: bytes) -> str | None:
         """Which of the profile's trouble pages this HTML is ("busy banner: div.qua-tai"), or None."""
         if not self.checks or not body:
+            return None
+        if self.sentinels is not None and self.sentinels.search(body) is None:
             return None
         folded: list[str] = []
 

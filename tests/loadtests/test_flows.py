@@ -133,3 +133,14 @@ def test_a_flow_for_a_service_the_catalog_does_not_know_is_a_config_error(
     )  # fmt: skip
     assert code == 2
     assert "khong-co" in capsys.readouterr().err
+
+
+def test_workers_started_for_a_remote_master_take_no_flows_of_their_own(
+    tmp_path: Path, run_load: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    flows = write_sandbox_flows(tmp_path / "flows", services=["dang-ky-xe"])
+    code, _ = run_load(
+        "--profile", "smoke", "--master-host", "127.0.0.1", "--flows", str(flows), "--out", str(tmp_path / "o")
+    )  # fmt: skip
+    assert code == 2
+    assert "workers receive the flows from it" in capsys.readouterr().err

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -15,21 +17,38 @@ class MissingValue(KeyError):
     """A template names a value the replay does not have (an extraction that never happened)."""
 
 
+@lru_cache(maxsize=4096)
+def _parsed(text: str) -> tuple[tuple[str, bool], ...]:
+    """A template as (literal, False) and (name, True) pieces: parsed once, rendered many times (a load
+    renders the same few hundred templates millions of times)."""
+    pieces: list[tuple[str, bool]] = []
+    for k, part in enumerate(text.split(_ESCAPED)):
+        if k:
+            pieces.append(("${", False))
+        pos = 0
+        for m in TEMPLATE_RE.finditer(part):
+            if m.start() > pos:
+                pieces.append((part[pos : m.start()], False))
+            pieces.append((m.group(1), True))
+            pos = m.end()
+        if pos < len(part):
+            pieces.append((part[pos:], False))
+    return tuple(pieces)
+
+
 def render(
     text: str, lookup: Callable[[str], Any], *, encode: Callable[[str, str], str] | None = None
 ) -> str:
     """Fill every `${name}`; `$${` stays a literal `${`. `encode(name, value)` lets URLs quote what
     they substitute (a citizen's name in a query string) without quoting the template's own text."""
-    parts = text.split(_ESCAPED)
     out = []
-    for part in parts:
-
-        def one(m: Any) -> str:
-            value = str(lookup(m.group(1)))
-            return encode(m.group(1), value) if encode else value
-
-        out.append(TEMPLATE_RE.sub(one, part))
-    return "${".join(out)
+    for piece, is_name in _parsed(text):
+        if not is_name:
+            out.append(piece)
+            continue
+        value = str(lookup(piece))
+        out.append(encode(piece, value) if encode else value)
+    return "".join(out)
 
 
 def render_value(value: Any, lookup: Callable[[str], Any]) -> Any:
@@ -47,10 +66,13 @@ def render_value(value: Any, lookup: Callable[[str], Any]) -> Any:
     return value
 
 
+_PLAIN = re.compile(r"[A-Za-z0-9._~-]*")
+
+
 def url_encode(name: str, value: str) -> str:
     """How a value enters a URL. The base and extracted values are URL text already (a Location, a
     link's path); identity values and codes are data, quoted whole."""
-    if name == "base":
+    if name == "base" or _PLAIN.fullmatch(value):
         return value
     if name.startswith(("citizen.", "account.", "secret.")) or name == "otp":
         return quote(value, safe="")

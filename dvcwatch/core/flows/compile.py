@@ -347,6 +347,11 @@ def compile_recordings(
             )
         flow = FlowCompiler(rec, rules, step_pages).compile()
         path = out / f"{flow.service}{FLOW_SUFFIX}"
+        if path in written:  # recorded with several personas: one flow per service
+            warnings.append(
+                f"{rec.service}: recorded more than once ({folder.name}); the first recording is kept"
+            )
+            continue
         write_text(path, flow_yaml(flow))
         load_flow(path)
         written.append(path)

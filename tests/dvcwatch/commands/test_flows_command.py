@@ -94,3 +94,20 @@ def test_a_recording_of_a_failed_journey_is_skipped_unless_asked(
     assert main([*argv, "--include-failed"]) == 0
     assert "its flow stops where the journey did" in " ".join(capsys.readouterr().err.split())
     assert (tmp_path / "flows" / "dich-vu-mau.flow.yaml").exists()
+
+
+def test_a_service_recorded_with_two_personas_gives_one_flow(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    har_builder.portal_recording(tmp_path / "rec", "dich-vu-mau--desktop")
+    har_builder.portal_recording(tmp_path / "rec", "dich-vu-mau--phone")
+    for folder in ("dich-vu-mau--desktop", "dich-vu-mau--phone"):
+        steps = tmp_path / "rec" / folder / "steps.json"
+        steps.write_text(
+            steps.read_text(encoding="utf-8").replace(f'"service": "{folder}"', '"service": "dich-vu-mau"')
+        )
+    assert main(["flows", "compile", str(tmp_path / "rec"), "--out", str(tmp_path / "flows")]) == 0
+    assert (
+        "recorded more than once (dich-vu-mau--phone); the first recording is kept" in capsys.readouterr().err
+    )
+    assert [p.name for p in (tmp_path / "flows").glob("*.flow.yaml")] == ["dich-vu-mau.flow.yaml"]

@@ -25,6 +25,7 @@ from dvcwatch.core.flows.har import HAR_FILE, Exchange, Recording, forms_on, rea
 from dvcwatch.core.flows.model import FLOW_SUFFIX, INDEX_FILE, Flow, FlowIndex, load_flow
 from dvcwatch.core.flows.rules import FlowRules
 from dvcwatch.core.flows.templates import escape_literal
+from dvcwatch.core.steps import STEPS
 
 THINK_MIN_SECONDS = 0.05
 _KEPT_HEADERS = ("authorization",)
@@ -62,7 +63,9 @@ class FlowCompiler:
         self.exchanges = [e for e in recording.exchanges if not any(p.search(e.url) for p in ignore)]
         if not self.exchanges:
             raise ConfigError(f"{recording.service}: the recording has no page or XHR request to replay")
-        if step_pages is not None:
+        if step_pages is not None and not recording.steps:
+            _steps_by_page(self.exchanges, step_pages)
+        elif step_pages is not None:
             _to_page_owners(self.exchanges, recording.steps, step_pages)
         self.c = Correlator(
             self.exchanges,
@@ -253,6 +256,18 @@ class FlowCompiler:
         return {}, []
 
 
+def _steps_by_page(exchanges: list[Exchange], step_pages: Callable[[str], set[str]]) -> None:
+    """A HAR without step marks (saved from a browser's DevTools): each page the profile's
+    `journey.step_pages` name starts its step, and the requests after it belong to it."""
+    current = exchanges[0].step
+    for ex in exchanges:
+        if ex.method == "GET" and ex.resource_type in ("document", ""):
+            owners = step_pages(urlsplit(ex.url).path)
+            if owners:
+                current = next(s for s in STEPS if s in owners)
+        ex.step = current
+
+
 def _to_page_owners(
     exchanges: list[Exchange], steps: list[str], step_pages: Callable[[str], set[str]]
 ) -> None:
@@ -344,6 +359,11 @@ def compile_recordings(
             warnings.append(
                 f"{rec.service}: recorded from a journey that did not pass ({rec.verdict}); its flow stops "
                 "where the journey did"
+            )
+        if not rec.citizen:
+            warnings.append(
+                f"{rec.service}: no steps.json beside the HAR, so no citizen to turn into parameters: "
+                "identity values stay as recorded (record with `shop --record` to parameterise them)"
             )
         flow = FlowCompiler(rec, rules, step_pages).compile()
         path = out / f"{flow.service}{FLOW_SUFFIX}"

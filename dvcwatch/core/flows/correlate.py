@@ -113,6 +113,8 @@ class Correlator:
             return value  # the recorder's references
         if field_name is not None and field_name in self.literal_fields:
             return None
+        if field_name is not None and value and self._password_box(field_name, before):
+            return "${secret.password}"  # a HAR not made by the recorder still never gives its password
         if self.username and value == self.username and value not in self._identity:
             return "${account.username}"
         if value in self._identity:
@@ -165,6 +167,15 @@ class Correlator:
         src = Source(index, rule, value)
         self.sources.append(src)
         return src
+
+    def _password_box(self, field_name: str, before: int) -> bool:
+        """Whether an earlier page had a password box of this name (the field is the password)."""
+        box = 'input[type="password"]' + _by_name(field_name)
+        for ex in self.exchanges[:before]:
+            a = ex.answer
+            if a is not None and a.is_html and a.body and a.tree.css_first(box) is not None:
+                return True
+        return False
 
     def _hidden_name(self, field_name: str, before: int) -> bool:
         for ex in self.exchanges[:before]:

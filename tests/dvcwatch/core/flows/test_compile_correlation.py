@@ -195,3 +195,31 @@ def test_a_token_found_by_its_boundaries_may_hold_other_characters_next_time() -
         302, {"Location": "/nop-ho-so/x/q6x-bD7_2o4-/thong-tin"}, b"", "http://h:2/nop-ho-so/x"
     )
     assert later.extract(rule) == "q6x-bD7_2o4-"
+
+
+def test_a_har_without_step_marks_takes_its_steps_from_the_profile_s_pages(tmp_path: Path) -> None:
+    """A HAR saved from a browser's DevTools has no steps.json: the profile's step_pages say which
+    page starts which step."""
+    folder = portal_recording(tmp_path)
+    (folder / "steps.json").unlink()
+    pages = {"/login": {"login"}, "/otp": {"otp"}, "/": {"find_service"}, "/ho-so/HS-2026-000123": {"submit"}}
+    flow = FlowCompiler(read_recording(folder), step_pages=lambda p: pages.get(p, set())).compile()
+    assert [(s.step, len(s.requests)) for s in flow.steps] == [
+        ("login", 2),
+        ("otp", 2),
+        ("find_service", 3),
+        ("submit", 3),
+    ]
+
+
+def test_a_password_typed_into_a_password_box_never_reaches_the_flow(tmp_path: Path) -> None:
+    """A HAR saved from DevTools holds the password the person typed: the field of a password box on
+    the page before becomes ${secret.password} all the same."""
+    folder = portal_recording(tmp_path)
+    har = folder / "recording.har"
+    har.write_text(har.read_text().replace("password=${secret.password}", "password=S3cret%21pass"))
+    (folder / "steps.json").unlink()
+    flow = FlowCompiler(read_recording(folder)).compile()
+    login = flow.steps[0].requests[1]
+    assert login.form["password"] == "${secret.password}"
+    assert "S3cret" not in flow.model_dump_json()

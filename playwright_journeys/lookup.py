@@ -4,11 +4,19 @@
 profile selectors and paths as the journey's `tracking` and `result` steps (so a profile that tracks in
 a journey follows up too), in one browser context whose counted requests go through the profile's
 politeness limits: a follow-up of a hundred dossiers on someone else's portal is still a careful crawler.
+
+When the result came is the portal's word where it says so: portals print "Ngày trả kết quả" (or "Ngày
+có kết quả") beside a finished dossier, in their own time (Vietnam time), and that is what the due
+date is judged against. A follow-up that looks once a day would otherwise date a result up to a day
+late; and a portal whose clock is not the follow-up's (the sandbox's fast clock) would be judged on the
+wrong one. Only where neither page prints it does the look's own time stand in.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from dvcwatch.core.profile import Profile
@@ -29,6 +37,34 @@ class Lookup:
     status: str | None
     result_mode: str | None = None
     problem: str | None = None
+    result_at: datetime | None = None  # naive, the portal's local time, as its page printed it
+
+
+# "Ngày trả kết quả: 03/12/2026 14:05:09"; a date alone means "by the end of that day"
+RESULT_DATE = re.compile(
+    r"Ngày (?:trả|có) kết quả\s*:?\s*(\d{1,2})/(\d{1,2})/(\d{4})(?:,?\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?",
+    re.IGNORECASE,
+)
+
+
+def result_date(text: str) -> datetime | None:
+    """The result's date and time as the page prints it; a date without a time is read as the end of
+    that day, so a result dated on its due day is on time and one a day later is a day late."""
+    m = RESULT_DATE.search(" ".join(text.split()))
+    if m is None:
+        return None
+    day, month, year, hour, minute, second = m.groups()
+    try:
+        moment = datetime(int(year), int(month), int(day))
+        if hour is None:
+            return moment + timedelta(days=1)
+        return moment.replace(hour=int(hour), minute=int(minute), second=int(second or 0))
+    except ValueError:  # 31/02: not a date, so not the portal's word
+        return None
+
+
+async def _result_date(page: Page) -> datetime | None:
+    return result_date(await page.locator("body").inner_text())
 
 
 TROUBLE = ("error_page", "error_banner")
@@ -86,14 +122,19 @@ async def look_up(page: Page, profile: Profile, code: str, timeout_s: float) -> 
     from playwright.async_api import Error as PlaywrightError
 
     timeout_ms = timeout_s * 1000
+    came = None
     try:
         status = await _status(page, profile, code, timeout_ms)
+        if status == DONE:
+            came = await _result_date(page)
         mode = await _result_mode(page, profile, code, timeout_ms) if status == DONE else None
         if status == DONE and mode is None and profile.journey.result_path is not None:
             status = "result_pending"  # the lookup says done, the result page not yet: look again
+        elif status == DONE and came is None and profile.journey.result_path is not None:
+            came = await _result_date(page)
     except PortalTrouble as exc:
         return Lookup(None, problem=str(exc))
     except PlaywrightError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return Lookup(None, problem=first[:200])
-    return Lookup(status, mode)
+    return Lookup(status, mode, result_at=came if status == DONE else None)

@@ -51,6 +51,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="X",
         help="sandbox seconds per real second (fault windows, back office); default 1",
     )
+    p.add_argument(
+        "--backoffice",
+        choices=("fast", "real"),
+        help="fast: dossiers answered within ~1 sandbox second (default); real: in the service's "
+        "processing time on the sandbox clock (use with --clock-speed)",
+    )
     p.add_argument("--capacity-workers", type=int, metavar="N", help="add a capacity model with N workers")
     p.add_argument("--service-time", type=float, metavar="S", help="seconds per request per worker")
     p.add_argument("--queue", type=int, metavar="N", help="capacity queue length before 503")
@@ -72,6 +78,7 @@ def options_from(args: argparse.Namespace, token: str) -> SandboxOptions:
         seed=args.seed,
         citizens=args.citizens,
         clock_speed=args.clock_speed,
+        backoffice=args.backoffice,
         capacity_workers=args.capacity_workers,
         service_time=args.service_time,
         capacity_queue=args.queue,

@@ -1,22 +1,32 @@
 """The agency's back office: dossier codes, appointment dates, status progress and the result file.
 
 Status is not stored but derived from how long ago (on the sandbox clock) the dossier was received:
-received → processing → done, fast by default so a healthy journey sees "done" within about two
-seconds, and slower or faster with `--clock-speed`. Bundles ("liên thông") finish agency by agency.
+received → processing → done. Two paces: `fast` (the default) answers within about a sandbox second,
+so a healthy journey sees "done" at once; `real` answers when the service promised to (its catalog
+`processing_time`: 12 hours, 5 working days), so with `--clock-speed 3600` a day passes in 24 real
+seconds and a follow-up sees dossiers open, then answered. A `backoffice_delay` fault makes a service's
+dossiers answer later than that, or never. The due date (ngày hẹn trả) and the time the result came
+("Ngày trả kết quả") are both read off the sandbox's calendar (`SandboxClock.calendar`), so lateness is
+the sandbox's own. Bundles ("liên thông") finish agency by agency.
 """
 
 from __future__ import annotations
 
 import math
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from dvcwatch.core.catalog.models import Service
-from sandbox_portal.clock import SandboxClock
 from sandbox_portal.storage import DossierRow
 
+if TYPE_CHECKING:
+    from sandbox_portal.state import PortalState
+
 PROCESSING_AFTER = 0.3  # sandbox seconds after reception
-DONE_AFTER = 1.0
+DONE_AFTER = 1.0  # the fast pace
+PACES = ("fast", "real")
 CODE_PREFIX = "G22.99.08"
+DELAY_KIND = "backoffice_delay"
 
 STATUS_VI = {
     "awaiting_payment": "Chờ thanh toán",
@@ -40,42 +50,73 @@ def add_working_days(start: date, days: int) -> date:
     return d
 
 
-def expected_date(service: Service, received: datetime) -> str:
-    """The appointment date (ngày hẹn trả) as dd/mm/yyyy."""
+def promised_seconds(service: Service, received: datetime) -> float:
+    """From reception to the promised moment: the due date at the time of day it was received
+    (hours: that many hours later)."""
     pt = service.processing_time
     if pt.unit == "hours":
-        due = (received + timedelta(hours=pt.days)).date()
-    elif pt.unit == "days":
-        due = received.date() + timedelta(days=math.ceil(pt.days))
-    else:
-        due = add_working_days(received.date(), math.ceil(pt.days))
-    return due.strftime("%d/%m/%Y")
+        return pt.days * 3600
+    if pt.unit == "days":
+        return math.ceil(pt.days) * 86400
+    return (add_working_days(received.date(), math.ceil(pt.days)) - received.date()).days * 86400
 
 
-def status_of(row: DossierRow, clock: SandboxClock) -> str:
+def expected_date(service: Service, received: datetime) -> str:
+    """The appointment date (ngày hẹn trả) as dd/mm/yyyy; `received` on the portal's calendar."""
+    return (received + timedelta(seconds=promised_seconds(service, received))).strftime("%d/%m/%Y")
+
+
+def done_after(row: DossierRow, state: PortalState) -> float | None:
+    """Sandbox seconds from reception to the result, None for never (or not received yet)."""
+    if row.received_at is None:
+        return None
+    service = state.services[row.service]
+    base = DONE_AFTER
+    if state.backoffice == "real":
+        base = promised_seconds(service, state.clock.calendar(row.received_at))
+    if not state.faults.faults:
+        return base
+    delay = state.faults.scheduled(DELAY_KIND, service.id, state.clock.at(row.received_at), row.code)
+    if delay is None:
+        return base
+    late = delay.spec.seconds
+    return None if late is None else base + float(late)  # type: ignore[arg-type]
+
+
+def status_of(row: DossierRow, state: PortalState) -> str:
     if row.received_at is None:
         return "awaiting_payment"
-    age = clock.elapsed_since(row.received_at)
-    if age >= DONE_AFTER:
+    age = state.clock.elapsed_since(row.received_at)
+    done = done_after(row, state)
+    if done is not None and age >= done:
         return "done"
-    if age >= PROCESSING_AFTER:
+    if age >= min(PROCESSING_AFTER, done if done is not None else PROCESSING_AFTER):
         return "processing"
     return "received"
 
 
-def sub_results(service: Service, row: DossierRow, clock: SandboxClock) -> list[dict[str, str]]:
+def result_came(row: DossierRow, state: PortalState) -> datetime | None:
+    """When the result came, on the portal's calendar (what "Ngày trả kết quả" shows); None if not yet."""
+    done = done_after(row, state)
+    if row.received_at is None or done is None or state.clock.elapsed_since(row.received_at) < done:
+        return None
+    return state.clock.calendar(row.received_at) + timedelta(seconds=done)
+
+
+def sub_results(service: Service, row: DossierRow, state: PortalState) -> list[dict[str, str]]:
     """Each agency of a bundle finishes in turn within the dossier's processing time."""
     if not service.sub_results:
         return []
-    age = clock.elapsed_since(row.received_at) if row.received_at is not None else -1.0
+    age = state.clock.elapsed_since(row.received_at) if row.received_at is not None else -1.0
+    total = done_after(row, state)
     n = len(service.sub_results)
     out = []
     for i, sub in enumerate(service.sub_results):
         if age < 0:
             status = "awaiting_payment"
-        elif age >= DONE_AFTER * (i + 1) / n:
+        elif total is not None and age >= total * (i + 1) / n:
             status = "done"
-        elif i == 0 or age >= DONE_AFTER * i / n:
+        elif i == 0 or (total is not None and age >= total * i / n):
             status = "processing"
         else:
             status = "received"

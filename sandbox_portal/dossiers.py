@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 import time
-from datetime import datetime
 
 from dvcwatch.core.catalog.models import Service
 from sandbox_portal.backoffice import dossier_code, expected_date, status_of, sub_results
@@ -51,15 +50,16 @@ def create_dossier(
     offline: bool = False,
 ) -> DossierRow:
     now = time.time()
+    today = state.clock.calendar(now)  # the portal's calendar: the due date moves with the sandbox clock
     seq = state.storage.next_seq()
     row = DossierRow(
         seq=seq,
-        code=dossier_code(seq, datetime.fromtimestamp(now)),
+        code=dossier_code(seq, today),
         service=service.id,
         cccd=cccd,
         created_at=now,
         received_at=now if received else None,
-        expected_date=expected_date(service, datetime.fromtimestamp(now)),
+        expected_date=expected_date(service, today),
         payment_txn=payment_txn,
         payment_offline=offline,
         documents=documents,
@@ -75,10 +75,10 @@ def dossier_view(state: PortalState, row: DossierRow) -> dict[str, object]:
     return {
         "code": row.code,
         "service": row.service,
-        "status": status_of(row, state.clock),
-        "received_at": datetime.fromtimestamp(row.received_at).isoformat(timespec="seconds")
+        "status": status_of(row, state),
+        "received_at": state.clock.calendar(row.received_at).isoformat(timespec="seconds")
         if row.received_at
         else None,
         "expected_date": row.expected_date,
-        "sub_results": sub_results(svc, row, state.clock),
+        "sub_results": sub_results(svc, row, state),
     }

@@ -16,6 +16,7 @@ class SandboxOptions:
     seed: int = 42
     citizens: int = 200
     clock_speed: float | None = None  # None: the faults file's clock_speed, else 1.0
+    backoffice: str | None = None  # fast | real; None: the faults file's backoffice, else fast
     capacity_workers: int | None = None
     service_time: float | None = None
     capacity_queue: int | None = None

@@ -49,6 +49,7 @@ class PortalState:
         doc = load_faults_file(opts.faults_path) if opts.faults_path else FaultFile()
         speed = opts.clock_speed or doc.clock_speed or 1.0
         self.clock = SandboxClock(speed)
+        self.backoffice = opts.backoffice or doc.backoffice or "fast"  # read at start, like the speed
         self.faults = FaultSet(self.clock)
         self.faults.replace(doc)
         if opts.capacity_workers or opts.service_time:

@@ -266,16 +266,18 @@ class HistoryStore:
         status: str | None,
         result_mode: str | None = None,
         problem: str | None = None,
+        result_at: datetime | None = None,
     ) -> None:
-        """One look at a dossier. The first look that finds it final sets `result_at`; a look that
-        could not read the status (`status=None`, `problem` says why) keeps the last known one."""
+        """One look at a dossier. The first look that finds it final sets `result_at`: the portal's
+        own date for the result when it printed one, else `at`; a look that could not read the status
+        (`status=None`, `problem` says why) keeps the last known one."""
         with self._transaction() as c:
             c.execute(
                 "UPDATE dossiers SET checks = checks + 1, last_checked_at = ?, last_problem = ?, "
                 "status = COALESCE(?, status), result_mode = COALESCE(?, result_mode), "
                 "result_at = CASE WHEN result_at IS NULL AND ? IN ('done', 'refused', 'withdrawn') "
                 "THEN ? ELSE result_at END WHERE portal = ? AND code = ?",
-                (iso(at), problem, status, result_mode, status, iso(at), portal, code),
+                (iso(at), problem, status, result_mode, status, iso(result_at or at), portal, code),
             )
 
 

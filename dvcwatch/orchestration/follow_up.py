@@ -3,7 +3,9 @@
 A journey sees its dossier for seconds; a real portal answers in days. So every dossier a journey
 filed is kept in the history (code, ngày hẹn trả) and looked up again later through the portal's
 public tracking page (`playwright_journeys.lookup`), until it shows a final state. The first look that
-finds the result sets when it came; the report judges that against the due date. Looks go through
+finds the result sets when it came: the date the portal prints beside it ("Ngày trả kết quả", in
+the portal's time zone) where it prints one, else the look's own time; the report judges that against
+the due date. Looks go through
 the profile's politeness (one browser context, counted requests rate-limited per host), and a pass
 looks at each open dossier once: how often passes run is the caller's choice (`--every`).
 """
@@ -98,6 +100,7 @@ class FollowUp:
                     with HistoryStore.open(self.store_path) as store:
                         for code in codes:
                             found = await look_up(page, self.profile, code, self.timeout_s)
+                            came = found.result_at.replace(tzinfo=self.tz) if found.result_at else None  # type: ignore[arg-type]
                             store.record_check(
                                 self.profile.name,
                                 code,
@@ -105,6 +108,7 @@ class FollowUp:
                                 status=found.status,
                                 result_mode=found.result_mode,
                                 problem=found.problem,
+                                result_at=came,
                             )
                             out.looked += 1
                             if found.problem:

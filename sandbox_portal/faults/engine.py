@@ -7,6 +7,7 @@ the cost of one attribute read, so a healthy portal pays nothing for the machine
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import random
 from dataclasses import dataclass, field
@@ -109,6 +110,19 @@ class FaultSet:
                 continue
             if f.fires(step, service, path, now):
                 return f
+        return None
+
+    def scheduled(self, kind: str, service: str, when: float, key: str) -> ActiveFault | None:
+        """The first fault of `kind` in scope for `service` at sandbox time `when` (not now: a dossier's
+        fate is set by when it was received), its ratio drawn from `key` so each look agrees."""
+        for f in self.faults:
+            if f.spec.kind != kind or not f.in_scope(None, service, "", when):
+                continue
+            if f.spec.ratio < 1:
+                draw = int.from_bytes(hashlib.sha256(f"{f.id}|{key}".encode()).digest()[:8]) / 2**64
+                if draw >= f.spec.ratio:
+                    continue
+            return f
         return None
 
     def capacity_rps(self) -> float | None:

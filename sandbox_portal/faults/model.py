@@ -89,4 +89,8 @@ class FaultFile(Strict):
     name: str | None = None
     description: str | None = None
     clock_speed: float | None = Field(None, gt=0, description="sandbox seconds per real second")
+    backoffice: Literal["fast", "real"] | None = Field(
+        None,
+        description="how fast dossiers are answered: fast (~1 s) or real (the service's processing time)",
+    )
     faults: list[FaultSpec] = []

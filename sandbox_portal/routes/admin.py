@@ -92,7 +92,7 @@ async def clock(request: web.Request) -> web.Response:
 @admin
 async def stats(request: web.Request) -> web.Response:
     st = state_of(request)
-    statuses = Counter(status_of(d, st.clock) for d in st.storage.dossiers.values())
+    statuses = Counter(status_of(d, st) for d in st.storage.dossiers.values())
     payments = Counter(p.status for p in st.storage.payments.values())
     by_service = Counter(d.service for d in st.storage.dossiers.values())
     return json_response(

@@ -203,7 +203,7 @@ async def submit(request: web.Request) -> web.Response:
     return json_response(
         {
             "code": row.code,
-            "status": status_of(row, st.clock),
+            "status": status_of(row, st),
             "payment": {"txn": payment.txn, "amount": payment.amount} if payment else None,
             "expected_date": row.expected_date,
         },
@@ -248,7 +248,7 @@ async def result(request: web.Request) -> web.StreamResponse:
     if d is None:
         return json_response({"error": "không tìm thấy hồ sơ"}, status=404)
     svc = st.services[d.service]
-    status = status_of(d, st.clock)
+    status = status_of(d, st)
     if status != "done":
         return json_response({"status": status}, status=409)
     if not electronic_result(st, svc):

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from aiohttp import web
 
 from sandbox_portal.attribution import step
-from sandbox_portal.backoffice import STATUS_VI, result_pdf, status_of, sub_results
+from sandbox_portal.backoffice import STATUS_VI, result_came, result_pdf, status_of, sub_results
 from sandbox_portal.dossiers import electronic_result
 from sandbox_portal.rendering import error_response, render
 from sandbox_portal.routes.common import state_of
+from sandbox_portal.state import PortalState
 from sandbox_portal.storage import DossierRow
 
 
@@ -19,6 +18,12 @@ def _dossier_or_404(request: web.Request) -> DossierRow:
     if d is None:
         raise web.HTTPNotFound()
     return d
+
+
+def _came(d: DossierRow, st: PortalState) -> str | None:
+    """ "Ngày trả kết quả" as real portals print it, on the sandbox's calendar (Vietnam time)."""
+    came = result_came(d, st)
+    return came.strftime("%d/%m/%Y %H:%M:%S") if came else None
 
 
 @step("submit")
@@ -32,9 +37,9 @@ async def receipt(request: web.Request) -> web.Response:
         "svc": svc,
         "agency": st.agencies[svc.agency],
         "holder": person.full_name if person else d.cccd,
-        "submitted": datetime.fromtimestamp(d.created_at).strftime("%H:%M ngày %d/%m/%Y"),
+        "submitted": st.clock.calendar(d.created_at).strftime("%H:%M ngày %d/%m/%Y"),
         "payment": st.storage.payments.get(d.payment_txn) if d.payment_txn else None,
-        "status": status_of(d, st.clock),
+        "status": status_of(d, st),
         "labels": STATUS_VI,
     }
     return render(request, "receipt.html", ctx)
@@ -51,7 +56,7 @@ async def track(request: web.Request) -> web.Response:
             ctx["error"] = f"Không tìm thấy hồ sơ có mã «{code}». Vui lòng kiểm tra lại."
         else:
             svc = st.services[d.service]
-            ctx.update(d=d, svc=svc, status=status_of(d, st.clock), subs=sub_results(svc, d, st.clock))
+            ctx.update(d=d, svc=svc, status=status_of(d, st), subs=sub_results(svc, d, st), came=_came(d, st))
     return render(request, "tracking.html", ctx)
 
 
@@ -60,11 +65,10 @@ async def result_page(request: web.Request) -> web.Response:
     st = state_of(request)
     d = _dossier_or_404(request)
     svc = st.services[d.service]
-    status = status_of(d, st.clock)
+    status = status_of(d, st)
     mode = "pending" if status != "done" else ("download" if electronic_result(st, svc) else "in_person")
-    return render(
-        request, "result.html", {"d": d, "svc": svc, "status": status, "mode": mode, "labels": STATUS_VI}
-    )
+    ctx = {"d": d, "svc": svc, "status": status, "mode": mode, "labels": STATUS_VI, "came": _came(d, st)}
+    return render(request, "result.html", ctx)
 
 
 @step("result")
@@ -72,7 +76,7 @@ async def result_file(request: web.Request) -> web.StreamResponse:
     st = state_of(request)
     d = _dossier_or_404(request)
     svc = st.services[d.service]
-    if status_of(d, st.clock) != "done":
+    if status_of(d, st) != "done":
         return error_response(request, 409, "Hồ sơ chưa có kết quả.")
     if not electronic_result(st, svc):
         return error_response(request, 409, "Kết quả được trả trực tiếp tại Bộ phận Một cửa.")

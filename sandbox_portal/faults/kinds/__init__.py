@@ -10,6 +10,7 @@ order kinds are listed in error messages.
 from __future__ import annotations
 
 from sandbox_portal.faults.kinds import (
+    backoffice_delay,
     capacity,
     downgrade,
     error,
@@ -34,6 +35,7 @@ KINDS: dict[str, FaultKind] = {
         payment_failed.KIND,
         downgrade.KIND,
         capacity.KIND,
+        backoffice_delay.KIND,
     )
 }
 

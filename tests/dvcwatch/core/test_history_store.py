@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -61,6 +61,21 @@ def test_a_filed_dossier_is_followed_until_its_first_final_look(tmp_path: Path) 
         d = next(x for x in store.dossiers() if x.code == "G22-1")
     assert (d.status, d.result_mode, d.checks) == ("done", "in_person", 4)
     assert d.result_at == "2026-11-20T10:00:00+00:00"  # the first look that found it, not the last
+
+
+def test_the_portals_own_result_date_wins_over_the_looks_time(tmp_path: Path) -> None:
+    """A follow-up that looks hourly would date a result up to an hour late; the portal's printed
+    "Ngày trả kết quả" is when it came, and a later look does not move it."""
+    with HistoryStore.open(tmp_path / "h.sqlite3") as store:
+        store.add_journeys([row()])
+        looked = datetime(2026, 11, 20, 8, tzinfo=UTC)
+        printed = datetime(2026, 11, 20, 13, 5, 9, tzinfo=timezone(timedelta(hours=7)))  # Vietnam time
+        store.record_check(
+            "sandbox", "G22-1", looked, status="done", result_mode="download", result_at=printed
+        )
+        store.record_check("sandbox", "G22-1", looked + timedelta(hours=1), status="done", result_at=looked)
+        d = store.dossiers()[0]
+    assert d.result_at == "2026-11-20T06:05:09+00:00"
 
 
 def test_judged_against_the_end_of_the_due_day_in_the_portals_zone() -> None:

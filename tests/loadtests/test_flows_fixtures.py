@@ -1,8 +1,8 @@
 """Recorded flows replayed at load on portals built unlike the sandbox (issue 16): the other-portal
 fixture (three origins, SSO, payment after submission) and the third portal (one account, SMS OTP).
 Each test records one fee-charging service with `dvcwatch shop --record`, compiles it with `dvcwatch
-flows compile` (no hand edits) and runs a short load from it: under 1 % errors, every step class. On
-the third portal a stepped ramp then finds an injected capacity limit as the knee."""
+flows compile` (no hand edits) and runs a short load from it: under 1 % errors, every step class; then
+a stepped ramp from the same flow finds an injected capacity limit as the knee."""
 
 from __future__ import annotations
 
@@ -56,9 +56,17 @@ def test_other_portal_smoke_load_from_recorded_flows(tmp_path: Path, run_load: A
         before = portal.counts()
         report = smoke(run_load, tmp_path, portal.urls["portal"], target, flows)
         after = portal.counts()
-    # what the portal holds: dossiers submitted and paid by the replays, not only answers counted
-    assert after["dossiers"] > before["dossiers"] and after["payments"] > before["payments"], (before, after)
-    assert report["flows"]["services"] == [SERVICE]
+        # what the portal holds: dossiers submitted and paid by the replays, not only answers counted
+        assert after["dossiers"] > before["dossiers"] and after["payments"] > before["payments"], (
+            before,
+            after,
+        )
+        assert report["flows"]["services"] == [SERVICE]
+
+        # an injected capacity limit on the three origins: 3 requests at a time, 0.1 s each (30 req/s)
+        portal.set_capacity(3, 0.1)
+        ramp = knee_ramp(run_load, tmp_path, portal.urls["portal"], target, flows)
+    assert_knee(ramp)
 
 
 def test_third_portal_smoke_load_from_recorded_flows(
@@ -80,14 +88,25 @@ def test_third_portal_smoke_load_from_recorded_flows(
 
         # an injected capacity limit: 3 requests at a time, 0.1 s each (30 req/s), the busy page beyond
         portal.set_faults([{"kind": "capacity", "limit": 3, "seconds": 0.1}])
-        out = tmp_path / "ramp"
-        code, ramp = run_load(
-            "--profile", str(DATA / "knee-ramp.yaml"), "--host", portal.url, "--target", target,
-            "--flows", str(flows), "--out", str(out),
-        )  # fmt: skip
-        assert ramp is not None, (code, (out / "locust-master.out").read_text()[-3000:])
+        ramp = knee_ramp(run_load, tmp_path, portal.url, target, flows)
+    assert_knee(ramp)
+
+
+def knee_ramp(run_load: Any, tmp_path: Path, host: str, target: str, flows: Path) -> dict[str, Any]:
+    out = tmp_path / "ramp"
+    code, ramp = run_load(
+        "--profile", str(DATA / "knee-ramp.yaml"), "--host", host, "--target", target,
+        "--flows", str(flows), "--out", str(out),
+    )  # fmt: skip
+    assert ramp is not None, (code, (out / "locust-master.out").read_text()[-3000:])
+    return ramp
+
+
+def assert_knee(ramp: dict[str, Any]) -> None:
+    """Capacity 30 req/s, refused (not queued) beyond it, so the plateau may sit below it; the OTP
+    reads (a test endpoint outside the limit on the other portal) may add a little above it."""
     seen = [(s["users_measured"], s["successes_per_second"], s["error_ratio"]) for s in ramp["stages"]]
     assert ramp["knee"]["found"], (ramp["knee"], seen)
-    assert 15 <= ramp["knee"]["requests_per_second"] <= 33, (ramp["knee"], seen)
-    busy = [e for e in ramp["errors"] if "busy banner" in e["error"] or "error page" in e["error"]]
-    assert busy, ramp["errors"]  # refused with the portal's own busy page, told by the profile's selector
+    assert 15 <= ramp["knee"]["requests_per_second"] <= 36, (ramp["knee"], seen)
+    busy = [e for e in ramp["errors"] if "error page" in e["error"] or "busy banner" in e["error"]]
+    assert busy, ramp["errors"]  # refused with the portal's own page, told by the profile's selector

@@ -28,6 +28,10 @@ OPTIONS: list[tuple[str, dict[str, object]]] = [
     ("--seed", {"type": int, "default": 42, "help": "seed of the pre-registered synthetic citizens"}),
     ("--citizens", {"type": int, "default": 200, "help": "how many synthetic citizens"}),
     ("--clock-speed", {"type": float, "metavar": "X", "help": "sandbox seconds per real second"}),
+    (
+        "--backoffice",
+        {"choices": ("fast", "real"), "help": "fast (~1 s, default) or real (the services' processing time)"},
+    ),
     ("--capacity-workers", {"type": int, "metavar": "N", "help": "add a capacity model with N workers"}),
     ("--service-time", {"type": float, "metavar": "S", "help": "seconds per request per worker"}),
     ("--queue", {"type": int, "metavar": "N", "help": "capacity queue length before 503"}),

@@ -4,8 +4,8 @@ late by a fault is reported late by the right amount; no look goes faster than t
 
 What is real: the sandbox's back office answers each dossier in its service's own processing time
 (`backoffice: real`) on the sandbox clock, run at an hour per real second; its due dates (ngày hẹn trả)
-are on that same clock. A `backoffice_delay` fault makes service A's agency answer 36 sandbox hours after
-the moment it promised, so A's result comes the day after its due day. The sweep is a real `dvcwatch
+are on that same clock. A `backoffice_delay` fault makes service A's agency answer 60 sandbox hours after
+the moment it promised, so A's result comes at least a day and a half after its due day ended. The sweep is a real `dvcwatch
 shop` child process filing both dossiers (their results still pending when it ends) into the history
 beside its results; the follow-up is the real `FollowUp` in a real chromium, reading only the portal's
 pages, through a loopback proxy that stands for the portal and counts the page requests it receives.
@@ -35,7 +35,7 @@ REPO = Path(__file__).resolve().parents[3]
 A = "thong-bao-luu-tru"  # promised in 12 hours; answered 36 hours after that by the fault
 B = "khai-bao-tam-vang"  # promised in 1 working day; answered then, on time
 SPEED = 3600.0  # sandbox seconds per real second: a day in 24 s
-A_LATE_S = 36 * 3600  # the fault: sandbox seconds past the promised moment
+A_LATE_S = 60 * 3600  # the fault: sandbox seconds past the promised moment (72 real s after filing)
 RATE = 1.0  # the profile's requests per second toward the portal
 MAX_PASSES = 80
 B_EVERY = "dang-ky-ket-hon"
@@ -117,7 +117,7 @@ async def test_dossiers_followed_on_a_slow_back_office_one_late_by_the_fault_pol
     assert all(d.status == "done" and d.result_mode == "download" for d in done.values())
     assert done[A].checks >= 2, "A was seen still open before its result came"
 
-    # the right amount, from the sandbox's own record: received, + 12 h promised, + 36 h late
+    # the right amount, from the sandbox's own record: received, + 12 h promised, + 60 h late
     vn = ZoneInfo(PORTAL_TZ)
     st = sandbox.state  # type: ignore[attr-defined]
     received = {s: st.clock.calendar(st.storage.dossiers[d.code].received_at) for s, d in filed.items()}
@@ -126,7 +126,7 @@ async def test_dossiers_followed_on_a_slow_back_office_one_late_by_the_fault_pol
     verdict = judge(done[A], a_came, vn)
     assert verdict.state == "late"
     assert verdict.by_seconds == (a_came - due_end(filed[A].due_date, vn)).total_seconds()  # type: ignore[arg-type]
-    assert verdict.by_seconds > 12 * 3600, "a day and a half late, less what was left of its due day"
+    assert verdict.by_seconds >= 36 * 3600, "72 h after reception, less what was left of its due day"
     assert judge(done[B], a_came, vn).state == "on_time"
     standing = follow.standing()
     assert (standing[A]["late"], standing[A]["late_by_max_s"]) == (1, round(verdict.by_seconds))

@@ -86,7 +86,7 @@ class EmbeddedSandbox:
         info = poll_until(lambda: self._ready_info(ready), timeout, 0.05)
         if not info:
             self.stop()
-            raise SandboxStartError(f"the sandbox portal did not become ready within {timeout:.0f} s")
+            raise SandboxStartError(f"the sandbox portal did not become ready within {timeout:g} s")
         self.url = info["url"].rstrip("/")
         return self
 

@@ -73,7 +73,8 @@ async def test_faults_show_in_the_metrics(sandbox, put_faults, tmp_path: Path) -
     assert value("dvc_probe_http_status_code", "hang") == 0
     runs = value("dvc_probe_duration_seconds_count", "hang", phase="total")
     per_run = value("dvc_probe_duration_seconds_sum", "hang", phase="total") / runs
-    assert per_run >= 1.0 and per_run < 1.5  # each hang costs exactly its one timeout
+    # a timeout cannot end early; fewer than two timeouts a run means no retry stacked a second one
+    assert per_run >= 1.0 and per_run < 2 * 1.0
     # 5xx
     assert value("dvc_probe_http_status_code", "error") == 503
     # soft failure: HTTP 200 with the banner
@@ -85,7 +86,10 @@ async def test_faults_show_in_the_metrics(sandbox, put_faults, tmp_path: Path) -
     assert value("dvc_probe_latency_budget_exceeded", "slow") == 1
     slow_runs = value("dvc_probe_duration_seconds_count", "slow", phase="ttfb")
     assert value("dvc_probe_duration_seconds_sum", "slow", phase="ttfb") / slow_runs >= 0.5
-    assert value("dvc_probe_duration_seconds_sum", "slow", phase="connect") < 0.1 * slow_runs
+    # the delay is the portal's: connecting is a small share of the wait for the first byte (a ratio,
+    # so a busy machine slows both sides alike)
+    connect = value("dvc_probe_duration_seconds_sum", "slow", phase="connect")
+    assert connect < 0.2 * value("dvc_probe_duration_seconds_sum", "slow", phase="ttfb")
     # reset: no status
     assert value("dvc_probe_http_status_code", "reset") == 0
     # the API flow names the step that broke

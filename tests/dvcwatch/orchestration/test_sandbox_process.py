@@ -145,11 +145,9 @@ def test_a_portal_that_crashes_at_start_is_one_clear_error(stand_in: Path, tmp_p
 
 def test_a_portal_that_never_gets_ready_is_stopped_after_the_timeout(stand_in: Path, tmp_path: Path) -> None:
     sb = EmbeddedSandbox(extra_args=["--mode", "never-ready"])
-    started = time.monotonic()
-    with pytest.raises(SandboxStartError, match="did not become ready within"):
+    # start() gives up on its own timeout (pytest-timeout bounds a start that never returns)
+    with pytest.raises(SandboxStartError, match=r"did not become ready within 1\.5"):
         sb.start(timeout=1.5)
-    # the start's own timeout plus stop()'s bounds (10 s after SIGTERM, 5 s after SIGKILL): never more
-    assert time.monotonic() - started < 1.5 + 10 + 5
     assert _gone(int(stand_in.read_text())), "a hung portal's children are stopped too"
     assert list((tmp_path / "tmp").iterdir()) == []
 

@@ -7,6 +7,7 @@ A body that does not parse or validate is a 400 naming the line and field; nothi
 from __future__ import annotations
 
 import hmac
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 
@@ -86,7 +87,10 @@ async def delete_fault(request: web.Request) -> web.Response:
 
 @admin
 async def clock(request: web.Request) -> web.Response:
-    return json_response(state_of(request).clock.describe())
+    """The sandbox clock, plus the portal's calendar now (what its pages date things by) and its pace."""
+    st = state_of(request)
+    today = st.clock.calendar(time.time()).isoformat(timespec="seconds")
+    return json_response({**st.clock.describe(), "calendar": today, "backoffice": st.backoffice})
 
 
 @admin

@@ -109,4 +109,5 @@ async def test_clock_and_stats(sandbox) -> None:
         async with s.get(f"{sandbox.url}/_sandbox/stats", headers=TOKEN) as r:
             stats = await r.json()
     assert clock["speed"] == 1.0 and clock["now"] >= 0
+    assert clock["backoffice"] == "fast" and clock["calendar"].endswith("+07:00")  # Vietnam time
     assert stats["dossiers"] == 0 and stats["payments"] == 0 and stats["accounts"] == 200

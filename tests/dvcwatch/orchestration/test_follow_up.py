@@ -4,10 +4,10 @@ late by a fault is reported late by the right amount; no look goes faster than t
 
 What is real: the sandbox's back office answers each dossier in its service's own processing time
 (`backoffice: real`) on the sandbox clock, run at an hour per real second; its due dates (ngày hẹn trả)
-are on that same clock. A `backoffice_delay` fault makes service A's agency answer 60 sandbox hours after
-the moment it promised, so A's result comes at least a day and a half after its due day ended. The sweep is a real `dvcwatch
-shop` child process filing both dossiers (their results still pending when it ends) into the history
-beside its results; the follow-up is the real `FollowUp` in a real chromium, reading only the portal's
+are on that same clock. A `backoffice_delay` fault makes service A's agency answer 60 sandbox hours
+after the moment it promised, so A's result comes at least a day and a half after its due day ended.
+The sweep is a real `dvcwatch shop` child process filing both dossiers (their results still pending
+when it ends) into the history beside its results; the follow-up is the real `FollowUp` in a real chromium, reading only the portal's
 pages, through a loopback proxy that stands for the portal and counts the page requests it receives.
 It dates each result by the portal's own "Ngày trả kết quả", so A's lateness is the sandbox's (the
 follow-up's wall clock is days behind the sandbox calendar: dated by it, A would look early). What the

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import statistics
 import time
 
 import aiohttp
@@ -31,7 +30,6 @@ async def test_latency_climbs_then_503_past_the_knee(sandbox_factory) -> None:
         for _ in range(5):  # one at a time: below the knee
             below += await _burst(s, url, 1)
         assert all(st == 200 for st, _ in below)
-        assert statistics.median(t for _, t in below) < 0.15
         above = await _burst(s, url, 40)  # 40 at once: far past the knee
     ok = sorted(t for st, t in above if st == 200)
     rejected = [st for st, _ in above if st == 503]

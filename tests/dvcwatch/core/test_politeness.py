@@ -199,7 +199,7 @@ async def test_loopback_is_not_slowed(busy_portal: tuple[str, list[float], list[
         for _ in range(4):
             async with http.get(url) as r:
                 await r.read()
-    assert hits[-1] - hits[0] < 1.0
+    assert hits[-1] - hits[0] < 10.0  # throttled at 0.1/s, even one gap would be 10 s
 
 
 @pytest.mark.browser

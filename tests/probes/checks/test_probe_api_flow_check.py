@@ -140,4 +140,4 @@ async def test_a_hang_names_the_step_it_hung_on(api) -> None:
     assert r.observation.failed_step == "form"
     assert r.observation.failure == "form: timeout after 0.5 s"
     assert r.observation.status_code is None  # login and OTP answered 200; the form never did
-    assert 0.5 <= r.phases["total"] < 1.0
+    assert r.phases["total"] >= 0.5  # the step waited its whole timeout (no upper bound: the machine may be late)

@@ -11,13 +11,12 @@ from typing import Any, Literal
 import aiohttp
 from pydantic import Field, field_validator
 
-from dvcwatch.core.flows.pages import find_selector, parse_html
+from dvcwatch.core.page_markers import check_selector, page_trouble
 from probes.checks import HARMLESS_HEADERS, CheckContext, Kind, Observation, TargetBase
 from probes.phases import RedirectRefused, ssl_context
 from probes.x509 import not_after
 
 MAX_BODY_BYTES = 10_000_000
-NOT_SHOWN = ("script", "style", "template", "noscript")
 _STATUS_CLASS_RE = re.compile(r"^[1-5]xx$")
 
 
@@ -46,6 +45,11 @@ class HttpTarget(TargetBase):
             raise ValueError("url must start with http:// or https://")
         return v
 
+    @field_validator("must_not_match")
+    @classmethod
+    def _readable(cls, v: list[str]) -> list[str]:
+        return [check_selector(s) for s in v]
+
     @field_validator("expect_status")
     @classmethod
     def _statuses(cls, v: list[int | str]) -> list[int | str]:
@@ -73,20 +77,19 @@ def content_verdict(
     """(matched, reason). None when nothing is asked of the content.
 
     A portal that answers 200 with "Hệ thống đang bận" has failed the citizen, so the reason names
-    the text (or the profile's selector) that was, or was not, there. Selectors are judged the way a
-    flow replay judges its answers (`dvcwatch.core.flows.pages`), so a probe and a load agree on
-    what an error page is."""
+    the text (or the profile's selector) that was, or was not, there. Selectors are judged by the
+    core's one matcher (`dvcwatch.core.page_markers`), so a probe, a replay and a load agree on what
+    an error page is (not a script's text, not a hidden element)."""
     if not must_contain and not must_not_contain and not must_not_match:
         return None, ""
     for needle in must_not_contain:
         if needle in text:
             return False, f"content: page shows {needle!r}"
     if must_not_match and text:
-        tree = parse_html(text)
-        tree.strip_tags(list(NOT_SHOWN))  # a script that can write the banner is not the banner
-        for selector in must_not_match:
-            if find_selector(tree, selector):
-                return False, f"content: page shows {selector}"
+        shown = page_trouble(tuple((f"content: page shows {s}", s) for s in must_not_match))
+        reason = shown.reason(text.encode())
+        if reason is not None:
+            return False, reason
     for needle in must_contain:
         if needle not in text:
             return False, f"content: {needle!r} missing"

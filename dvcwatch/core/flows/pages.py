@@ -1,9 +1,8 @@
-"""Reading answers: extractions, and error pages / busy banners found with the profile's own selectors.
+"""Reading answers: what a flow extracts from them (error pages and busy banners are told by the core's
+one matcher, `dvcwatch.core.page_markers`, shared with load and probes).
 
-HTML is parsed with selectolax (a C parser, fast enough for a load generator's hot path). Profiles write
-Playwright selector strings; the forms that mean something without a browser are understood here:
-plain CSS, `css=…`, `text=…` / `text="…"` (the page's text contains it), `A, B` lists and
-`:has-text("…")` on a CSS selector.
+HTML is parsed with selectolax (a C parser, fast enough for a load generator's hot path), and only when
+an extraction asks for it.
 """
 
 from __future__ import annotations
@@ -14,96 +13,12 @@ from typing import Any
 from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
-from selectolax.lexbor import LexborNode as Node
 
 from dvcwatch.core.flows.model import Extract
-
-_HAS_TEXT = re.compile(r""":has-text\((["'])(.*?)\1\)""")
 
 
 def parse_html(body: bytes | str) -> HTMLParser:
     return HTMLParser(body if isinstance(body, str) else body.decode("utf-8", "replace"))
-
-
-def _visible(node: Node) -> bool:
-    """No browser, no layout: an element counts as shown unless it or an ancestor says it is hidden
-    in its own markup (`hidden`, `aria-hidden`, an inline display:none)."""
-    current: Node | None = node
-    while current is not None and current.tag not in ("html", "-undef"):
-        attrs = current.attributes
-        style = (attrs.get("style") or "").replace(" ", "").lower()
-        if "hidden" in attrs or attrs.get("aria-hidden") == "true" or "display:none" in style:
-            return False
-        current = current.parent
-    return True
-
-
-_NOT_SHOWN = "script, style, template, noscript, [hidden], [aria-hidden=true]"
-
-
-def _page_text(tree: HTMLParser) -> str:
-    """The text a citizen reads: not scripts (a page's JS may hold the busy message it shows only on
-    a failed fetch), not styles, not hidden elements. Computed on a copy, the tree stays whole."""
-    body = tree.body
-    if body is None:
-        return ""
-    shown = parse_html(body.html or "")
-    for node in shown.css(_NOT_SHOWN):
-        node.decompose()
-    for node in shown.css("[style]"):
-        if "display:none" in (node.attributes.get("style") or "").replace(" ", "").lower():
-            node.decompose()
-    root = shown.body
-    return " ".join((root.text(separator=" ") if root else "").split())
-
-
-def find_selector(tree: HTMLParser, selector: str) -> bool:
-    """Whether a profile selector matches something shown on this page."""
-    for one in _split_list(selector):
-        one = one.strip()
-        if not one:
-            continue
-        if one.startswith("text="):
-            wanted = one[5:].strip()
-            if len(wanted) >= 2 and wanted[0] == wanted[-1] and wanted[0] in "\"'":
-                wanted = wanted[1:-1]
-            if " ".join(wanted.split()) in _page_text(tree):
-                return True
-            continue
-        css = one[4:] if one.startswith("css=") else one
-        texts = [m.group(2) for m in _HAS_TEXT.finditer(css)]
-        css = _HAS_TEXT.sub("", css) or "*"
-        try:
-            nodes = tree.css(css)
-        except Exception:  # selectolax raises on selectors it cannot parse: not a match
-            continue
-        for node in nodes:
-            if not _visible(node):
-                continue
-            text = " ".join(node.text(separator=" ").split())
-            if all(t in text for t in texts) and (texts or text or node.tag in ("img", "input")):
-                return True
-    return False
-
-
-def _split_list(selector: str) -> list[str]:
-    """`A, B` at the top level (not inside quotes or parentheses)."""
-    out, depth, quote_char, start = [], 0, "", 0
-    for i, ch in enumerate(selector):
-        if quote_char:
-            if ch == quote_char:
-                quote_char = ""
-        elif ch in "\"'":
-            quote_char = ch
-        elif ch in "([":
-            depth += 1
-        elif ch in ")]":
-            depth -= 1
-        elif ch == "," and depth == 0 and not selector[start:i].lstrip().startswith("text="):
-            out.append(selector[start:i])
-            start = i + 1
-    out.append(selector[start:])
-    return out
 
 
 def json_path(data: Any, path: str) -> Any:

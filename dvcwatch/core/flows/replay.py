@@ -24,8 +24,9 @@ from urllib.parse import urlencode
 
 from dvcwatch.core.credentials import Secret
 from dvcwatch.core.flows.model import Flow, FlowRequest, Upload
-from dvcwatch.core.flows.pages import AnswerView, find_selector
+from dvcwatch.core.flows.pages import AnswerView
 from dvcwatch.core.flows.templates import MissingValue, render, render_value, url_encode
+from dvcwatch.core.page_markers import page_trouble
 
 THINK_CAP_SECONDS = 30.0
 """A recorded pause longer than this was a person reading or a slow page, not a citizen's rhythm."""
@@ -132,6 +133,11 @@ class Replay:
         self.bindings = bindings
         self.error_selectors = [s for s in error_selectors if s]
         self.busy_selectors = [s for s in busy_selectors if s]
+        # compiled once per set of selectors (cached), not per replay; ValueError for an unreadable one
+        self._trouble = page_trouble(
+            tuple((f"busy banner: {s}", s) for s in self.busy_selectors)
+            + tuple((f"error page: {s}", s) for s in self.error_selectors)
+        )
         self.values: dict[str, Any] = {}
         self.failure: str | None = None
         self._requests = flow.requests()
@@ -254,13 +260,10 @@ class Replay:
     def _judge(self, prepared: Prepared, answer: Answer) -> str | None:
         _, req = self._requests[prepared.index]
         view = AnswerView(answer.status, dict(answer.headers), answer.body, answer.url)
-        if view.is_html and view.body and (self.busy_selectors or self.error_selectors):
-            for selector in self.busy_selectors:
-                if find_selector(view.tree, selector):
-                    return f"busy banner: {selector}"
-            for selector in self.error_selectors:
-                if find_selector(view.tree, selector):
-                    return f"error page: {selector}"
+        if self._trouble.checks and view.body and view.is_html:
+            trouble = self._trouble.reason(answer.body)
+            if trouble is not None:
+                return trouble
         if answer.status not in req.expect_status:
             recorded = ", ".join(str(s) for s in req.expect_status)
             return f"status {answer.status}, recorded {recorded}"

@@ -133,3 +133,22 @@ def _html(html: str):  # type: ignore[no-untyped-def]
         return web.Response(text=f"<html><body>{html}</body></html>", content_type="text/html")
 
     return handler
+
+
+def test_an_unreadable_must_not_match_selector_is_refused_when_the_config_is_read() -> None:
+    from dvcwatch.core.errors import DvcwatchError
+
+    text = "targets:\n  - {name: t, kind: http, url: 'http://127.0.0.1:9/', must_not_match: ['a:visible']}\n"
+    with pytest.raises(DvcwatchError, match="a:visible"):
+        load_config_text(text)
+
+
+def test_must_not_match_judges_as_load_and_replay_do() -> None:
+    from probes.checks.http import content_verdict
+
+    page = "<main><p>Hệ thống đang bận</p><div class='qua-tai'></div></main>"
+    assert content_verdict(page, [], [], ["text=HỆ THỐNG ĐANG BẬN"]) == (
+        False,
+        "content: page shows text=HỆ THỐNG ĐANG BẬN",
+    )
+    assert content_verdict(page, [], [], ['text="Hệ thống"', "div.qua-tai"]) == (True, "")

@@ -132,3 +132,29 @@ def test_a_busy_message_in_a_script_or_hidden_element_is_not_a_busy_page():
     replay = Replay(load_flow(EXAMPLE), bindings, busy_selectors=["text=Hệ thống đang bận"])
     prepared = replay.next_request()
     assert replay.answer(prepared, Answer(200, HTML, page, prepared.url)) is None
+
+
+def test_replay_tells_pages_as_load_does():
+    """Replay and load share the core's matcher: same verdict on pages the old matchers disagreed on."""
+    from dvcwatch.core.page_markers import PageTrouble
+    from dvcwatch.core.profile import Selectors
+
+    _, bindings = _bindings()
+    pages = {
+        "text=HỆ THỐNG ĐANG BẬN": "<main><p>Hệ thống đang bận</p></main>",  # case of text=
+        'text="Hệ thống"': "<main><p>Hệ thống đang bận</p></main>",  # quoted: exact, not a substring
+        "div.qua-tai": '<main>ok</main><div class="qua-tai"></div>',  # an empty placeholder
+    }
+    csrf = '<input type="hidden" name="csrf" value="t">'
+    for selector, page in pages.items():
+        page += csrf
+        load = PageTrouble.of(Selectors(error_page="", error_banner=selector)).reason(page.encode())
+        replay = Replay(load_flow(EXAMPLE), bindings, busy_selectors=[selector])
+        prepared = replay.next_request()
+        assert replay.answer(prepared, Answer(200, HTML, page.encode(), prepared.url)) == load
+
+
+def test_an_unreadable_selector_refuses_the_replay():
+    _, bindings = _bindings()
+    with pytest.raises(ValueError, match="a:visible"):
+        Replay(load_flow(EXAMPLE), bindings, error_selectors=["a:visible"])

@@ -9,10 +9,10 @@ from fixtures.other_portal.pages import error_page as other_error_page
 from fixtures.third_portal.layout import busy_page, error_page, page
 
 from dvcwatch.core.errors import ConfigError
+from dvcwatch.core.page_markers import PageTrouble, compile_selector
 from dvcwatch.core.profile import Selectors, load_profile
-from loadtests.pages import PageTrouble, compile_selector
 
-FIXTURES = Path(__file__).parents[1] / "fixtures"
+FIXTURES = Path(__file__).parents[2] / "fixtures"
 BUSY = (
     b'<html><body><header>Cong</header><main><div class="banner-busy" data-testid="error-banner" '
     b'role="alert">H\xe1\xbb\x87 th\xe1\xbb\x91ng  \xc4\x91ang\n b\xe1\xba\xadn</div><p>L\xe1\xbb\x97i <b>500</b></p>'
@@ -54,7 +54,7 @@ def test_each_form_of_selector_finds_what_playwright_would(selector: str, shown:
 
 
 def test_a_healthy_page_is_told_apart_without_parsing_it() -> None:
-    from loadtests.pages import _prefilter
+    from dvcwatch.core.page_markers import _prefilter
 
     page = b'<html><body><main><h1 data-testid="service-name">Khai sinh</h1></main></body></html>'
     for selector in (
@@ -91,3 +91,43 @@ def test_the_fixture_portals_pages_are_told_by_their_own_profiles() -> None:
 def test_a_selector_selectolax_cannot_read_is_a_config_error_naming_the_field() -> None:
     with pytest.raises(ConfigError, match=r"selectors\.error_banner.*a:visible"):
         PageTrouble.of(Selectors(error_banner="a:visible"), source="p.yaml")
+
+
+# -- where the three matchers (load, Replay, probes) used to disagree: one rule now
+
+
+@pytest.mark.parametrize(
+    ("selector", "page", "shown"),
+    [
+        # a hidden element is not shown, whatever form the selector takes (load used to match these)
+        ("text=Hệ thống đang bận", "<main>ok</main><div hidden>Hệ thống đang bận</div>", False),
+        ("div.qua-tai", '<main>ok</main><div class="qua-tai" aria-hidden="true">Quá tải</div>', False),
+        (
+            "div.qua-tai",
+            '<main><section style="display: none"><div class="qua-tai">x</div></section></main>',
+            False,
+        ),
+        # an empty placeholder the page's script fills only on failure is not the banner
+        ("div.qua-tai", '<main>ok</main><div class="qua-tai"></div>', False),
+        ("div.qua-tai", '<main><div class="qua-tai"><img src="/busy.png"></div></main>', True),
+        # text= is Playwright's: case-insensitive (Replay and probes used to be case-sensitive) …
+        ("text=HỆ THỐNG ĐANG BẬN", "<main><p>Hệ thống đang bận</p></main>", True),
+        # … and a quoted text is the element's whole text (they used to read it as a substring)
+        ('text="Hệ thống"', "<main><p>Hệ thống đang bận</p></main>", False),
+        # script text is never the page's, for CSS text pseudo-classes too
+        ('main:has-text("đang bận")', "<main>ok<script>s='đang bận'</script></main>", False),
+    ],
+)
+def test_one_rule_for_what_a_page_shows(selector: str, page: str, shown: bool) -> None:
+    trouble = PageTrouble.of(Selectors(error_page="", error_banner=selector))
+    assert (trouble.reason(page.encode()) is not None) is shown
+
+
+def test_an_unreadable_selector_is_an_error_not_a_silent_never_match() -> None:
+    from dvcwatch.core.page_markers import check_selector, page_trouble
+
+    for bad in ("div[", "a:visible", "main >> "):
+        with pytest.raises(ValueError):
+            check_selector(bad)
+        with pytest.raises(ValueError):
+            page_trouble((("error page", bad),))

@@ -13,7 +13,7 @@ loadtests/gates/*.yaml decide the exit code and the capacity report goes to --dv
 from loadtests import hooks
 from loadtests.citizens import Citizen, SurgeCitizen
 from loadtests.flow_user import FlowUser
-from loadtests.shapes.locust_shapes import ProfileShape
+from loadtests.locust_shape import ProfileShape
 
 hooks.install()
 

@@ -1,95 +1,26 @@
 """Load profiles: the shape of a run, its think times, gates and safety limits, as YAML.
 
 A profile is what a vendor hands over with a capacity report: the exact load that was applied, so
-anyone can replay it. The shape section is a tagged union (`kind:`), one kind per `shapes/` module.
+anyone can replay it. The shape section is a tagged union (`kind:`) of the kinds registered in
+`loadtests.shapes`, each a module holding its model and its plan.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from dvcwatch.core.yamlconfig import load_model, resolve_named
+from loadtests.shapes import ShapeSpec
+from loadtests.shapes.base import Strict
 
 PROFILES_DIR = Path(__file__).with_name("profiles")
 
 # Hard ceilings no profile or flag can lift: a typo must not turn into a denial of service.
 CEILING_USERS = 20_000
 CEILING_SECONDS = 24 * 3600
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class SteppedRamp(Strict):
-    """Add users in equal steps and hold each step long enough to measure it: finds the knee."""
-
-    kind: Literal["stepped_ramp"]
-    start_users: int = Field(ge=1)
-    step_users: int = Field(ge=1)
-    steps: int = Field(ge=2, le=200)
-    step_seconds: float = Field(gt=0)
-    spawn_rate: float = Field(gt=0, description="users started per second when a step begins")
-
-
-class MondayRush(Strict):
-    """The portal opens on Monday 08:00: a quiet start, a steep climb, a long peak, a slow decay."""
-
-    kind: Literal["monday_rush"]
-    baseline_users: int = Field(ge=1)
-    peak_users: int = Field(ge=1)
-    baseline_seconds: float = Field(ge=0)
-    climb_seconds: float = Field(gt=0)
-    peak_seconds: float = Field(gt=0)
-    decay_seconds: float = Field(ge=0)
-    afternoon_users: int = Field(ge=0)
-
-    @model_validator(mode="after")
-    def _peak_is_highest(self) -> MondayRush:
-        if self.peak_users < self.baseline_users:
-            raise ValueError("peak_users must be at least baseline_users")
-        return self
-
-
-class DeadlineSurge(Strict):
-    """The last day of a deadline: one service at `multiplier` times its normal share, the rest as usual."""
-
-    kind: Literal["deadline_surge"]
-    service: str
-    multiplier: float = Field(gt=1, le=1000)
-    users: int = Field(ge=1, description="citizens on the normal mix")
-    before_seconds: float = Field(ge=0)
-    surge_seconds: float = Field(gt=0)
-    after_seconds: float = Field(ge=0)
-    spawn_rate: float = Field(gt=0)
-
-
-class Spike(Strict):
-    """A sudden crowd (a news item, a reopened portal): how deep the fall, how fast the recovery."""
-
-    kind: Literal["spike"]
-    base_users: int = Field(ge=1)
-    spike_users: int = Field(ge=1)
-    before_seconds: float = Field(ge=0)
-    spike_seconds: float = Field(gt=0)
-    recovery_seconds: float = Field(ge=0)
-    spawn_rate: float = Field(gt=0, description="should be high: a spike arrives at once")
-
-
-class Soak(Strict):
-    """Constant load for a long time: leaks, queues that never drain, certificates that expire."""
-
-    kind: Literal["soak"]
-    users: int = Field(ge=1)
-    ramp_seconds: float = Field(ge=0)
-    hold_seconds: float = Field(gt=0)
-    spawn_rate: float = Field(gt=0)
-
-
-ShapeSpec = Annotated[SteppedRamp | MondayRush | DeadlineSurge | Spike | Soak, Field(discriminator="kind")]
 
 
 class Range(Strict):

@@ -1,27 +1,34 @@
-"""The kinds of load, each driven by a YAML profile (`loadtests/profiles/`).
+"""The one place a load shape kind is registered: its module's `KIND` (YAML model and plan) goes here.
 
-`shape_for(profile)` picks the kind's plan, like blackbox_exporter's prober map. The plans are plain
-Python (tests and `dvcwatch load` read them without Locust); `locust_shapes` holds the
-`LoadTestShape` of each kind and `ProfileShape`, which the locustfile runs: the kind named by
-`--dvc-profile`, inside the run's safety limits.
+A new kind is a module under `loadtests/shapes/` holding a `Strict` model with `kind: Literal[...]` and a
+`ShapePlan`, exported as `KIND = ShapeKind(Model, Plan)`, plus one entry below (like blackbox_exporter's
+prober map). The profile's `shape:` union, `shape_for` and the Locust adapter (`loadtests.locust_shape`,
+which the locustfile runs) all derive from this map. The plans are plain Python: tests and
+`dvcwatch load` read them without Locust.
 """
 
 from __future__ import annotations
 
-from loadtests.profile import LoadProfile
-from loadtests.shapes.base import ShapePlan, Stage, Tick
-from loadtests.shapes.deadline_surge import DeadlineSurge
-from loadtests.shapes.monday_rush import MondayRush
-from loadtests.shapes.soak import Soak
-from loadtests.shapes.spike import Spike
-from loadtests.shapes.stepped_ramp import SteppedRamp
+from typing import TYPE_CHECKING, Annotated, Any, Union
 
-SHAPES: dict[str, type[ShapePlan]] = {
-    cls.kind: cls for cls in (SteppedRamp, MondayRush, DeadlineSurge, Spike, Soak)
+from pydantic import Field
+
+from loadtests.shapes import deadline_surge, monday_rush, soak, spike, stepped_ramp
+from loadtests.shapes.base import ShapeKind, ShapePlan, Stage, Tick
+
+KINDS: dict[str, ShapeKind] = {
+    k.name: k for k in (stepped_ramp.KIND, monday_rush.KIND, deadline_surge.KIND, spike.KIND, soak.KIND)
 }
 
-__all__ = ["SHAPES", "ShapePlan", "Stage", "Tick", "shape_for"]
+if TYPE_CHECKING:
+    ShapeSpec = Any
+else:
+    ShapeSpec = Annotated[Union[tuple(k.model for k in KINDS.values())], Field(discriminator="kind")]  # noqa: UP007
+"""A profile's `shape:` section of any registered kind, as pydantic validates it (chosen by its `kind`)."""
+
+__all__ = ["KINDS", "ShapeKind", "ShapePlan", "ShapeSpec", "Stage", "Tick", "shape_for"]
 
 
-def shape_for(profile: LoadProfile) -> ShapePlan:
-    return SHAPES[profile.shape.kind](profile)
+def shape_for(profile: Any) -> ShapePlan:
+    """The plan of a load profile's shape (`profile.shape`, a model of a registered kind)."""
+    return KINDS[profile.shape.kind].plan_for(profile.shape)

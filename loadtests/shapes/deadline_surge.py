@@ -6,8 +6,12 @@ traffic alone is `multiplier` times what it usually is: extra = users Ã— share Ã
 
 from __future__ import annotations
 
+from typing import Literal
+
+from pydantic import Field
+
 from dvcwatch.core.catalog import load_catalog
-from loadtests.shapes.base import ShapePlan, Stage
+from loadtests.shapes.base import ShapeKind, ShapePlan, Stage, Strict
 
 
 def service_share(service_id: str) -> float:
@@ -22,8 +26,21 @@ def surge_extra_users(users: int, service_id: str, multiplier: float) -> int:
     return max(1, round(users * service_share(service_id) * (multiplier - 1)))
 
 
-class DeadlineSurge(ShapePlan):
-    kind = "deadline_surge"
+class DeadlineSurge(Strict):
+    """The last day of a deadline: one service at `multiplier` times its normal share, the rest as usual."""
+
+    kind: Literal["deadline_surge"]
+    service: str
+    multiplier: float = Field(gt=1, le=1000)
+    users: int = Field(ge=1, description="citizens on the normal mix")
+    before_seconds: float = Field(ge=0)
+    surge_seconds: float = Field(gt=0)
+    after_seconds: float = Field(ge=0)
+    spawn_rate: float = Field(gt=0)
+
+
+class DeadlineSurgePlan(ShapePlan):
+    spec: DeadlineSurge
 
     def build_stages(self) -> list[Stage]:
         s = self.spec
@@ -50,3 +67,6 @@ class DeadlineSurge(ShapePlan):
                 Stage(len(stages), "after the deadline", t, t + s.after_seconds, s.users, s.spawn_rate)
             )
         return stages
+
+
+KIND = ShapeKind(DeadlineSurge, DeadlineSurgePlan)

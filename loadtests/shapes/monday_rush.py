@@ -2,11 +2,34 @@
 
 from __future__ import annotations
 
-from loadtests.shapes.base import ShapePlan, Stage
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from loadtests.shapes.base import ShapeKind, ShapePlan, Stage, Strict
 
 
-class MondayRush(ShapePlan):
-    kind = "monday_rush"
+class MondayRush(Strict):
+    """The portal opens on Monday 08:00: a quiet start, a steep climb, a long peak, a slow decay."""
+
+    kind: Literal["monday_rush"]
+    baseline_users: int = Field(ge=1)
+    peak_users: int = Field(ge=1)
+    baseline_seconds: float = Field(ge=0)
+    climb_seconds: float = Field(gt=0)
+    peak_seconds: float = Field(gt=0)
+    decay_seconds: float = Field(ge=0)
+    afternoon_users: int = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _peak_is_highest(self) -> MondayRush:
+        if self.peak_users < self.baseline_users:
+            raise ValueError("peak_users must be at least baseline_users")
+        return self
+
+
+class MondayRushPlan(ShapePlan):
+    spec: MondayRush
 
     def build_stages(self) -> list[Stage]:
         s = self.spec
@@ -37,3 +60,6 @@ class MondayRush(ShapePlan):
             frac = (t - stage.start) / (stage.end - stage.start)
             return max(1, round(s.peak_users + frac * (s.afternoon_users - s.peak_users)))
         return stage.users
+
+
+KIND = ShapeKind(MondayRush, MondayRushPlan)

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
-from loadtests.shapes.base import ShapePlan, Stage
+from typing import Literal
+
+from pydantic import Field
+
+from loadtests.shapes.base import ShapeKind, ShapePlan, Stage, Strict
 
 
-class Soak(ShapePlan):
-    kind = "soak"
+class Soak(Strict):
+    """Constant load for a long time: leaks, queues that never drain, certificates that expire."""
+
+    kind: Literal["soak"]
+    users: int = Field(ge=1)
+    ramp_seconds: float = Field(ge=0)
+    hold_seconds: float = Field(gt=0)
+    spawn_rate: float = Field(gt=0)
+
+
+class SoakPlan(ShapePlan):
+    spec: Soak
 
     def build_stages(self) -> list[Stage]:
         s = self.spec
@@ -24,3 +38,6 @@ class Soak(ShapePlan):
             )
         )
         return stages
+
+
+KIND = ShapeKind(Soak, SoakPlan)

@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
-from loadtests.shapes.base import ShapePlan, Stage
+from typing import Literal
+
+from pydantic import Field
+
+from loadtests.shapes.base import ShapeKind, ShapePlan, Stage, Strict
 
 
-class Spike(ShapePlan):
-    kind = "spike"
+class Spike(Strict):
+    """A sudden crowd (a news item, a reopened portal): how deep the fall, how fast the recovery."""
+
+    kind: Literal["spike"]
+    base_users: int = Field(ge=1)
+    spike_users: int = Field(ge=1)
+    before_seconds: float = Field(ge=0)
+    spike_seconds: float = Field(gt=0)
+    recovery_seconds: float = Field(ge=0)
+    spawn_rate: float = Field(gt=0, description="should be high: a spike arrives at once")
+
+
+class SpikePlan(ShapePlan):
+    spec: Spike
 
     def build_stages(self) -> list[Stage]:
         s = self.spec
@@ -22,3 +38,6 @@ class Spike(ShapePlan):
                 Stage(len(stages), "recovery", t, t + s.recovery_seconds, s.base_users, s.spawn_rate)
             )
         return stages
+
+
+KIND = ShapeKind(Spike, SpikePlan)

@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
-from loadtests.shapes.base import ShapePlan, Stage
+from typing import Literal
+
+from pydantic import Field
+
+from loadtests.shapes.base import ShapeKind, ShapePlan, Stage, Strict
 
 
-class SteppedRamp(ShapePlan):
-    kind = "stepped_ramp"
+class SteppedRamp(Strict):
+    """Add users in equal steps and hold each step long enough to measure it: finds the knee."""
+
+    kind: Literal["stepped_ramp"]
+    start_users: int = Field(ge=1)
+    step_users: int = Field(ge=1)
+    steps: int = Field(ge=2, le=200)
+    step_seconds: float = Field(gt=0)
+    spawn_rate: float = Field(gt=0, description="users started per second when a step begins")
+
+
+class SteppedRampPlan(ShapePlan):
+    spec: SteppedRamp
 
     def build_stages(self) -> list[Stage]:
         s = self.spec
@@ -21,3 +36,6 @@ class SteppedRamp(ShapePlan):
             )
             for i in range(s.steps)
         ]
+
+
+KIND = ShapeKind(SteppedRamp, SteppedRampPlan)

@@ -8,7 +8,7 @@ import pytest
 
 from dvcwatch.core.errors import ConfigError
 from loadtests.profile import builtin_profiles, load_load_profile
-from loadtests.shapes import SHAPES, shape_for
+from loadtests.shapes import KINDS, shape_for
 from loadtests.shapes.deadline_surge import service_share
 
 DATA = Path(__file__).with_name("data")
@@ -25,7 +25,7 @@ def test_every_builtin_profile_loads_and_has_a_bounded_shape(name: str) -> None:
 
 def test_the_five_kinds_each_have_a_shape_and_a_builtin_profile() -> None:
     kinds = {load_load_profile(n)[0].shape.kind for n in builtin_profiles()}
-    assert kinds == set(SHAPES) == {"stepped_ramp", "monday_rush", "deadline_surge", "spike", "soak"}
+    assert kinds == set(KINDS) == {"stepped_ramp", "monday_rush", "deadline_surge", "spike", "soak"}
 
 
 def test_stepped_ramp_holds_each_step_for_its_seconds() -> None:
@@ -98,7 +98,7 @@ def test_an_unknown_surge_service_is_refused_with_close_matches() -> None:
 
 
 def test_a_vendors_own_locustfile_can_run_one_kind_from_a_profile_file() -> None:
-    """`class Mine(SteppedRampShape): profile_file = ...` (locust_shapes' docstring) follows that
+    """`class Mine(SteppedRampShape): profile_file = ...` (locust_shape's docstring) follows that
     profile's plan; a kind class without a profile says what it needs. In a child process: importing
     Locust monkey-patches this one with gevent, which the test workers do not survive."""
     import subprocess
@@ -106,7 +106,7 @@ def test_a_vendors_own_locustfile_can_run_one_kind_from_a_profile_file() -> None
 
     profile = Path(__file__).with_name("data") / "knee-ramp.yaml"
     code = f"""
-from loadtests.shapes.locust_shapes import SteppedRampShape
+from loadtests.locust_shape import SteppedRampShape
 
 class Mine(SteppedRampShape):
     profile_file = {str(profile)!r}

@@ -1,21 +1,25 @@
-"""The `LoadTestShape` of each kind, and `ProfileShape`, the one the locustfile runs.
+"""The `LoadTestShape` of each registered kind, and `ProfileShape`, the one the locustfile runs.
 
 Locust takes the first shape class it finds in a locustfile and builds it without arguments,
 before the command line is parsed; so `ProfileShape` reads the profile from the run context on its
 first tick and follows that kind's plan. It is also where the safety limits bite: the user cap, the
 duration cap, and stopping when a worker is lost, each recorded as the stop reason that marks the
 report partial. In your own locustfile, `class Mine(SteppedRampShape): profile_file = "my.yaml"`
-runs one kind directly.
+runs one kind directly: a `<Kind>Shape` class exists here for every kind in `loadtests.shapes.KINDS`.
+
+It lives outside `loadtests/shapes/` because it imports `loadtests.profile`, which imports the shapes'
+registry for its `shape:` union.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any, ClassVar
 
 from locust import LoadTestShape
 
 from loadtests.profile import load_load_profile
-from loadtests.shapes import SHAPES, shape_for
+from loadtests.shapes import KINDS, shape_for
 from loadtests.shapes.base import ShapePlan, Stage
 
 
@@ -34,7 +38,7 @@ class PlanShape(LoadTestShape):
         if not self.profile_file:
             raise TypeError(f"{type(self).__name__} needs profile_file = 'a load profile YAML'")
         profile, _ = load_load_profile(self.profile_file)
-        return SHAPES[self.kind](profile)
+        return KINDS[self.kind].plan_for(profile.shape)
 
     def bind(self) -> ShapePlan:
         if self.plan is None:
@@ -83,24 +87,18 @@ class ProfileShape(PlanShape):
         return shape_for(run_context(self.runner.environment).profile)
 
 
-class SteppedRampShape(PlanShape):
-    kind = "stepped_ramp"
+def kind_shape_class(kind: str) -> type[PlanShape]:
+    """`stepped_ramp` → `SteppedRampShape`: a PlanShape for one kind, named as a vendor would import it."""
+    name = "".join(part.title() for part in kind.split("_")) + "Shape"
+    return type(name, (PlanShape,), {"kind": kind, "__module__": __name__, "__qualname__": name})
 
 
-class MondayRushShape(PlanShape):
-    kind = "monday_rush"
+KIND_SHAPES: dict[str, type[PlanShape]] = {kind: kind_shape_class(kind) for kind in KINDS}
+"""One importable class per registered kind (`from loadtests.locust_shape import SoakShape`)."""
 
-
-class DeadlineSurgeShape(PlanShape):
-    kind = "deadline_surge"
-
-
-class SpikeShape(PlanShape):
-    kind = "spike"
-
-
-class SoakShape(PlanShape):
-    kind = "soak"
+# bound as module attributes so the import above works; derived, so a new kind needs no line here
+for _cls in KIND_SHAPES.values():
+    setattr(sys.modules[__name__], _cls.__name__, _cls)
 
 
 def surge_classes(runner: Any, surge: bool) -> list[type] | None:

@@ -21,88 +21,101 @@ from loadtests.gates import GatesConfig, load_gates
 from loadtests.pages import PageTrouble
 from loadtests.profile import LoadProfile, gates_reference, load_load_profile
 
+_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
+    (
+        "--dvc-profile",
+        dict(
+            default="stepped-ramp",
+            env_var="DVCWATCH_LOAD_PROFILE",
+            help="load profile: a name in loadtests/profiles/ or a YAML file",
+        ),
+    ),
+    (
+        "--dvc-gates",
+        dict(default="", env_var="DVCWATCH_LOAD_GATES", help="gates name or YAML (default: the profile's)"),
+    ),
+    (
+        "--dvc-target",
+        dict(
+            default="",
+            env_var="DVCWATCH_LOAD_TARGET",
+            help="target profile YAML (paths, OTP source, identities); default: the sandbox's",
+        ),
+    ),
+    ("--dvc-out", dict(default="load-report", env_var="DVCWATCH_LOAD_OUT", help="report directory")),
+    (
+        "--dvc-max-users",
+        dict(type=int, default=0, env_var="DVCWATCH_LOAD_MAX_USERS", help="cap below the profile's"),
+    ),
+    (
+        "--dvc-max-duration",
+        dict(
+            type=float,
+            default=0,
+            env_var="DVCWATCH_LOAD_MAX_DURATION",
+            help="seconds; cap below the profile's",
+        ),
+    ),
+    (
+        "--dvc-workers",
+        dict(
+            type=int,
+            default=0,
+            env_var="DVCWATCH_LOAD_WORKERS",
+            help="workers expected; losing one stops the run (partial report)",
+            include_in_web_ui=False,
+        ),
+    ),
+    (
+        "--dvc-metrics-port",
+        dict(
+            type=int,
+            default=0,
+            env_var="DVCWATCH_LOAD_METRICS_PORT",
+            help="serve Prometheus metrics of the run on this port (0: off)",
+        ),
+    ),
+    (
+        "--dvc-allowlist",
+        dict(
+            default="",
+            env_var="DVCWATCH_LOAD_ALLOWLIST",
+            help="staging hosts YAML (default: loadtests/allowed_hosts.yaml)",
+            include_in_web_ui=False,
+        ),
+    ),
+    (
+        "--dvc-i-have-authorisation",
+        dict(
+            action="store_true",
+            default=False,
+            env_var="DVCWATCH_LOAD_AUTHORISED",
+            help="the portal's operator authorised this load in writing (needed outside loopback/staging)",
+            include_in_web_ui=False,
+        ),
+    ),
+    (
+        "--dvc-flows",
+        dict(
+            default="",
+            env_var="DVCWATCH_LOAD_FLOWS",
+            help="replay the recorded flows of this directory (dvcwatch flows compile) instead of the "
+            "built-in citizens; workers receive them from the master",
+        ),
+    ),
+    (
+        "--dvc-metrics-host",
+        dict(default="127.0.0.1", env_var="DVCWATCH_LOAD_METRICS_HOST", include_in_web_ui=False),
+    ),
+)
+"""Each `--dvc-*` option and its argparse settings, in the order `--help` lists them."""
+
 
 def add_options(parser: Any) -> None:
     """Locust's `init_command_line_parser` hook; each option also reads a DVCWATCH_LOAD_* variable."""
-    group = parser  # Locust's own parser: its argument groups do not take include_in_web_ui
-    group.add_argument(
-        "--dvc-profile",
-        default="stepped-ramp",
-        env_var="DVCWATCH_LOAD_PROFILE",
-        help="load profile: a name in loadtests/profiles/ or a YAML file",
-    )
-    group.add_argument(
-        "--dvc-gates",
-        default="",
-        env_var="DVCWATCH_LOAD_GATES",
-        help="gates name or YAML (default: the profile's)",
-    )
-    group.add_argument(
-        "--dvc-target",
-        default="",
-        env_var="DVCWATCH_LOAD_TARGET",
-        help="target profile YAML (paths, OTP source, identities); default: the sandbox's",
-    )
-    group.add_argument(
-        "--dvc-out", default="load-report", env_var="DVCWATCH_LOAD_OUT", help="report directory"
-    )
-    group.add_argument(
-        "--dvc-max-users",
-        type=int,
-        default=0,
-        env_var="DVCWATCH_LOAD_MAX_USERS",
-        help="cap below the profile's",
-    )
-    group.add_argument(
-        "--dvc-max-duration",
-        type=float,
-        default=0,
-        env_var="DVCWATCH_LOAD_MAX_DURATION",
-        help="seconds; cap below the profile's",
-    )
-    group.add_argument(
-        "--dvc-workers",
-        type=int,
-        default=0,
-        env_var="DVCWATCH_LOAD_WORKERS",
-        help="workers expected; losing one stops the run (partial report)",
-        include_in_web_ui=False,
-    )
-    group.add_argument(
-        "--dvc-metrics-port",
-        type=int,
-        default=0,
-        env_var="DVCWATCH_LOAD_METRICS_PORT",
-        help="serve Prometheus metrics of the run on this port (0: off)",
-    )
-    group.add_argument(
-        "--dvc-allowlist",
-        default="",
-        env_var="DVCWATCH_LOAD_ALLOWLIST",
-        help="staging hosts YAML (default: loadtests/allowed_hosts.yaml)",
-        include_in_web_ui=False,
-    )
-    group.add_argument(
-        "--dvc-i-have-authorisation",
-        action="store_true",
-        default=False,
-        env_var="DVCWATCH_LOAD_AUTHORISED",
-        help="the portal's operator authorised this load in writing (needed outside loopback/staging)",
-        include_in_web_ui=False,
-    )
-    group.add_argument(
-        "--dvc-flows",
-        default="",
-        env_var="DVCWATCH_LOAD_FLOWS",
-        help="replay the recorded flows of this directory (dvcwatch flows compile) instead of the "
-        "built-in citizens; workers receive them from the master",
-    )
-    group.add_argument(
-        "--dvc-metrics-host",
-        default="127.0.0.1",
-        env_var="DVCWATCH_LOAD_METRICS_HOST",
-        include_in_web_ui=False,
-    )
+    for flag, settings in _OPTIONS:
+        # Locust's own parser: its argument groups do not take include_in_web_ui
+        parser.add_argument(flag, **settings)
 
 
 @dataclass

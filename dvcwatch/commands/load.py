@@ -36,6 +36,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         epilog=EXAMPLES,
         formatter_class=HelpFormatter,
     )
+    _add_what_and_where(p)
+    _add_workers(p)
+    _add_limits(p)
+    _add_safety(p)
+    p.set_defaults(func=run)
+
+
+def _add_what_and_where(p: argparse.ArgumentParser) -> None:
+    """The profile to run, the portal it runs against, its gates and where the report goes."""
     p.add_argument("--profile", required=True, metavar="NAME|FILE", help="load profile name or YAML file")
     p.add_argument("--host", metavar="URL", help="portal base URL (default: start the embedded sandbox)")
     p.add_argument("--gates", metavar="NAME|FILE", help="SLO gates (default: the profile's)")
@@ -51,6 +60,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="replace the earlier results in --out, once this run has a report (a failed run keeps them)",
     )
+
+
+def _add_workers(p: argparse.ArgumentParser) -> None:
+    """Local and remote Locust workers, and the master they connect to."""
     p.add_argument(
         "--workers", type=int, default=0, metavar="N", help="local Locust workers (0: one process)"
     )
@@ -66,6 +79,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--master-port", type=int, default=0, metavar="P", help="master port (default: 5557 if remote)"
     )
     p.add_argument("--master-bind", default="127.0.0.1", metavar="ADDR", help="master listen address")
+
+
+def _add_limits(p: argparse.ArgumentParser) -> None:
+    """Caps that can only lower the profile's, and the run's own metrics."""
     p.add_argument("--max-users", type=int, default=0, metavar="N", help="lower the profile's user cap")
     p.add_argument(
         "--max-duration", type=float, default=0, metavar="S", help="lower the profile's duration cap (s)"
@@ -77,6 +94,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="P",
         help="serve the run's Prometheus metrics on 127.0.0.1:P (0: off; a port in use is an error)",
     )
+
+
+def _add_safety(p: argparse.ArgumentParser) -> None:
+    """What may be loaded (allowlist, written authorisation), the sandbox's faults, recorded flows."""
     p.add_argument(
         "--allowlist", metavar="FILE", help="staging hosts YAML (default: loadtests/allowed_hosts.yaml)"
     )
@@ -92,7 +113,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="replay the recorded flows in DIR (dvcwatch shop --record, flows compile) in the catalog's mix "
         "instead of the built-in citizens; refused on a production profile",
     )
-    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -88,6 +88,37 @@ def build(
     stop_reason: str,
     workers: list[dict[str, Any]],
 ) -> dict[str, Any]:
+    total, seconds, gates = _judged(ctx, stats, samples, stop_reason)
+    measures = measure_stages(stages, samples, ctx.gates, ctx.profile.analysis.warmup_fraction)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "passed": all(g.passed for g in gates) and total.requests > 0,
+        "partial": stop_reason != "completed",
+        "stop_reason": stop_reason,
+        "broken_gates": [g.name for g in gates if not g.passed],
+        "gates": [g.as_dict() for g in gates],
+        "knee": find_knee(measures).as_dict(),
+        "held": highest_held(measures).as_dict(),
+        "totals": _totals(total, seconds),
+        "stages": [m.as_dict() for m in measures],
+        "stage_plan": [s.as_dict() for s in stages],
+        "requests": request_rows(stats, seconds),
+        "errors": error_rows(stats),
+        "timeline": [s.row() for s in samples],
+        **_provenance(ctx),
+        "host": _host(ctx, host, workers),
+        "workers": workers,
+        "versions": versions(),
+        "started_at": started_at.isoformat(timespec="seconds"),
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        **ctx.extra,
+    }
+
+
+def _judged(
+    ctx: RunContext, stats: Any, samples: list[Sample], stop_reason: str
+) -> tuple[Counts, float, list[GateResult]]:
+    """The load's totals, its seconds and the gates' verdicts on them."""
     total, classes, seconds = aggregate(samples)
     if not samples:
         # no sample was taken (a run stopped in its first second): judge the cumulative stats
@@ -98,26 +129,12 @@ def build(
     if stop_reason.startswith("worker lost"):
         # the profile's load was not applied: nothing can be certified from this run
         gates.append(GateResult("run.workers_lost", 0, 1, False, "workers"))
-    measures = measure_stages(stages, samples, ctx.gates, ctx.profile.analysis.warmup_fraction)
-    knee = find_knee(measures)
-    held = highest_held(measures)
-    partial = stop_reason != "completed"
-    passed = all(g.passed for g in gates) and total.requests > 0
+    return total, seconds, gates
+
+
+def _provenance(ctx: RunContext) -> dict[str, Any]:
+    """What reproduces the run: the exact profile and gates (with their SHA-256) and the limits applied."""
     return {
-        "schema_version": SCHEMA_VERSION,
-        "passed": passed,
-        "partial": partial,
-        "stop_reason": stop_reason,
-        "broken_gates": [g.name for g in gates if not g.passed],
-        "gates": [g.as_dict() for g in gates],
-        "knee": knee.as_dict(),
-        "held": held.as_dict(),
-        "totals": _totals(total, seconds),
-        "stages": [m.as_dict() for m in measures],
-        "stage_plan": [s.as_dict() for s in stages],
-        "requests": request_rows(stats, seconds),
-        "errors": error_rows(stats),
-        "timeline": [s.row() for s in samples],
         "profile": {
             "name": ctx.profile.name,
             "path": str(ctx.profile_path),
@@ -130,18 +147,17 @@ def build(
             "spec": ctx.gates.model_dump(mode="json"),
         },
         "limits": {"max_users": ctx.max_users, "max_duration_seconds": ctx.max_duration},
-        "host": {
-            "target": host,
-            "environment": ctx.target.environment,
-            "generator": socket.gethostname(),
-            "workers": len(workers) if workers else 0,
-            "command": " ".join(sys.argv),
-        },
-        "workers": workers,
-        "versions": versions(),
-        "started_at": started_at.isoformat(timespec="seconds"),
-        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        **ctx.extra,
+    }
+
+
+def _host(ctx: RunContext, host: str, workers: list[dict[str, Any]]) -> dict[str, Any]:
+    """Where the load went and where it came from."""
+    return {
+        "target": host,
+        "environment": ctx.target.environment,
+        "generator": socket.gethostname(),
+        "workers": len(workers) if workers else 0,
+        "command": " ".join(sys.argv),
     }
 
 

@@ -96,7 +96,7 @@ def status_of(row: DossierRow, state: PortalState) -> str:
 
 
 def result_came(row: DossierRow, state: PortalState) -> datetime | None:
-    """When the result came, on the portal's calendar (what "Ngày trả kết quả" shows); None if not yet."""
+    """When the result came on the portal's calendar (what "Ngày trả kết quả" shows); None: not yet."""
     done = done_after(row, state)
     if row.received_at is None or done is None or state.clock.elapsed_since(row.received_at) < done:
         return None

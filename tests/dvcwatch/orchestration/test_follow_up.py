@@ -7,11 +7,12 @@ What is real: the sandbox's back office answers each dossier in its service's ow
 are on that same clock. A `backoffice_delay` fault makes service A's agency answer 60 sandbox hours
 after the moment it promised, so A's result comes at least a day and a half after its due day ended.
 The sweep is a real `dvcwatch shop` child process filing both dossiers (their results still pending
-when it ends) into the history beside its results; the follow-up is the real `FollowUp` in a real chromium, reading only the portal's
-pages, through a loopback proxy that stands for the portal and counts the page requests it receives.
-It dates each result by the portal's own "Ngày trả kết quả", so A's lateness is the sandbox's (the
-follow-up's wall clock is days behind the sandbox calendar: dated by it, A would look early). What the
-test computes the right amount from: the sandbox's own record of when A was received, on its calendar.
+when it ends) into the history beside its results; the follow-up is the real `FollowUp` in a real
+chromium, reading only the portal's pages, through a loopback proxy that stands for the portal and
+counts the page requests it receives. It dates each result by the portal's own "Ngày trả kết quả", so
+A's lateness is the sandbox's (the follow-up's wall clock is days behind the sandbox calendar: dated by
+it, A would look early). The right amount is computed from the sandbox's own record of when A was
+received, on its calendar: + 12 h promised, + 60 h late, against the end of its due day.
 """
 
 from __future__ import annotations
@@ -125,7 +126,8 @@ async def test_dossiers_followed_on_a_slow_back_office_one_late_by_the_fault_pol
     assert parse_iso(done[A].result_at) == a_came  # type: ignore[arg-type]
     verdict = judge(done[A], a_came, vn)
     assert verdict.state == "late"
-    assert verdict.by_seconds == (a_came - due_end(filed[A].due_date, vn)).total_seconds()  # type: ignore[arg-type]
+    a_due_end = due_end(filed[A].due_date, vn)  # type: ignore[arg-type]
+    assert verdict.by_seconds == (a_came - a_due_end).total_seconds()
     assert verdict.by_seconds >= 36 * 3600, "72 h after reception, less what was left of its due day"
     assert judge(done[B], a_came, vn).state == "on_time"
     standing = follow.standing()

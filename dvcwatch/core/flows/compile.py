@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, unquote_plus, urljoin, urlsplit
@@ -337,64 +337,93 @@ def compile_recordings(
     """Every service recorded under `recording_dir` compiled into `out_dir` (plus `flows.yaml`). Each
     written flow is read back with `load_flow`, so what is written is what load and probes accept."""
     src, out = Path(recording_dir), Path(out_dir)
-    folders = sorted(p.parent for p in src.glob(f"*/{HAR_FILE}"))
-    if (src / HAR_FILE).exists():
-        folders = [src]
-    if not folders:
-        raise ConfigError(f"no */{HAR_FILE} here: record with `dvcwatch shop --record DIR`", path=str(src))
+    folders = _recording_folders(src)
     out.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    warnings: list[str] = []
-    origins: list[str] = []
-    recorded_at = None
+    done = _Compiled(profile_name=profile_name)
     for folder in folders:
         rec = read_recording(folder)
-        if rec.verdict not in (None, "pass", "degraded", "not_filed"):
-            if not include_failed:
-                warnings.append(
-                    f"{rec.service}: skipped, recorded from a journey that did not pass ({rec.verdict}): its "
-                    "flow would replay the failure (--include-failed writes it anyway)"
-                )
-                continue
+        if _usable(rec, include_failed, done.warnings):
+            done.add(folder, rec, FlowCompiler(rec, rules, step_pages).compile(), out)
+    _write_index(src, out, done, version)
+    for w in done.warnings:
+        if on_warning is not None:
+            on_warning(w)
+    if not done.written:
+        raise ConfigError("every recorded journey failed: no flow written (see the warnings)", path=str(src))
+    return done.written
+
+
+def _recording_folders(src: Path) -> list[Path]:
+    """The recordings under `src` (one folder per service), or `src` itself when it holds the HAR."""
+    if (src / HAR_FILE).exists():
+        return [src]
+    folders = sorted(p.parent for p in src.glob(f"*/{HAR_FILE}"))
+    if not folders:
+        raise ConfigError(f"no */{HAR_FILE} here: record with `dvcwatch shop --record DIR`", path=str(src))
+    return folders
+
+
+def _usable(rec: Recording, include_failed: bool, warnings: list[str]) -> bool:
+    """Whether a recording is compiled; what is doubtful about it goes to the warnings."""
+    if rec.verdict not in (None, "pass", "degraded", "not_filed"):
+        if not include_failed:
             warnings.append(
-                f"{rec.service}: recorded from a journey that did not pass ({rec.verdict}); its flow stops "
-                "where the journey did"
+                f"{rec.service}: skipped, recorded from a journey that did not pass ({rec.verdict}): its "
+                "flow would replay the failure (--include-failed writes it anyway)"
             )
-        if not rec.citizen:
-            warnings.append(
-                f"{rec.service}: no steps.json beside the HAR, so no citizen to turn into parameters: "
-                "identity values stay as recorded (record with `shop --record` to parameterise them)"
-            )
-        flow = FlowCompiler(rec, rules, step_pages).compile()
+            return False
+        warnings.append(
+            f"{rec.service}: recorded from a journey that did not pass ({rec.verdict}); its flow stops "
+            "where the journey did"
+        )
+    if not rec.citizen:
+        warnings.append(
+            f"{rec.service}: no steps.json beside the HAR, so no citizen to turn into parameters: "
+            "identity values stay as recorded (record with `shop --record` to parameterise them)"
+        )
+    return True
+
+
+@dataclass
+class _Compiled:
+    """What a compile wrote so far: the flows, the origins they reach, the warnings, the profile."""
+
+    profile_name: str | None
+    written: list[Path] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    origins: list[str] = field(default_factory=list)
+
+    def add(self, folder: Path, rec: Recording, flow: Flow, out: Path) -> None:
+        """Write a service's flow and read it back with `load_flow`, so what is written is what load and
+        probes accept; a service recorded with several personas keeps its first recording."""
         path = out / f"{flow.service}{FLOW_SUFFIX}"
-        if path in written:  # recorded with several personas: one flow per service
-            warnings.append(
+        if path in self.written:
+            self.warnings.append(
                 f"{rec.service}: recorded more than once ({folder.name}); the first recording is kept"
             )
-            continue
+            return
         write_text(path, flow_yaml(flow))
         load_flow(path)
-        written.append(path)
-        origins += [o for o in rec.origins.values() if o not in origins]
-        profile_name = profile_name or rec.profile
+        self.written.append(path)
+        self.origins += [o for o in rec.origins.values() if o not in self.origins]
+        self.profile_name = self.profile_name or rec.profile
+
+
+def _write_index(src: Path, out: Path, done: _Compiled, version: str | None) -> None:
+    """`flows.yaml`: the services written, the origins they reach, where and when they were recorded."""
+    recorded_at = None
     index_src = src / "recording.json"
     if index_src.exists():
         import json
 
         recorded_at = json.loads(index_src.read_text(encoding="utf-8")).get("recorded_at")
     index = FlowIndex(
-        origins=origins,
-        profile=profile_name,
+        origins=done.origins,
+        profile=done.profile_name,
         recorded_at=recorded_at,
         dvcwatch_version=version,
-        services=[p.name[: -len(FLOW_SUFFIX)] for p in written],
+        services=[p.name[: -len(FLOW_SUFFIX)] for p in done.written],
     )
     write_text(
         out / INDEX_FILE, yaml.safe_dump(index.model_dump(mode="json"), allow_unicode=True, sort_keys=False)
     )
-    for w in warnings:
-        if on_warning is not None:
-            on_warning(w)
-    if not written:
-        raise ConfigError("every recorded journey failed: no flow written (see the warnings)", path=str(src))
-    return written

@@ -59,6 +59,18 @@ class LoadRequest:
 def execute(req: LoadRequest, console: Console | None = None) -> int:
     console = console or Console(stderr=True, highlight=False)
     profile, profile_path = load_load_profile(req.profile)
+    target, flows = _check_inputs(req, profile, profile_path)
+    _check_where_it_goes(req, target, flows, console)
+    out_dir = req.out_dir.resolve()
+    work_dir = prepare_out(out_dir, req.overwrite)
+    plan = _plan(req, profile, profile_path, flows, work_dir)
+    return _run_until_stopped(req, plan, profile, work_dir, out_dir, console)
+
+
+def _check_inputs(
+    req: LoadRequest, profile: LoadProfile, profile_path: Path
+) -> tuple[Profile | None, FlowSet]:
+    """The shape, the gates, the target profile (selectors, accounts) and the flows, all read now."""
     shape_for(profile)  # a surge on an unknown service fails now, not after the target started
     load_gates(gates_reference(profile, profile_path, req.gates))
     target = load_target(req.target) if req.target else None
@@ -66,8 +78,11 @@ def execute(req: LoadRequest, console: Console | None = None) -> int:
         check_load_target(target, req.target)
         PageTrouble.of(target.selectors, source=req.target)
         load_accounts(target, req.target)
-    max_users, max_duration = profile.capped(req.max_users, req.max_duration)
-    flows = _check_flows(req, target)
+    return target, _check_flows(req, target)
+
+
+def _check_where_it_goes(req: LoadRequest, target: Profile | None, flows: FlowSet, console: Console) -> None:
+    """Every host the load reaches is allowed, the workers are plausible, the metrics port is free."""
     origins = (target or load_target(None)).origins
     for origin in other_origins(flows.flows, origins):  # an identity or payment origin the flows reach
         refuse_unless_allowed(origin, req.allowlist, req.authorised)
@@ -86,9 +101,11 @@ def execute(req: LoadRequest, console: Console | None = None) -> int:
     if req.metrics_port and req.master_host is None:
         check_port_free("--metrics-port", METRICS_HOST, req.metrics_port)
 
-    out_dir = req.out_dir.resolve()
-    work_dir = prepare_out(out_dir, req.overwrite)
-    plan = Plan(
+
+def _plan(req: LoadRequest, profile: LoadProfile, profile_path: Path, flows: FlowSet, work_dir: Path) -> Plan:
+    """The Locust processes to start, with every path absolute (they run in the work directory)."""
+    max_users, max_duration = profile.capped(req.max_users, req.max_duration)
+    return Plan(
         host=req.host,
         profile=profile_path.resolve(),
         out_dir=work_dir,
@@ -107,6 +124,12 @@ def execute(req: LoadRequest, console: Console | None = None) -> int:
         authorised=req.authorised,
         flows=flows.source or None,
     )
+
+
+def _run_until_stopped(
+    req: LoadRequest, plan: Plan, profile: LoadProfile, work_dir: Path, out_dir: Path, console: Console
+) -> int:
+    """Run under the stop signals; a signal before the load started or after it ended still keeps a report."""
     with stop_signals():
         try:
             if plan.worker_only:

@@ -73,6 +73,20 @@ def sandbox(sandbox_factory: Callable[..., object]) -> object:
     return sandbox_factory()
 
 
+@pytest.fixture(scope="session")
+def recorded_flows(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, str], object]:
+    """`recorded_flows("sandbox" | "other" | "third", service)` → `flows_recorded.Recorded` (`.rec`,
+    `.flows`, read-only; `.otp`): one `shop --record` and `flows compile` per portal and service for the
+    whole run, both xdist workers included; replay it on a portal of your own."""
+    from flows_recorded import recorded
+
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # the run's, not the worker's
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID", f"solo-{os.getpid()}")
+    cache = shared / f"recorded-flows-{run}"
+    return lambda portal, service: recorded(cache, portal, service)
+
+
 @pytest.fixture
 def put_faults() -> Callable[[object, object], None]:
     """Replace a running sandbox's faults through its admin API, as an operator's script would:

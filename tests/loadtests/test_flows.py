@@ -28,24 +28,11 @@ def test_a_flow_requests_name_gives_service_and_step_before_its_label() -> None:
 @pytest.mark.slow
 @pytest.mark.browser
 def test_recorded_flows_and_the_built_in_citizens_find_the_same_knee(
-    sandbox: Any, sandbox_factory: Any, tmp_path: Path, run_load: Any
+    sandbox_factory: Any, tmp_path: Path, run_load: Any, recorded_flows: Any
 ) -> None:
     """A journey recorded with `shop --record` and compiled untouched, against the same capacity as
     the built-in citizens (6 workers × 0.15 s = 40 req/s), one load each: the knees agree within 10 %."""
-    from dvcwatch.commands.cli import main
-
-    rec, flows = tmp_path / "rec", tmp_path / "flows"
-    shop = [
-        "shop",
-        "--target",
-        sandbox.url,
-        "--out",
-        str(tmp_path / "shop"),
-        "--service",
-        "dang-ky-thuong-tru",
-    ]
-    assert main([*shop, "--record", str(rec)]) == 0
-    assert main(["flows", "compile", str(rec), "--out", str(flows), "--target", sandbox.url]) == 0
+    flows = recorded_flows("sandbox", "dang-ky-thuong-tru").flows  # shared with the run's other tests
     knees = {}
     for kind, extra in (("citizens", []), ("flows", ["--flows", str(flows)])):
         portal = sandbox_factory(capacity_workers=6, service_time=0.15)

@@ -1,7 +1,8 @@
 """Recorded flows replayed at load on portals built unlike the sandbox (issue 16): the other-portal
 fixture (three origins, SSO, payment after submission) and the third portal (one account, SMS OTP).
-Each test records one fee-charging service with `dvcwatch shop --record`, compiles it with `dvcwatch
-flows compile` (no hand edits) and runs a short load from it: under 1 % errors, every step class; then
+Each test takes one fee-charging service recorded with `dvcwatch shop --record` and compiled with
+`dvcwatch flows compile` (no hand edits), shared with the other tests of the run (tests/flows_recorded.py),
+and runs a short load from it on a portal of its own: under 1 % errors, every step class; then
 a stepped ramp from the same flow finds an injected capacity limit as the knee."""
 
 from __future__ import annotations
@@ -16,20 +17,10 @@ from fixtures.third_portal import ThirdPortal
 from fixtures.third_portal.target import password_env
 from fixtures.third_portal.target import profile_for as third_profile
 
-from dvcwatch.commands.cli import main
-
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 DATA = Path(__file__).with_name("data")
 SERVICE = "dang-ky-thuong-tru"  # a fee, documents, a form: every step class
-
-
-def record_and_compile(tmp_path: Path, target: str) -> Path:
-    rec, flows = tmp_path / "rec", tmp_path / "flows"
-    argv = ["shop", "--target", target, "--out", str(tmp_path / "shop"), "--service", SERVICE]
-    assert main([*argv, "--record", str(rec)]) == 0
-    assert main(["flows", "compile", str(rec), "--out", str(flows), "--target", target]) == 0
-    return flows
 
 
 def smoke(run_load: Any, tmp_path: Path, host: str, target: str, flows: Path) -> dict[str, Any]:
@@ -49,10 +40,12 @@ def smoke(run_load: Any, tmp_path: Path, host: str, target: str, flows: Path) ->
     return report
 
 
-def test_other_portal_smoke_load_from_recorded_flows(tmp_path: Path, run_load: Any) -> None:
+def test_other_portal_smoke_load_from_recorded_flows(
+    tmp_path: Path, run_load: Any, recorded_flows: Any
+) -> None:
+    flows = recorded_flows("other", SERVICE).flows
     with OtherPortal(citizens_count=20) as portal:
         target = str(other_profile(portal, tmp_path / "p.yaml"))
-        flows = record_and_compile(tmp_path, target)
         before = portal.counts()
         report = smoke(run_load, tmp_path, portal.urls["portal"], target, flows)
         after = portal.counts()
@@ -70,13 +63,13 @@ def test_other_portal_smoke_load_from_recorded_flows(tmp_path: Path, run_load: A
 
 
 def test_third_portal_smoke_load_from_recorded_flows(
-    tmp_path: Path, run_load: Any, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, run_load: Any, monkeypatch: pytest.MonkeyPatch, recorded_flows: Any
 ) -> None:
+    flows = recorded_flows("third", SERVICE).flows
     with ThirdPortal(result_delay=0.2) as portal:
         for k, v in password_env(portal).items():
             monkeypatch.setenv(k, v)
         target = str(third_profile(portal, tmp_path / "p.yaml"))
-        flows = record_and_compile(tmp_path, target)
         before = portal.counts()
         report = smoke(run_load, tmp_path, portal.url, target, flows)
         after = portal.counts()

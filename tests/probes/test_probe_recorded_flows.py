@@ -1,5 +1,6 @@
 """The SRE's path with a real recording: `dvcwatch shop --record` (a browser) on the third portal and
-on the other-portal fixture, compiled into flows with no hand edits, then `probe --from-catalog PROFILE
+on the other-portal fixture, compiled into flows with no hand edits (made once per run and shared,
+tests/flows_recorded.py; the probes then run on a portal of the test's own), then `probe --from-catalog PROFILE
 --flows DIR`: the flow probe passes on the healthy portal, never goes past the form, and a fault is
 found on that service's probes, at its step, and nowhere else."""
 
@@ -10,6 +11,7 @@ import json
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -43,15 +45,10 @@ def stats(portal: ThirdPortal) -> dict[str, int]:
         return json.load(resp)
 
 
-def record_and_generate(
-    profile: Path, service: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> Path:
-    """Record one journey, compile it untouched (`dvcwatch flows compile`), generate the probes with it; no latency budgets
-    (correctness, not speed) and a short timeout, since a hang costs one per probe."""
-    rec, flows, out = tmp_path / "rec", tmp_path / "flows", tmp_path / "probes.yaml"
-    shop = ["shop", "--target", str(profile), "--out", str(tmp_path / "shop"), "--service", service]
-    assert main([*shop, "--record", str(rec)]) == 0
-    assert main(["flows", "compile", str(rec), "--out", str(flows), "--target", str(profile)]) == 0
+def generate(profile: Path, flows: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    """Generate the probes with one recorded journey's flows; no latency budgets (correctness, not
+    speed) and a short timeout, since a hang costs one per probe."""
+    out = tmp_path / "probes.yaml"
     assert main(["probe", "--from-catalog", str(profile), "--flows", str(flows), "--out", str(out)]) == 0
     capsys.readouterr()
     data = yaml.safe_load(out.read_text(encoding="utf-8"))
@@ -66,9 +63,10 @@ def record_and_generate(
 
 
 def test_a_recorded_flow_probes_login_to_form(
-    third: ThirdPortal, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    third: ThirdPortal, tmp_path: Path, capsys: pytest.CaptureFixture[str], recorded_flows: Any
 ) -> None:
-    out = record_and_generate(third_profile(third, tmp_path / "profile.yaml"), SERVICE, tmp_path, capsys)
+    flows = recorded_flows("third", SERVICE).flows
+    out = generate(third_profile(third, tmp_path / "profile.yaml"), flows, tmp_path, capsys)
     before = stats(third)
     assert main(["probe", "--config", str(out), "--once"]) == 0
     after = stats(third)
@@ -92,11 +90,12 @@ def test_a_recorded_flow_probes_login_to_form(
 
 
 def test_a_flow_recorded_through_single_sign_on_probes_login_to_form(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], recorded_flows: Any
 ) -> None:
+    service = "cap-doi-gplx"  # one of the two services its profile maps
+    flows = recorded_flows("other", service).flows
     with OtherPortal() as other:
-        service = "cap-doi-gplx"  # one of the two services its profile maps
-        out = record_and_generate(other_profile(other, tmp_path / "profile.yaml"), service, tmp_path, capsys)
+        out = generate(other_profile(other, tmp_path / "profile.yaml"), flows, tmp_path, capsys)
         flow = next(t for t in load_config(out).targets if t.kind == "flow")
         assert "${origin.identity}" in Path(flow.flow).read_text(encoding="utf-8")
         filed = other.counts()["dossiers"]

@@ -135,10 +135,11 @@ class FlowUser(PortalUser):
                 resp.failure(f"no answer: {resp.error or 'connection failed'}")
                 return False
             body = resp.content or b""
-            # a plain dict: geventhttpclient's Headers does not survive dict() (the replay's copy)
-            headers = dict(resp.headers.items()) if resp.headers else {}
+            headers = resp.headers  # geventhttpclient's: .get is case-insensitive, all the replay asks
+            if headers is None:
+                headers = {}
             trouble = None
-            if "html" in (resp.headers.get("content-type") or "").lower():  # (case-insensitive get)
+            if self.trouble.checks and "html" in (headers.get("content-type") or "").lower():
                 trouble = self.trouble.reason(body)
             reason = (
                 f"soft failure: {trouble}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urljoin
 
@@ -49,7 +50,7 @@ def _whole(base: str, location: str) -> str:
 class AnswerView:
     """One answer, parsed at most once whatever asks for it."""
 
-    def __init__(self, status: int, headers: dict[str, str], body: bytes, url: str) -> None:
+    def __init__(self, status: int, headers: Mapping[str, str], body: bytes, url: str) -> None:
         self.status = status
         self.headers = {k.lower(): v for k, v in headers.items()}
         self.body = body

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,14 +26,22 @@ from urllib.parse import urlencode
 from dvcwatch.core.credentials import Secret
 from dvcwatch.core.flows.model import Flow, FlowRequest, Upload
 from dvcwatch.core.flows.pages import AnswerView
-from dvcwatch.core.flows.templates import MissingValue, render, render_value, url_encode
+from dvcwatch.core.flows.templates import (
+    MissingValue,
+    Pieces,
+    parse,
+    render,
+    render_pieces,
+    render_value,
+    url_encode,
+)
 from dvcwatch.core.page_markers import page_trouble
 
 THINK_CAP_SECONDS = 30.0
 """A recorded pause longer than this was a person reading or a slow page, not a citizen's rhythm."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Prepared:
     method: str
     url: str
@@ -118,6 +127,58 @@ def upload_bytes(upload: Upload, seed: str) -> bytes:
     return head + (filler * (need // len(filler) + 1))[:need] + tail
 
 
+@dataclass(frozen=True, slots=True)
+class _Planned:
+    """One request of a flow, read once for all its replays: a load replays the same few flows
+    millions of times, and what does not change per citizen is not worked out per request."""
+
+    step: str
+    req: FlowRequest
+    url: Pieces
+    headers: tuple[tuple[str, Pieces], ...]
+    static_headers: dict[str, str] | None
+    """The headers when none is a template (copied per request: callers may add to them)."""
+    think_seconds: float
+    expect_status: tuple[int, ...]
+
+
+def _plan_request(step: str, req: FlowRequest) -> _Planned:
+    headers = tuple((k, parse(v)) for k, v in req.headers.items())
+    static = all(all(not is_name for _, is_name in pieces) for _, pieces in headers)
+    return _Planned(
+        step=step,
+        req=req,
+        url=parse(req.url),
+        headers=headers,
+        static_headers={k: "".join(p for p, _ in pieces) for k, pieces in headers} if static else None,
+        think_seconds=min(req.think_seconds, THINK_CAP_SECONDS),
+        expect_status=tuple(req.expect_status),
+    )
+
+
+_PLANS: dict[int, tuple[weakref.ref[Flow], tuple[_Planned, ...]]] = {}
+
+
+def _plan(flow: Flow) -> tuple[_Planned, ...]:
+    """The flow's requests, planned once per Flow object (a flow is not changed once loaded; a
+    `model_copy` is a new Flow with its own plan), dropped when the flow is."""
+    key = id(flow)
+    held = _PLANS.get(key)
+    if held is not None and held[0]() is flow:
+        return held[1]
+    plan = tuple(_plan_request(step, req) for step, req in flow.requests())
+    _PLANS[key] = (weakref.ref(flow, lambda _ref, key=key: _PLANS.pop(key, None)), plan)
+    return plan
+
+
+def _is_html(headers: Mapping[str, str], body: bytes) -> bool:
+    """AnswerView.is_html without building the view: most answers are judged on status alone."""
+    ctype = headers.get("content-type") or headers.get("Content-Type")
+    if ctype is None:
+        ctype = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    return "html" in ctype or (not ctype and body.lstrip()[:1] == b"<")
+
+
 class Replay:
     """One citizen's pass through one flow."""
 
@@ -140,7 +201,7 @@ class Replay:
         )
         self.values: dict[str, Any] = {}
         self.failure: str | None = None
-        self._requests = flow.requests()
+        self._plan = _plan(flow)
         self._next = 0
         self._otp: str | None = None
         missing = [p for p in flow.params if p.startswith("citizen.") and p[8:] not in bindings.citizen]
@@ -149,7 +210,7 @@ class Replay:
 
     @property
     def done(self) -> bool:
-        return self.failure is not None or self._next >= len(self._requests)
+        return self.failure is not None or self._next >= len(self._plan)
 
     def __iter__(self) -> Iterator[Prepared]:
         while (prepared := self.next_request()) is not None:
@@ -187,12 +248,12 @@ class Replay:
 
     def next_request(self) -> Prepared | None:
         """The next request ready to send, or None when the flow is done (or has failed)."""
-        if self.done:
+        if self.failure is not None or self._next >= len(self._plan):
             return None
-        step, req = self._requests[self._next]
+        planned = self._plan[self._next]
         self._otp = None
         try:
-            prepared = self._prepare(step, req)
+            prepared = self._prepare(planned)
         except MissingValue as exc:
             self.failure = str(exc.args[0])
             return None
@@ -200,10 +261,14 @@ class Replay:
         self._next += 1
         return prepared
 
-    def _prepare(self, step: str, req: FlowRequest) -> Prepared:
+    def _prepare(self, planned: _Planned) -> Prepared:
         lookup = self._lookup
-        url = render(req.url, lookup, encode=url_encode)
-        headers = {k: render(v, lookup) for k, v in req.headers.items()}
+        req = planned.req
+        url = render_pieces(planned.url, lookup, url_encode)
+        if planned.static_headers is not None:
+            headers = dict(planned.static_headers)
+        else:
+            headers = {k: render_pieces(v, lookup) for k, v in planned.headers}
         body: bytes | None = None
         if req.files:
             boundary = f"dvcwatch{uuid.uuid4().hex}"
@@ -218,14 +283,14 @@ class Replay:
         elif req.body is not None:
             body = render(req.body, lookup).encode()
         return Prepared(
-            method=req.method,
-            url=url,
-            headers=headers,
-            body=body,
-            step=step,
-            label=req.label,
-            think_seconds=min(req.think_seconds, THINK_CAP_SECONDS),
-            expect_status=list(req.expect_status),
+            req.method,
+            url,
+            headers,
+            body,
+            planned.step,
+            req.label,
+            planned.think_seconds,
+            list(planned.expect_status),
         )
 
     def _multipart(self, req: FlowRequest, boundary: str) -> bytes:
@@ -258,15 +323,19 @@ class Replay:
         return reason
 
     def _judge(self, prepared: Prepared, answer: Answer) -> str | None:
-        _, req = self._requests[prepared.index]
-        view = AnswerView(answer.status, dict(answer.headers), answer.body, answer.url)
-        if self._trouble.checks and view.body and view.is_html:
+        planned = self._plan[prepared.index]
+        if self._trouble.checks and answer.body and _is_html(answer.headers, answer.body):
             trouble = self._trouble.reason(answer.body)
             if trouble is not None:
                 return trouble
-        if answer.status not in req.expect_status:
-            recorded = ", ".join(str(s) for s in req.expect_status)
+        if answer.status not in planned.expect_status:
+            recorded = ", ".join(str(s) for s in planned.expect_status)
             return f"status {answer.status}, recorded {recorded}"
+        req = planned.req
+        if not req.extract:
+            return None
+        # the page is parsed only here, and only when an extraction reads its HTML
+        view = AnswerView(answer.status, answer.headers, answer.body, answer.url)
         for rule in req.extract:
             value = view.extract(rule)
             if value is None or value == "":

@@ -36,13 +36,30 @@ def _parsed(text: str) -> tuple[tuple[str, bool], ...]:
     return tuple(pieces)
 
 
+Pieces = tuple[tuple[str, bool], ...]
+
+
+def parse(text: str) -> Pieces:
+    """A template's pieces, for a caller that renders it many times (a replay plans its flow once)."""
+    return _parsed(text)
+
+
 def render(
     text: str, lookup: Callable[[str], Any], *, encode: Callable[[str, str], str] | None = None
 ) -> str:
     """Fill every `${name}`; `$${` stays a literal `${`. `encode(name, value)` lets URLs quote what
     they substitute (a citizen's name in a query string) without quoting the template's own text."""
+    return render_pieces(_parsed(text), lookup, encode)
+
+
+def render_pieces(
+    pieces: Pieces, lookup: Callable[[str], Any], encode: Callable[[str, str], str] | None = None
+) -> str:
+    """`render` on a template parsed beforehand."""
+    if len(pieces) == 1 and not pieces[0][1]:
+        return pieces[0][0]
     out = []
-    for piece, is_name in _parsed(text):
+    for piece, is_name in pieces:
         if not is_name:
             out.append(piece)
             continue

@@ -112,8 +112,13 @@ def put_faults() -> Callable[[object, object], None]:
 
 # Tests that sweep all 25 services in a browser (or run a whole demo) time steps against timeouts on a
 # 2-core machine: two of them at once starve each other's browser and fail for the machine's sake, not
-# the code's. A lock file shared by the xdist workers of one run lets one sweep run at a time while the
-# other worker goes on with the rest of the suite.
+# the code's. A lock file shared by the xdist workers of one run lets one sweep run at a time. The lock
+# alone leaves a worker idle: xdist's `load` deals neighbouring tests out in turn, so the other worker
+# gets the next sweep and blocks on the lock for the whole of this one. So under `-n` (`--dist load`)
+# the sweeps are one unit of work for one worker, in turn, from the start of the run, while the other
+# worker goes on with the rest of the suite (`pytest_xdist_make_scheduler` below); the lock still holds
+# under any other --dist. (`xdist_group` would say the same, but with pytest 9.2 xdist 3.8 ignores it:
+# pytest-dev/pytest-xdist#1386.)
 SWEEPS = (
     "tests/playwright_journeys/test_shop_sweeps.py",
     "tests/playwright_journeys/test_production_look_only.py",
@@ -130,6 +135,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.nodeid.startswith(SWEEPS):
             item.add_marker(pytest.mark.timeout(SWEEP_TIMEOUT))
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """`--dist load` (what `-n` means), except that every sweep is in one unit of work: scopes with more
+    tests go first (xdist's loadscope order), so one worker starts on the sweeps at once."""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SweepsTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "sweeps" if nodeid.startswith(SWEEPS) else nodeid
+
+    return SweepsTogether(config, log)  # type: ignore[arg-type]
 
 
 @pytest.fixture(autouse=True)

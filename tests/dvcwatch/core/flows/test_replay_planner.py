@@ -158,3 +158,28 @@ def test_an_unreadable_selector_refuses_the_replay():
     _, bindings = _bindings()
     with pytest.raises(ValueError, match="a:visible"):
         Replay(load_flow(EXAMPLE), bindings, error_selectors=["a:visible"])
+
+
+def test_a_flow_is_planned_once_and_a_changed_copy_gets_its_own_plan():
+    """Replays of one Flow share its plan (parsed templates); a copy with another URL is not replayed
+    with the first one's, and a flow's plan goes with it."""
+    import gc
+
+    from dvcwatch.core.flows import replay as replay_module
+
+    _, bindings = _bindings()
+    flow = load_flow(EXAMPLE)
+    assert Replay(flow, bindings)._plan is Replay(flow, bindings)._plan
+    first = flow.steps[0].requests[0]
+    moved = first.model_copy(update={"url": "${base}/login-moi", "headers": {"X-Cccd": "${citizen.cccd}"}})
+    step = flow.steps[0].model_copy(update={"requests": [moved, *flow.steps[0].requests[1:]]})
+    copy = flow.model_copy(update={"steps": [step, *flow.steps[1:]]})
+    prepared = Replay(copy, bindings).next_request()
+    assert prepared.url == "http://127.0.0.1:9/login-moi"
+    assert prepared.headers == {"X-Cccd": bindings.citizen["cccd"]}
+    assert Replay(flow, bindings).next_request().url == "http://127.0.0.1:9/dang-nhap"
+    key = id(copy)
+    assert key in replay_module._PLANS
+    del copy, prepared
+    gc.collect()
+    assert key not in replay_module._PLANS

@@ -25,6 +25,7 @@ import yaml
 from dvcwatch.core.catalog import Catalog, load_catalog
 from dvcwatch.core.flows import Flow
 from dvcwatch.core.flows.model import FLOW_SUFFIX
+from dvcwatch.core.page_markers import check_selector
 from dvcwatch.core.profile import Profile
 from probes.checks.flow import PROBE_STEPS
 from probes.config import SOFT_FAILURE_MARKERS
@@ -68,8 +69,15 @@ def declares_api(profile: Profile) -> bool:
     return "api_base" in profile.paths.model_fields_set
 
 
-def error_selectors(profile: Profile) -> dict[str, list[str]]:
-    """The profile's error page and busy banner, as the probes' selector content checks."""
+def _readable(selector: str) -> bool:
+    try:
+        check_selector(selector)
+    except ValueError:
+        return False
+    return True
+
+
+def _profile_error_selectors(profile: Profile) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     if profile.selectors.error_page.strip():
         out["error_selectors"] = [profile.selectors.error_page]
@@ -78,24 +86,25 @@ def error_selectors(profile: Profile) -> dict[str, list[str]]:
     return out
 
 
-BROWSER_ONLY = (">>", ":text-is(", ":text(", "role=", "xpath=", "internal:", ":nth-match(", ":visible")
-"""Selector forms only a browser evaluates: without one (`dvcwatch.core.flows.pages`) they never match."""
+def error_selectors(profile: Profile) -> dict[str, list[str]]:
+    """The profile's error page and busy banner, as the probes' selector content checks: only those
+    the core's matcher (`dvcwatch.core.page_markers`) reads without a browser; the rest are named by
+    `browser_only` (a check that can never see its page would pass every probe, or be refused)."""
+    out = {k: [s for s in v if _readable(s)] for k, v in _profile_error_selectors(profile).items()}
+    return {k: v for k, v in out.items() if v}
 
 
 UNSEEN = (
     "the profile's selector {!r} needs a browser: probes judge HTML without one and never see it "
-    "(write the error page and busy banner as CSS or text=)"
+    "(write the error page and busy banner as CSS, text=, :has-text()/:text-is() or >> chains)"
 )
 
 
 def browser_only(profile: Profile) -> list[str]:
-    """The profile's error selectors a probe cannot see, so the generated file can say so."""
-    sel = error_selectors(profile)
-    return [
-        x
-        for x in [*sel.get("error_selectors", []), *sel.get("busy_selectors", [])]
-        if any(m in x for m in BROWSER_ONLY)
-    ]
+    """The profile's error selectors a probe cannot read (`role=`, `xpath=` …), so the generated file
+    and the command can say so."""
+    sel = _profile_error_selectors(profile)
+    return [x for x in [*sel.get("error_selectors", []), *sel.get("busy_selectors", [])] if not _readable(x)]
 
 
 def page_module(profile: Profile) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import aiohttp
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from yarl import URL
 
 from dvcwatch.core.credentials import Secret
@@ -36,6 +36,7 @@ from dvcwatch.core.errors import ConfigError
 from dvcwatch.core.flows import Answer, Bindings, Flow, FlowStep, Prepared, Replay, load_flow
 from dvcwatch.core.flows.replay import citizen_values
 from dvcwatch.core.otp_sources import OtpConfig, OtpRequest, OtpUnavailable
+from dvcwatch.core.page_markers import check_selector
 from dvcwatch.core.steps import STEPS
 from dvcwatch.core.yamlconfig import check_regex
 from probes.checks import CheckContext, Kind, Observation, TargetBase
@@ -88,6 +89,16 @@ class FlowTarget(TargetBase):
         description="the profile's journey.step_pages (step → URL path regexes): a page that fails is "
         "blamed on the later step it serves, as journeys blame it",
     )
+
+    @field_validator("error_selectors", "busy_selectors")
+    @classmethod
+    def _readable_selectors(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        """Refused when the config is read, as `http`'s `must_not_match`: a selector the matcher cannot
+        read would otherwise fail every probe of this target, a limit of the config, not the portal's."""
+        try:
+            return [check_selector(s) for s in v]
+        except ValueError as exc:
+            raise ValueError(f"{info.field_name}: {exc}") from None
 
     @field_validator("step_pages")
     @classmethod

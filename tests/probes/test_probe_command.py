@@ -18,6 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from dvcwatch.commands.cli import main
 from dvcwatch.core.processes import free_port, wait_http
+from probes.config import load_config
 
 
 def get(url: str) -> tuple[int, str]:
@@ -295,14 +296,19 @@ def test_from_catalog_generates_the_standard_set(tmp_path: Path, capsys: pytest.
 def test_an_error_selector_only_a_browser_sees_is_named(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """`role=` needs a browser's accessibility tree: named, and left out of the content checks (which
+    would refuse it). A `>>` chain is read by the core's matcher, so it is checked, not named."""
     profile = tmp_path / "p.yaml"
     profile.write_text(
         "version: 2\nname: p\nbase_url: http://127.0.0.1:9\n"
-        "selectors: {error_banner: 'main >> text=Hệ thống đang bận', error_page: div.loi}\n",
+        "selectors: {error_banner: 'role=alert[name=\"Hệ thống đang bận\"]', error_page: 'main >> div.loi'}\n",
         encoding="utf-8",
     )
     out = tmp_path / "probes.yaml"
     assert main(["probe", "--from-catalog", str(profile), "--out", str(out)]) == 0
     err = capsys.readouterr().err
-    assert "'main >> text=Hệ thống đang bận' needs a browser" in err and "div.loi" not in err
+    assert "'role=alert[name=\"Hệ thống đang bận\"]' needs a browser" in err and "div.loi" not in err
     assert "needs a browser" in out.read_text(encoding="utf-8")
+    data = yaml.safe_load(out.read_text(encoding="utf-8"))
+    assert data["modules"]["page"]["must_not_match"] == ["main >> div.loi"]
+    load_config(out)  # the generated file loads: no selector the prober would refuse

@@ -251,3 +251,14 @@ def test_a_failing_page_is_blamed_on_the_later_step_it_serves() -> None:
     assert target.owner("otp", "http://127.0.0.1:1/tai-khoan") == "otp"
     with pytest.raises(ConfigError, match="not a step of the vocabulary"):
         load_config_text(text.replace("find_service:", "find:"), secrets=False)
+
+
+def test_an_error_selector_the_matcher_cannot_read_is_refused_on_load() -> None:
+    """As `http`'s `must_not_match`: refused when the file is read, never a failed probe of the portal."""
+    text = (
+        "targets:\n  - {name: f, kind: flow, url: 'http://127.0.0.1:1', flow: x.flow.yaml,\n"
+        "     error_selectors: ['div.loi'], busy_selectors: ['BUSY']}\n"
+    )
+    assert load_config_text(text.replace("BUSY", "main >> text=Bận"), secrets=False).targets[0].busy_selectors
+    with pytest.raises(ConfigError, match="busy_selectors"):
+        load_config_text(text.replace("BUSY", "role=alert"), secrets=False)

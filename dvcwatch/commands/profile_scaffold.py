@@ -67,10 +67,10 @@ def run(args: argparse.Namespace) -> int:
     from rich.markup import escape
 
     from dvcwatch.core.catalog import load_catalog
-    from dvcwatch.core.errors import ConfigError
+    from dvcwatch.core.errors import ConfigError, DvcwatchError
     from dvcwatch.core.profile import load_profile
     from playwright_journeys.personas import load_personas
-    from playwright_journeys.scaffold.visit import LoginFailed, VisitConfig, run_visit
+    from playwright_journeys.scaffold.visit import BrowserGone, LoginFailed, VisitConfig, run_visit
 
     src, out = Path(args.profile), Path(args.out)
     if not src.is_file():
@@ -117,6 +117,8 @@ def run(args: argparse.Namespace) -> int:
     except LoginFailed as exc:
         console.print(f"[red]FAILED[/] to log in, nothing was read: {escape(str(exc))}")
         return 1
+    except BrowserGone as exc:  # dvcwatch's browser, not the portal: nothing written, not exit 1
+        raise DvcwatchError(f"{exc}; nothing was written") from None
     return _write(console, profile, catalog, text, readings, services, src, out)
 
 

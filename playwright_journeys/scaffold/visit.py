@@ -34,6 +34,20 @@ MAX_PAGES = 6
 FILL_TRIES = 4  # made-up values tried on a page that refuses them
 
 
+class BrowserGone(Exception):
+    """The browser went away mid-read (killed, crashed): every later service would fail the same way
+    and a file of such failures would blame the portal's e-forms, so nothing is written."""
+
+
+def _stop_if_interrupted() -> None:
+    """A Ctrl-C to the whole process group reaches chromium too: Playwright may then answer the
+    cancelled call with "browser has been closed" instead of the cancellation, which would leave the
+    sweep reading on. The task still knows it was asked to stop."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError()
+
+
 class LoginFailed(Exception):
     """The login or the OTP did not go through: nothing can be read (the portal's answer, or the
     profile's login selectors)."""
@@ -104,10 +118,14 @@ async def visit(cfg: VisitConfig, progress: Callable[[str, Reading | None], None
                     try:
                         await get(name)(first)
                     except (StepFailure, HarnessError) as exc:
+                        _stop_if_interrupted()
                         raise LoginFailed(f"{name}: {exc}") from None
                 for service in cfg.services:
                     progress(service.id, None)
                     reading = await read_service(journey(service), cfg, who)
+                    _stop_if_interrupted()
+                    if reading.error and not host.alive():
+                        raise BrowserGone(f"the browser closed while reading {service.id}: {reading.error}")
                     readings.append(reading)
                     progress(service.id, reading)
         finally:

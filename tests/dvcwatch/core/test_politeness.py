@@ -240,10 +240,11 @@ async def test_browser_context_requests_are_paced_and_signed(serve_app) -> None:
             await browser.close()
     counted = [t for path, t, _ in seen if not path.endswith(".js")]
     assert [p for p, _, _ in seen if not p.endswith(".js")] == ["/", "/api/1", "/api/2", "/api/3"]
+    # 2 requests/s: four requests span at least three half-seconds, less what the route may take. Only
+    # the span: one late arrival (a busy machine) lets the next follow it closely at the server, though
+    # the two were let go half a second apart.
     gaps = [b - a for a, b in itertools.pairwise(counted)]
-    assert all(g >= 0.3 for g in gaps) and counted[-1] - counted[0] >= 1.3, (
-        gaps
-    )  # 2 requests/s, give or take the route
+    assert counted[-1] - counted[0] >= 1.3, gaps
     scripts = [t for path, t, _ in seen if path.endswith(".js")]
     # static files are not held back: they arrive before the paced requests are through (a relative
     # order, so that a busy machine cannot fail it)

@@ -83,7 +83,7 @@ def test_sigterm_to_the_demo_mid_sweep_stops_its_children_and_exits_143(tmp_path
 SHORT_DEMO = textwrap.dedent(
     """
     import sys
-    from dvcwatch import demo
+    from dvcwatch.orchestration import demo
     from dvcwatch.commands.cli import main
 
     for phase in ("sweep", "freeze", "capacity", "_settle_alerts"):

@@ -67,9 +67,11 @@ def counting_proxy(upstream: str, seen: list[tuple[float, str]]) -> web.Applicat
     return app
 
 
-def too_close(times: list[float], jitter: float = 0.2) -> list[tuple[int, int, float]]:
+def too_close(times: list[float], jitter: float = 1.0 / RATE) -> list[tuple[int, int, float]]:
     """Pairs of pages closer than a token bucket (burst 1) allows: k pages after one need k / RATE
-    seconds; `jitter` allows for a request reaching the portal a little later than it was sent."""
+    seconds; `jitter` allows for one request reaching the portal late (a whole interval: on a busy
+    machine a page let go on time can arrive that late, and the next then follows it closely). Pages
+    sent without pacing still fail it: any three within one interval."""
     return [
         (i, j, round(times[j] - times[i], 3))
         for i in range(len(times))

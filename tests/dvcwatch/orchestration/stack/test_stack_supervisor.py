@@ -246,7 +246,7 @@ def test_a_component_that_keeps_exiting_is_left_down_and_pages(
 ) -> None:
     """Restarts are bounded: after RESTART_LIMIT in the window the supervisor stops trying and posts
     DvcStackComponentFailed (page) after one DvcStackComponentRestarted (ticket) per restart."""
-    from dvcwatch import stack as stack_module
+    from dvcwatch.orchestration import stack as stack_module
     from dvcwatch.orchestration.stack import Stack, StackSettings
 
     monkeypatch.setattr(stack_module, "RESTART_LIMIT", 3)

@@ -12,6 +12,7 @@ on a portal citizens use. The profile's politeness (rate, User-Agent) applies to
 from __future__ import annotations
 
 import asyncio
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,13 +40,29 @@ class BrowserGone(Exception):
     and a file of such failures would blame the portal's e-forms, so nothing is written."""
 
 
-def _stop_if_interrupted() -> None:
-    """A Ctrl-C to the whole process group reaches chromium too: Playwright may then answer the
-    cancelled call with "browser has been closed" instead of the cancellation, which would leave the
-    sweep reading on. The task still knows it was asked to stop."""
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError()
+class _Interrupts:
+    """A Ctrl-C sent to the whole process group reaches chromium and its driver too, and they may
+    die before asyncio's own SIGINT handling cancels the sweep: Playwright then answers with
+    "browser has been closed" and the cancellation can be lost. The loop's own handler notes the
+    signal the moment it arrives, so the read loop can stop as interrupted (130) whatever came first."""
+
+    def __init__(self) -> None:
+        self.seen = False
+        self._loop = asyncio.get_running_loop()
+        self._task = asyncio.current_task()
+        self._loop.add_signal_handler(signal.SIGINT, self._on_sigint)
+
+    def _on_sigint(self) -> None:
+        self.seen = True
+        if self._task is not None:
+            self._task.cancel()
+
+    def check(self) -> None:
+        if self.seen:
+            raise KeyboardInterrupt
+
+    def close(self) -> None:
+        self._loop.remove_signal_handler(signal.SIGINT)
 
 
 class LoginFailed(Exception):
@@ -84,6 +101,19 @@ def prepare(cfg: VisitConfig) -> tuple[Account | None, Politeness]:
 
 async def visit(cfg: VisitConfig, progress: Callable[[str, Reading | None], None]) -> list[Reading]:
     """One reading per service, in order; `progress(service id, reading or None when starting)`."""
+    interrupts = _Interrupts()
+    try:
+        return await _read_all(cfg, progress, interrupts)
+    except asyncio.CancelledError:
+        interrupts.check()  # cancelled by our own SIGINT handler: the interrupt, not a cancellation
+        raise
+    finally:
+        interrupts.close()
+
+
+async def _read_all(
+    cfg: VisitConfig, progress: Callable[[str, Reading | None], None], interrupts: _Interrupts
+) -> list[Reading]:
     from playwright.async_api import async_playwright
 
     from playwright_journeys.browser import BrowserHost
@@ -118,13 +148,15 @@ async def visit(cfg: VisitConfig, progress: Callable[[str, Reading | None], None
                     try:
                         await get(name)(first)
                     except (StepFailure, HarnessError) as exc:
-                        _stop_if_interrupted()
+                        interrupts.check()
                         raise LoginFailed(f"{name}: {exc}") from None
                 for service in cfg.services:
                     progress(service.id, None)
                     reading = await read_service(journey(service), cfg, who)
-                    _stop_if_interrupted()
+                    interrupts.check()
                     if reading.error and not host.alive():
+                        await asyncio.sleep(0.5)  # a signal on its way lands here (our handler runs)
+                        interrupts.check()
                         raise BrowserGone(f"the browser closed while reading {service.id}: {reading.error}")
                     readings.append(reading)
                     progress(service.id, reading)

@@ -15,6 +15,7 @@ import pytest
 
 from dvcwatch.commands.cli import main
 from dvcwatch.core.errors import ConfigError
+from dvcwatch.core.processes import free_port
 from loadtests.safety import AllowList, check_target, is_loopback
 
 DATA = Path(__file__).with_name("data")
@@ -98,6 +99,24 @@ def start_cli(*args: str) -> subprocess.Popen[str]:
     )
 
 
+def wait_for_a_request(port: int, timeout: float = 120) -> None:
+    """Until the live metrics count one request sent (dvc_load_requests_total > 0)."""
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+                text = r.read().decode()
+        except OSError:
+            text = ""
+        for line in text.splitlines():
+            if line.startswith("dvc_load_requests_total{") and float(line.rsplit(" ", 1)[1]) > 0:
+                return
+        time.sleep(0.2)
+    raise AssertionError(f"no request counted on :{port}/metrics in {timeout:g} s")
+
+
 def wait_for_log(path: Path, needle: str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -128,10 +147,14 @@ def test_ctrl_c_stops_cleanly_and_writes_a_partial_report_within_the_user_cap(
         str(tmp_path / "out"),
         "--max-users",
         "5",
+        "--metrics-port",
+        str(metrics_port := free_port()),
     )
     try:
-        # the event: Locust says every citizen the capped shape asked for is running
+        # the events: Locust says every citizen the capped shape asked for is running, and a request
+        # has been answered (a busy machine may take a while between the two)
         wait_for_log(tmp_path / "out" / "locust-master.log", "All users spawned")
+        wait_for_a_request(metrics_port)
         kids = children(proc.pid)
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=60)

@@ -74,7 +74,7 @@ def test_sigterm_to_the_demo_mid_sweep_stops_its_children_and_exits_143(tmp_path
     proc, log = start_demo(tmp_path)
     procs = wait_for("a sweep with its browser", lambda: sweeping(proc), proc, log)
     os.kill(proc.pid, signal.SIGTERM)
-    assert proc.wait(timeout=120) == 143, log.read_text()[-2000:]
+    assert proc.wait(timeout=300) == 143, log.read_text()[-2000:]
     assert wait_gone(procs, timeout=60) == []
 
 
@@ -107,6 +107,6 @@ def test_keep_running_keeps_the_stack_up_until_ctrl_c(tmp_path: Path) -> None:
         assert r.status == 200
     assert proc.poll() is None and any("prometheus" in p.command for p in procs)
     os.kill(proc.pid, signal.SIGINT)
-    assert proc.wait(timeout=120) == 0, log.read_text()[-2000:]
+    assert proc.wait(timeout=300) == 0, log.read_text()[-2000:]
     assert wait_gone(procs, timeout=60) == []
     assert "stack stopped" in log.read_text()

@@ -47,6 +47,13 @@ API_FLOW_STEPS = ("login", "otp", "form", "tracking")
 assert set(API_FLOW_STEPS) <= set(STEPS), "named with the shared step vocabulary"
 
 
+def http_base_url(v: str) -> str:
+    """A portal base URL as the flow kinds take it: http(s), no trailing slash (paths are appended)."""
+    if not v.startswith(("http://", "https://")):
+        raise ValueError("url must start with http:// or https://")
+    return v.rstrip("/")
+
+
 class Credentials(Strict):
     """Who logs in. Secrets live in environment variables named here and are never printed.
 
@@ -113,9 +120,7 @@ class ApiFlowTarget(TargetBase):
     @field_validator("url")
     @classmethod
     def _http_url(cls, v: str) -> str:
-        if not v.startswith(("http://", "https://")):
-            raise ValueError("url must start with http:// or https://")
-        return v.rstrip("/")
+        return http_base_url(v)
 
     @model_validator(mode="after")
     def _has_form(self) -> ApiFlowTarget:

@@ -46,6 +46,7 @@ from probes.checks.api_flow import (
     StepFailed,
     build_otp_source,
     credentials,
+    http_base_url,
     otp_source,
     profile_login,
 )
@@ -124,9 +125,7 @@ class FlowTarget(TargetBase):
     @field_validator("url")
     @classmethod
     def _http_url(cls, v: str) -> str:
-        if not v.startswith(("http://", "https://")):
-            raise ValueError("url must start with http:// or https://")
-        return v.rstrip("/")
+        return http_base_url(v)
 
     @field_validator("origins")
     @classmethod

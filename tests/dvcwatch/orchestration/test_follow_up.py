@@ -67,6 +67,20 @@ def counting_proxy(upstream: str, seen: list[tuple[float, str]]) -> web.Applicat
     return app
 
 
+def run_dvcwatch(argv: list[str], cwd: Path, timeout: float) -> subprocess.CompletedProcess[str]:
+    """`dvcwatch ARGV` as its own process in `cwd`, so the history lands beside its --out (the
+    environment's DVCWATCH_HISTORY left out)."""
+    env = {k: v for k, v in os.environ.items() if k != "DVCWATCH_HISTORY"}
+    return subprocess.run(
+        [sys.executable, "-m", "dvcwatch", *argv],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def too_close(times: list[float], jitter: float = 1.0 / RATE) -> list[tuple[int, int, float]]:
     """Pairs of pages closer than a token bucket (burst 1) allows: k pages after one need k / RATE
     seconds; `jitter` allows for one request reaching the portal late (a whole interval: on a busy
@@ -90,16 +104,8 @@ async def test_dossiers_followed_on_a_slow_back_office_one_late_by_the_fault_pol
 
     sandbox = sandbox_factory(clock_speed=SPEED, backoffice="real")
     put_faults(sandbox, [{"kind": "backoffice_delay", "service": A, "seconds": A_LATE_S}])
-    env = {k: v for k, v in os.environ.items() if k != "DVCWATCH_HISTORY"}
     argv = ["shop", "--target", sandbox.url, "--service", A, "--service", B, "--out", str(tmp_path / "s1")]  # type: ignore[attr-defined]
-    proc = subprocess.run(
-        [sys.executable, "-m", "dvcwatch", *argv],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+    proc = run_dvcwatch(argv, tmp_path, timeout=240)
     assert proc.returncode == 0, proc.stderr
     history = tmp_path / "history.sqlite3"
     with HistoryStore.open(history) as store:
@@ -166,15 +172,7 @@ def test_each_scheduled_sweep_records_its_journeys_and_follows_the_open_dossiers
         "--out",
         str(out),
     ]  # type: ignore[attr-defined]
-    env = {k: v for k, v in os.environ.items() if k != "DVCWATCH_HISTORY"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "dvcwatch", *argv],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = run_dvcwatch(argv, tmp_path, timeout=300)
     assert proc.returncode == 1, proc.stderr
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith("run-")) == []  # only sweeps in OUT
     with HistoryStore.open(tmp_path / "history.sqlite3") as store:  # beside OUT

@@ -105,8 +105,11 @@ def _run(args: argparse.Namespace) -> int:
     print_summary(console, demo.summary_dict(), demo)
     code = 1 if findings.problems else 0
     if demo.stack is not None:
-        console.print("[bold]The stack stays up here, supervised: Ctrl-C stops it.[/]")
-        demo.stay_up(say=lambda text: console.print(escape(text)))
+        # said once the Ctrl-C handling is in place, so a Ctrl-C at the word still takes the stack down
+        demo.stay_up(
+            say=lambda text: console.print(escape(text)),
+            ready=lambda: console.print("[bold]The stack stays up here, supervised: Ctrl-C stops it.[/]"),
+        )
         console.print("stack stopped")
     return code
 

@@ -292,16 +292,19 @@ class Demo:
         (self.out / "demo.json").write_text(json.dumps(self.summary_dict(), ensure_ascii=False, indent=2))
         return self.findings
 
-    def stay_up(self, say: Callable[[str], None] = print) -> list[str]:
+    def stay_up(
+        self, say: Callable[[str], None] = print, ready: Callable[[], None] | None = None
+    ) -> list[str]:
         """With --keep-running: supervise the stack in the foreground until Ctrl-C or SIGTERM, then
         take it down. Must run in the thread that started it (the parent-death signal is per thread),
         which is why the demo stays in the foreground instead of exiting and leaving it behind.
-        Returns the components stopped."""
+        `ready()` runs once a Ctrl-C would be handled (tell the person then). Returns the components
+        stopped."""
         if self.stack is None:
             return []
         stack, self.stack = self.stack, None
         try:
-            return stack.run_supervised(say)
+            return stack.run_supervised(say, start=ready)
         finally:
             self.findings.kept_running = False
 

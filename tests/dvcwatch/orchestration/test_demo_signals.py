@@ -82,8 +82,12 @@ def test_sigterm_to_the_demo_mid_sweep_stops_its_children_and_exits_143(tmp_path
 # only what happens after them, so here the phases are cut short and the rest is the real command.
 SHORT_DEMO = textwrap.dedent(
     """
+    import faulthandler
+    import signal
     import sys
     from dvcwatch.orchestration import demo
+
+    faulthandler.register(signal.SIGUSR2, all_threads=True)  # where it is stuck, should it not stop
     from dvcwatch.commands.cli import main
 
     for phase in ("sweep", "freeze", "capacity", "_settle_alerts"):
@@ -107,6 +111,13 @@ def test_keep_running_keeps_the_stack_up_until_ctrl_c(tmp_path: Path) -> None:
         assert r.status == 200
     assert proc.poll() is None and any("prometheus" in p.command for p in procs)
     os.kill(proc.pid, signal.SIGINT)
-    assert proc.wait(timeout=300) == 0, log.read_text()[-2000:]
+    try:
+        code = proc.wait(timeout=300)
+    except subprocess.TimeoutExpired:
+        os.kill(proc.pid, signal.SIGUSR2)  # every thread's stack into the log, then give up on it
+        wait_for("a stack dump", lambda: "most recent call first" in log.read_text(), proc, log)
+        proc.kill()
+        pytest.fail(f"the demo did not stop within 300 s of Ctrl-C:\n{log.read_text()[-6000:]}")
+    assert code == 0, log.read_text()[-2000:]
     assert wait_gone(procs, timeout=60) == []
     assert "stack stopped" in log.read_text()

@@ -74,8 +74,8 @@ class StackError(DvcwatchError):
 
 
 class StackStopped(BaseException):
-    """Raised from the supervisor's SIGTERM handler so that `up` and `supervise` unwind through `down`,
-    as Ctrl-C does with KeyboardInterrupt."""
+    """Raised from the supervisor's SIGINT and SIGTERM handler so that `up` and `supervise` unwind
+    through `down`."""
 
 
 @dataclass
@@ -403,7 +403,10 @@ class Stack:
         def stopped_by_signal(signum: int, frame: object) -> None:
             raise StackStopped(signum)
 
-        previous = signal.signal(signal.SIGTERM, stopped_by_signal)
+        # Both handled here, not left to Python's default: a process started with SIGINT ignored (a
+        # background job of a script, a test runner's worker) inherits that, and Python keeps it, so
+        # "Ctrl-C stops it" would silently not hold.
+        previous = {s: signal.signal(s, stopped_by_signal) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
             if start is not None:
                 start()
@@ -412,12 +415,14 @@ class Stack:
             pass
         finally:
             # a second Ctrl-C must not cut the cleanup short; a SIGKILL still takes the children along
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            for s in previous:
+                signal.signal(s, signal.SIG_IGN)
             self.supervisor = None
-            stopped = self.down()
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-            signal.signal(signal.SIGTERM, previous)
+            try:
+                stopped = self.down()
+            finally:
+                for s, handler in previous.items():
+                    signal.signal(s, handler)
         return stopped
 
     def supervise(

@@ -26,7 +26,11 @@ REPO = Path(__file__).resolve().parents[3]
 DEADLINE = 240.0  # bounds a broken run only: the stack comes up, then the first sweep starts
 
 
-def start_demo(tmp_path: Path, *argv: str) -> tuple[subprocess.Popen[bytes], Path]:
+def start_demo(
+    tmp_path: Path, *argv: str, sigint_ignored: bool = False
+) -> tuple[subprocess.Popen[bytes], Path]:
+    """`sigint_ignored`: started as a script's background job is (or a test runner's worker may be):
+    with SIGINT ignored, which Python keeps, so only a handler of the demo's own hears Ctrl-C."""
     log = tmp_path / "demo.log"
     with log.open("wb") as f:
         proc = subprocess.Popen(
@@ -36,6 +40,7 @@ def start_demo(tmp_path: Path, *argv: str) -> tuple[subprocess.Popen[bytes], Pat
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # our signals go to the demo alone, never to this test's group
+            preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if sigint_ignored else None,
         )
     return proc, log
 
@@ -100,7 +105,7 @@ SHORT_DEMO = textwrap.dedent(
 def test_keep_running_keeps_the_stack_up_until_ctrl_c(tmp_path: Path) -> None:
     script = tmp_path / "short_demo.py"
     script.write_text(SHORT_DEMO)
-    proc, log = start_demo(tmp_path, sys.executable, str(script), str(tmp_path / "demo"))
+    proc, log = start_demo(tmp_path, sys.executable, str(script), str(tmp_path / "demo"), sigint_ignored=True)
     wait_for("'Ctrl-C stops it'", lambda: "Ctrl-C stops it" in log.read_text(), proc, log)
     procs = descendants(proc.pid)
     prometheus = next(

@@ -155,8 +155,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     finally:
         if args.owned_dir:
-            shutil.rmtree(args.owned_dir, ignore_errors=True)
+            remove_owned_dir(args.owned_dir)
     return 0
+
+
+def remove_owned_dir(path: str) -> None:
+    """The last thing the portal does. Once the event loop is closed SIGTERM is back to its default
+    and SIGINT raises again, so a second signal (a double Ctrl-C, a supervisor's follow-up SIGTERM)
+    would cut the removal short and leave half a folder: both are ignored now, the process is
+    ending anyway. A pass that meets a file written meanwhile (ENOTEMPTY) is tried again."""
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, signal.SIG_IGN)
+    for _ in range(3):
+        shutil.rmtree(path, ignore_errors=True)
+        if not os.path.exists(path):
+            return
+    sys.stderr.write(f"sandbox: could not remove its folder {path}\n")
 
 
 if __name__ == "__main__":

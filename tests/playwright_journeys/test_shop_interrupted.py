@@ -77,7 +77,12 @@ def assert_nothing_left(run: Running) -> None:
     deadline = time.monotonic() + 10
     while run.sandbox_dir.exists() and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not run.sandbox_dir.exists(), "the embedded sandbox's temporary folder was left behind"
+    if run.sandbox_dir.exists():  # what was left, and when each was written, says who wrote it
+        left = {f.name: time.ctime(f.stat().st_mtime) for f in run.sandbox_dir.iterdir()}
+        pytest.fail(
+            f"the embedded sandbox's temporary folder was left behind, holding {left} (now "
+            f"{time.ctime()}); processes seen: {run.procs}\n{run.err.read_text()[-3000:]}"
+        )
 
 
 def assert_kept(data: dict[str, Any] | None) -> dict[str, Any]:

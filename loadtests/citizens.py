@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+import gevent
 from gevent.lock import Semaphore
 from locust import FastHttpUser, task
 from locust.exception import RescheduleTask, StopUser
@@ -251,8 +252,6 @@ class PortalUser(FastHttpUser):
             self._sleep(seconds)
 
     def _sleep(self, seconds: float) -> None:
-        import gevent
-
         gevent.sleep(seconds)
 
     @staticmethod

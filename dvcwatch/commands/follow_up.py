@@ -44,19 +44,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-class _Stopped(BaseException):
-    pass
-
-
 def run(args: argparse.Namespace) -> int:
     import asyncio
-    import signal
 
     from rich.console import Console
     from rich.markup import escape
 
     from dvcwatch.commands.report import _history
     from dvcwatch.core.errors import ConfigError
+    from dvcwatch.core.interrupts import Signalled, until_signalled
     from dvcwatch.core.profile import load_profile
     from dvcwatch.core.yamlconfig import parse_duration
     from dvcwatch.orchestration.follow_up import FollowUp
@@ -78,17 +74,11 @@ def run(args: argparse.Namespace) -> int:
     follow = FollowUp(_history(args, must_exist=True), load_profile(args.target), timeout_s=args.timeout)
     console = Console(stderr=True, highlight=False)
 
-    def stop(_signum: int, _frame: object) -> None:
-        raise _Stopped()
-
-    old = signal.signal(signal.SIGTERM, stop)
     try:
-        passes = asyncio.run(follow.until_settled(interval, args.max_passes))
-    except _Stopped:
-        console.print("stopped by SIGTERM (the looks made so far are saved)")
-        return 143
-    finally:
-        signal.signal(signal.SIGTERM, old)
+        passes = asyncio.run(until_signalled(follow.until_settled(interval, args.max_passes)))
+    except Signalled as exc:
+        console.print(f"{exc} (the looks made so far are saved)")
+        return exc.exit_code
     for problem in passes[-1].problems if passes else []:
         console.print(f"[yellow]{escape(problem[0])}[/]: {escape(problem[1])}")
     looked = sum(p.looked for p in passes)

@@ -96,7 +96,12 @@ def test_follow_up_stopped_by_a_signal_keeps_its_looks_and_leaves_no_process(
     assert main(["report", "import", str(sweep), "--history", str(history)]) == 0
     argv = ["follow-up", "--target", sandbox.url, "--history", str(history), "--timeout", "1"]  # type: ignore[attr-defined]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "dvcwatch", *argv], stderr=subprocess.PIPE, text=True, start_new_session=True
+        [sys.executable, "-m", "dvcwatch", *argv],
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        # as a script's background job starts it: SIGINT ignored, which Python keeps (Ctrl-C must still stop it)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     try:
         poll_until(lambda: _checks(history) >= 2 or proc.poll() is not None, timeout=120, interval=0.2)

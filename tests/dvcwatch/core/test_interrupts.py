@@ -1,0 +1,65 @@
+"""`until_signalled`: real signals to this process, while the loop waits on an event that never comes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import Iterator
+
+import pytest
+
+from dvcwatch.core.interrupts import Signalled, until_signalled
+
+
+@pytest.fixture(autouse=True)
+def _dispositions_restored() -> Iterator[None]:
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for s, handler in saved.items():
+        signal.signal(s, handler)
+
+
+async def _signalled_while_waiting(signum: int) -> None:
+    never = asyncio.Event()
+    asyncio.get_running_loop().call_soon(os.kill, os.getpid(), signum)
+    await until_signalled(never.wait())
+
+
+@pytest.mark.parametrize(
+    ("signum", "code", "name"), [(signal.SIGTERM, 143, "SIGTERM"), (signal.SIGINT, 130, "Ctrl-C")]
+)
+def test_a_signal_cancels_the_work_and_says_which(signum: int, code: int, name: str) -> None:
+    with pytest.raises(Signalled) as got:
+        asyncio.run(_signalled_while_waiting(signum))
+    assert (got.value.signum, got.value.exit_code, got.value.name) == (signum, code, name)
+
+
+def test_ctrl_c_is_heard_even_when_the_process_started_with_sigint_ignored() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a script's background job inherits it
+    with pytest.raises(Signalled) as got:
+        asyncio.run(_signalled_while_waiting(signal.SIGINT))
+    assert got.value.exit_code == 130
+
+
+def test_work_that_ends_gives_its_value_and_leaves_no_handler() -> None:
+    async def work() -> int:
+        await asyncio.sleep(0)
+        return 7
+
+    async def main() -> int:
+        return await until_signalled(work())
+
+    assert asyncio.run(main()) == 7
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+
+
+def test_a_cancellation_that_no_signal_caused_stays_a_cancellation() -> None:
+    async def main() -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        asyncio.get_running_loop().call_soon(task.cancel)
+        await until_signalled(asyncio.Event().wait())
+
+    with pytest.raises(asyncio.CancelledError):
+        asyncio.run(main())

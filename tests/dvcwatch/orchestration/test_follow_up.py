@@ -17,15 +17,13 @@ received, on its calendar: + 12 h promised, + 60 h late, against the end of its 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
 from aiohttp import ClientSession, web
+from dvcwatch_process import run_dvcwatch
 
 from dvcwatch.core.history_store import PORTAL_TZ, HistoryStore, due_end, judge, parse_iso
 from dvcwatch.core.politeness import PolitenessConfig
@@ -65,20 +63,6 @@ def counting_proxy(upstream: str, seen: list[tuple[float, str]]) -> web.Applicat
     app.router.add_route("*", "/{tail:.*}", forward)
     app.on_cleanup.append(close)
     return app
-
-
-def run_dvcwatch(argv: list[str], cwd: Path, timeout: float) -> subprocess.CompletedProcess[str]:
-    """`dvcwatch ARGV` as its own process in `cwd`, so the history lands beside its --out (the
-    environment's DVCWATCH_HISTORY left out)."""
-    env = {k: v for k, v in os.environ.items() if k != "DVCWATCH_HISTORY"}
-    return subprocess.run(
-        [sys.executable, "-m", "dvcwatch", *argv],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 def too_close(times: list[float], jitter: float = 1.0 / RATE) -> list[tuple[int, int, float]]:

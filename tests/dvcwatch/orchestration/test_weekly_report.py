@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import re
 import statistics
 import subprocess
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from dvcwatch_process import run_dvcwatch
 
 from dvcwatch.core.history_store import HistoryStore, iso
 
@@ -34,16 +34,7 @@ DEADLINE = 240
 
 
 def dvcwatch(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "DVCWATCH_HISTORY"}
-    return subprocess.run(
-        [sys.executable, "-m", "dvcwatch", *argv],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=DEADLINE,
-        check=False,
-    )
+    return run_dvcwatch(list(argv), cwd, DEADLINE)
 
 
 def sweep(sandbox: object, out: Path, tmp: Path) -> None:

@@ -68,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
 
     from dvcwatch.core.catalog import load_catalog
     from dvcwatch.core.errors import ConfigError, DvcwatchError
+    from dvcwatch.core.interrupts import Signalled
     from dvcwatch.core.profile import load_profile
     from playwright_journeys.personas import load_personas
     from playwright_journeys.scaffold.visit import BrowserGone, LoginFailed, VisitConfig, run_visit
@@ -119,6 +120,9 @@ def run(args: argparse.Namespace) -> int:
         return 1
     except BrowserGone as exc:  # dvcwatch's browser, not the portal: nothing written, not exit 1
         raise DvcwatchError(f"{exc}; nothing was written") from None
+    except Signalled as exc:
+        console.print(f"{exc}; nothing was written")
+        return exc.exit_code
     return _write(console, profile, catalog, text, readings, services, src, out)
 
 

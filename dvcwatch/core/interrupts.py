@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections.abc import Awaitable
+from types import TracebackType
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -30,26 +31,49 @@ class Signalled(Exception):
         super().__init__(f"stopped by {self.name}")
 
 
+class Interrupts:
+    """The loop's handlers for `signals`, for the running task (entered inside it).
+
+    The first signal is noted and the task cancelled; leaving the block turns that cancellation into
+    Signalled. `check()` raises Signalled as soon as a signal was noted, for code that may see the
+    signal's effects before its cancellation: a Ctrl-C sent to the whole process group reaches a
+    browser and its driver too, which may die first and answer "browser has been closed"."""
+
+    def __init__(self, signals: tuple[int, ...] = STOP_SIGNALS) -> None:
+        self.signals = signals
+        self.seen: int | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def __enter__(self) -> Interrupts:
+        self._loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+
+        def on_signal(signum: int) -> None:
+            if self.seen is None:
+                self.seen = signum
+                if task is not None:
+                    task.cancel()
+
+        for sig in self.signals:
+            self._loop.add_signal_handler(sig, on_signal, sig)
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        assert self._loop is not None
+        for sig in self.signals:
+            self._loop.remove_signal_handler(sig)
+        if kind is not None and issubclass(kind, asyncio.CancelledError) and self.seen is not None:
+            raise Signalled(self.seen) from None
+
+    def check(self) -> None:
+        if self.seen is not None:
+            raise Signalled(self.seen)
+
+
 async def until_signalled(work: Awaitable[T], signals: tuple[int, ...] = STOP_SIGNALS) -> T:
     """Await `work`; on the first of `signals`, cancel it and raise Signalled. Must be awaited as
     the main task's own coroutine (`asyncio.run(until_signalled(...))`)."""
-    loop = asyncio.get_running_loop()
-    task = asyncio.current_task()
-    seen: list[int] = []
-
-    def on_signal(signum: int) -> None:
-        if not seen and task is not None:
-            seen.append(signum)
-            task.cancel()
-
-    for sig in signals:
-        loop.add_signal_handler(sig, on_signal, sig)
-    try:
+    with Interrupts(signals):
         return await work
-    except asyncio.CancelledError:
-        if seen:
-            raise Signalled(seen[0]) from None
-        raise
-    finally:
-        for sig in signals:
-            loop.remove_signal_handler(sig)

@@ -22,6 +22,7 @@ from playwright.async_api import Error as PlaywrightError
 from dvcwatch.core.catalog.models import Catalog, Service
 from dvcwatch.core.credentials import Account, AccountResolver
 from dvcwatch.core.identities import Citizen, citizen
+from dvcwatch.core.interrupts import Interrupts
 from dvcwatch.core.politeness import Politeness, host_of, is_loopback
 from dvcwatch.core.profile import Profile
 from playwright_journeys.journey import Errand, Journey, Login, Options, Tab
@@ -38,31 +39,6 @@ FILL_TRIES = 4  # made-up values tried on a page that refuses them
 class BrowserGone(Exception):
     """The browser went away mid-read (killed, crashed): every later service would fail the same way
     and a file of such failures would blame the portal's e-forms, so nothing is written."""
-
-
-class _Interrupts:
-    """A Ctrl-C sent to the whole process group reaches chromium and its driver too, and they may
-    die before asyncio's own SIGINT handling cancels the sweep: Playwright then answers with
-    "browser has been closed" and the cancellation can be lost. The loop's own handler notes the
-    signal the moment it arrives, so the read loop can stop as interrupted (130) whatever came first."""
-
-    def __init__(self) -> None:
-        self.seen = False
-        self._loop = asyncio.get_running_loop()
-        self._task = asyncio.current_task()
-        self._loop.add_signal_handler(signal.SIGINT, self._on_sigint)
-
-    def _on_sigint(self) -> None:
-        self.seen = True
-        if self._task is not None:
-            self._task.cancel()
-
-    def check(self) -> None:
-        if self.seen:
-            raise KeyboardInterrupt
-
-    def close(self) -> None:
-        self._loop.remove_signal_handler(signal.SIGINT)
 
 
 class LoginFailed(Exception):
@@ -101,18 +77,13 @@ def prepare(cfg: VisitConfig) -> tuple[Account | None, Politeness]:
 
 async def visit(cfg: VisitConfig, progress: Callable[[str, Reading | None], None]) -> list[Reading]:
     """One reading per service, in order; `progress(service id, reading or None when starting)`."""
-    interrupts = _Interrupts()
-    try:
+    # Ctrl-C only: SIGTERM keeps its default action (the process ends, the atomic write leaves no file)
+    with Interrupts((signal.SIGINT,)) as interrupts:
         return await _read_all(cfg, progress, interrupts)
-    except asyncio.CancelledError:
-        interrupts.check()  # cancelled by our own SIGINT handler: the interrupt, not a cancellation
-        raise
-    finally:
-        interrupts.close()
 
 
 async def _read_all(
-    cfg: VisitConfig, progress: Callable[[str, Reading | None], None], interrupts: _Interrupts
+    cfg: VisitConfig, progress: Callable[[str, Reading | None], None], interrupts: Interrupts
 ) -> list[Reading]:
     from playwright.async_api import async_playwright
 

@@ -1,4 +1,4 @@
-"""`until_signalled`: real signals to this process, while the loop waits on an event that never comes."""
+"""`Interrupts` and `until_signalled`: real signals to this process, while the loop waits on an event that never comes."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from dvcwatch.core.interrupts import Signalled, until_signalled
+from dvcwatch.core.interrupts import Interrupts, Signalled, until_signalled
 
 
 @pytest.fixture(autouse=True)
@@ -63,3 +63,23 @@ def test_a_cancellation_that_no_signal_caused_stays_a_cancellation() -> None:
 
     with pytest.raises(asyncio.CancelledError):
         asyncio.run(main())
+
+
+def test_check_raises_once_a_signal_came_even_when_the_work_swallowed_the_cancellation() -> None:
+    """As a browser's driver may: it dies of the same Ctrl-C and its cleanup eats the cancellation."""
+
+    async def main() -> None:
+        with Interrupts((signal.SIGTERM,)) as interrupts:
+            interrupts.check()  # nothing came yet: no exception
+            asyncio.get_running_loop().call_soon(os.kill, os.getpid(), signal.SIGTERM)
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                pass
+            interrupts.check()
+            pytest.fail("check() let the run go on after SIGTERM")
+
+    with pytest.raises(Signalled) as got:
+        asyncio.run(main())
+    assert got.value.exit_code == 143
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL

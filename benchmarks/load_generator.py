@@ -6,7 +6,9 @@ replayed by the core's sans-IO Replay with the profile's trouble-page check) eac
 against the same tiny server, one after the other, for the same time and concurrency. Each generator's CPU time comes from the kernel (wait4 rusage for
 wrk; /proc readings around a steady window for Locust, whose start-up is not load generation), so
 the figure is requests per CPU-second (= requests/s per fully-used core) whatever the target or the
-other load on the machine. Target: each of ours loses < 15 % against the bare FastHttpUser.
+other load on the machine. The target runs on the first core and each generator on the last, so a
+generator's CPU time is its own work, not the cost of sharing a core with the target. Target: each of
+ours loses < 15 % against the bare FastHttpUser.
 
     .venv/bin/python benchmarks/load_generator.py [--seconds 5] [--users 20] [--rounds 6]
 
@@ -94,13 +96,33 @@ def serve(port: int) -> None:
     asyncio.run(main())
 
 
+def _cores() -> tuple[set[int], set[int]]:
+    """(the target's cores, a generator's cores). With two or more, each gets its own: sharing one,
+    each process's CPU time per request grows with the other's cache traffic and migrations, and
+    that noise (±20 % between two runs of the same bare user, here) swamps a 15 % target. Pinned,
+    two runs of the bare user agree within about 5 %."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        return set(cpus), set(cpus)
+    return {cpus[0]}, {cpus[-1]}
+
+
+TARGET_CORES, GENERATOR_CORES = _cores()
+
+
+def _on(cores: set[int]) -> Any:
+    return lambda: os.sched_setaffinity(0, cores)
+
+
 def run_measured(
     cmd: list[str], timeout: float, env: dict[str, str] | None = None
 ) -> tuple[str, float, float]:
     """Run a generator to the end; return its stdout, CPU seconds (its whole tree) and wall seconds."""
     started = time.monotonic()
     with tempfile.TemporaryFile() as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL, cwd=ROOT, env=env)
+        proc = subprocess.Popen(
+            cmd, stdout=out, stderr=subprocess.DEVNULL, cwd=ROOT, env=env, preexec_fn=_on(GENERATOR_CORES)
+        )
         deadline = started + timeout
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -141,7 +163,13 @@ def locust(url: str, seconds: int, users: int, locustfile: str, extra: list[str]
             "-r", str(users * 10), "-t", f"{seconds + 60}s", "--loglevel", "ERROR", "--stop-timeout", "0",
             *[a.replace("{tmp}", tmp) for a in extra],
         ]  # fmt: skip
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+        proc = subprocess.Popen(
+            cmd,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=ROOT,
+            preexec_fn=_on(GENERATOR_CORES),
+        )
         try:
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
@@ -184,7 +212,9 @@ def main() -> int:
         raise SystemExit(str(exc)) from None
 
     port = processes.free_port()
-    target = subprocess.Popen([sys.executable, __file__, "--serve", str(port)], start_new_session=True)
+    target = subprocess.Popen(
+        [sys.executable, __file__, "--serve", str(port)], start_new_session=True, preexec_fn=_on(TARGET_CORES)
+    )
     url = f"http://127.0.0.1:{port}"
     flows_dir = tempfile.TemporaryDirectory()
     flows = write_flow(Path(flows_dir.name) / "flows")
@@ -227,7 +257,10 @@ def main() -> int:
         )
 
     figures = {name: per_core(runs) for name, runs in results.items()}
-    print(f"target {url}{PATH} · {args.users} connections · {args.seconds} s × {args.rounds} rounds each\n")
+    print(
+        f"target {url}{PATH} on CPU {sorted(TARGET_CORES)} · generators on CPU {sorted(GENERATOR_CORES)} · "
+        f"{args.users} connections · {args.seconds} s × {args.rounds} rounds each\n"
+    )
     print(f"{'generator':32} {'requests':>10} {'req/s':>10} {'CPU s':>8} {'req per CPU-second':>20}")
     for name, runs in results.items():
         n = sum(r[0] for r in runs)

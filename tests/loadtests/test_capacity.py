@@ -1,5 +1,11 @@
 """Against the sandbox's capacity model (6 workers × 0.15 s = 40 req/s): the knee, and the gates at
-half the capacity and far past it. Each run is a real `dvcwatch load` with Locust child processes."""
+half the capacity and far past it. Each run is a real `dvcwatch load` with Locust child processes.
+
+The knee is checked against the capacity the sandbox delivered in the same run (requests finished per
+second while all its workers were wanted), not the model's 40: on a machine whose cores something
+else keeps busy, the sandbox's own handlers and wake-ups make each worker slower, and a load test
+that then finds 32 req/s has found the portal's real capacity that day. Measured: under two `yes`, a
+knee of 31.8 req/s failed against the model's 40; on a quiet machine, 39.7 against 38.1 delivered."""
 
 from __future__ import annotations
 
@@ -35,7 +41,10 @@ def test_the_stepped_ramp_finds_the_knee_within_20_percent_of_capacity(
     knee = report["knee"]
     seen = [(s["users_measured"], s["successes_per_second"], s["p95"]) for s in report["stages"]]
     assert knee["found"], (knee, seen)
-    assert knee["requests_per_second"] == pytest.approx(capacity, rel=0.2), (knee, seen)
+    faults = sandbox_admin(capacity_sandbox, "/_sandbox/faults")["faults"]
+    delivered = next(f for f in faults if f["kind"] == "capacity")["delivered_rps"]
+    assert delivered is not None and delivered <= capacity * 1.02, (delivered, seen)
+    assert knee["requests_per_second"] == pytest.approx(delivered, rel=0.2), (knee, delivered, seen)
     assert not report["partial"]
     assert len(report["stages"]) == 8
     # below the knee the portal kept up: the first stage is within every SLO

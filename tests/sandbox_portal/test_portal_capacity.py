@@ -8,6 +8,8 @@ import time
 import aiohttp
 from portal_flows import session
 
+from sandbox_portal.faults.capacity import CapacityPool
+
 
 async def _burst(s: aiohttp.ClientSession, url: str, n: int) -> list[tuple[int, float]]:
     async def one() -> tuple[int, float]:
@@ -55,3 +57,21 @@ async def test_capacity_is_a_fault_scoped_like_the_others(sandbox_factory, tmp_p
     assert statuses.count(200) == 1 and statuses.count(503) == 4
     assert set(health) == {200}
     assert retry is None  # alone, the request is served
+
+
+async def test_the_pool_measures_what_it_delivered_never_more_than_its_model() -> None:
+    """40 requests at once on 2 workers × 0.05 s (a model of 40 req/s): the pool is saturated and
+    says so. Its handler takes another 0.05 s, as a starved machine's would, so it delivers at most
+    half the model, and says that too."""
+    pool = CapacityPool(workers=2, service_time=0.05, queue=100)
+    assert pool.delivered_rps is None  # never saturated yet: no figure rather than a made-up one
+
+    async def slow_work() -> None:
+        await asyncio.sleep(0.05)
+
+    await asyncio.gather(*(pool.run(slow_work) for _ in range(40)))
+    described = pool.describe()
+    assert described["saturated_seconds"] >= 1.0  # 40 × 0.1 s over 2 workers: at least 2 s
+    assert pool.served_saturated >= 38  # all but the last in flight finished while others queued
+    delivered = described["delivered_rps"]
+    assert delivered is not None and 0 < delivered <= pool.rps / 2 * 1.02, described

@@ -4,8 +4,8 @@ half the capacity and far past it. Each run is a real `dvcwatch load` with Locus
 The knee is checked against the capacity the sandbox delivered in the same run (requests finished per
 second while all its workers were wanted), not the model's 40: on a machine whose cores something
 else keeps busy, the sandbox's own handlers and wake-ups make each worker slower, and a load test
-that then finds 32 req/s has found the portal's real capacity that day. Measured: under two `yes`, a
-knee of 31.8 req/s failed against the model's 40; on a quiet machine, 39.7 against 38.1 delivered."""
+that then finds 32 req/s has found the portal's real capacity that day. Measured under two `yes`: a
+knee of 31.8 req/s failed against the model's 40; in another run, 39.7 against 38.1 delivered."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ turns that into an exit code, as `load` does with `load_runs`.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import threading
@@ -344,6 +345,10 @@ class Stopper:
         if self.why is not None:
             return  # already stopping; the cleanups are bounded
         self.why = "Ctrl-C" if signum == signal.SIGINT else "SIGTERM"
+        # A Ctrl-C reaches the browser too: as it goes down, Playwright's driver may still deliver a
+        # message for an object it already disposed, and logs that with a traceback. Teardown noise
+        # from the stop itself, not a finding (seen once under two `yes`).
+        logging.getLogger("playwright._impl.connection").setLevel(logging.CRITICAL)
         if self.sweep is not None:
             self.sweep.stop_soon(self.why)
         elif self.may_raise:

@@ -7,6 +7,7 @@ opened through `BrowserHost`, which relaunches under a lock when the browser is 
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import TYPE_CHECKING, Any
 
 from playwright_journeys.personas import Persona
@@ -32,6 +33,14 @@ CHROMIUM_ARGS = [
     # because a second copy would replace the features Playwright itself turns off.)
     "--disable-site-isolation-trials",
 ]
+
+
+def quiet_driver_teardown() -> None:
+    """Called as a stop signal comes. A Ctrl-C reaches the browser too: as it goes down, Playwright's
+    driver may still deliver a message for an object it already disposed ("Object with guid
+    response@… was not bound"), and logs it with a traceback. That is teardown noise from the stop
+    itself, not a finding about the portal (seen once under two `yes`), so it is not shown."""
+    logging.getLogger("playwright._impl.connection").setLevel(logging.CRITICAL)
 
 
 class BrowserHost:

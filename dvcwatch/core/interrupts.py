@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import TypeVar
 
@@ -37,10 +37,15 @@ class Interrupts:
     The first signal is noted and the task cancelled; leaving the block turns that cancellation into
     Signalled. `check()` raises Signalled as soon as a signal was noted, for code that may see the
     signal's effects before its cancellation: a Ctrl-C sent to the whole process group reaches a
-    browser and its driver too, which may die first and answer "browser has been closed"."""
+    browser and its driver too, which may die first and answer "browser has been closed".
+    `on_signal` runs once, at the first signal, before the task is cancelled: what the caller must do
+    while the stop is still ahead (an instrument quieting its driver's teardown noise)."""
 
-    def __init__(self, signals: tuple[int, ...] = STOP_SIGNALS) -> None:
+    def __init__(
+        self, signals: tuple[int, ...] = STOP_SIGNALS, on_signal: Callable[[], None] | None = None
+    ) -> None:
         self.signals = signals
+        self.on_signal = on_signal
         self.seen: int | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -51,6 +56,8 @@ class Interrupts:
         def on_signal(signum: int) -> None:
             if self.seen is None:
                 self.seen = signum
+                if self.on_signal is not None:
+                    self.on_signal()
                 if task is not None:
                     task.cancel()
 

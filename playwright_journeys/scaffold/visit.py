@@ -78,7 +78,9 @@ def prepare(cfg: VisitConfig) -> tuple[Account | None, Politeness]:
 async def visit(cfg: VisitConfig, progress: Callable[[str, Reading | None], None]) -> list[Reading]:
     """One reading per service, in order; `progress(service id, reading or None when starting)`."""
     # Ctrl-C only: SIGTERM keeps its default action (the process ends, the atomic write leaves no file)
-    with Interrupts((signal.SIGINT,)) as interrupts:
+    from playwright_journeys.browser import quiet_driver_teardown
+
+    with Interrupts((signal.SIGINT,), on_signal=quiet_driver_teardown) as interrupts:
         return await _read_all(cfg, progress, interrupts)
 
 

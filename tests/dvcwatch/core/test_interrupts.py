@@ -83,3 +83,25 @@ def test_check_raises_once_a_signal_came_even_when_the_work_swallowed_the_cancel
         asyncio.run(main())
     assert got.value.exit_code == 143
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+
+
+def test_on_signal_runs_once_before_the_work_is_cancelled() -> None:
+    """The shop and the scaffold quiet their browser driver here, while the stop is still ahead."""
+    calls: list[bool] = []
+
+    async def main() -> None:
+        task = asyncio.current_task()
+        assert task is not None
+
+        def noted() -> None:
+            calls.append(task.cancelling() > 0)
+
+        with Interrupts((signal.SIGTERM,), on_signal=noted):
+            loop = asyncio.get_running_loop()
+            loop.call_soon(os.kill, os.getpid(), signal.SIGTERM)
+            loop.call_soon(os.kill, os.getpid(), signal.SIGTERM)
+            await asyncio.Event().wait()
+
+    with pytest.raises(Signalled):
+        asyncio.run(main())
+    assert calls == [False]  # once, for the first signal, and before the cancellation

@@ -28,7 +28,7 @@ from dvcwatch.core.errors import DvcwatchError
 from dvcwatch.core.identities import Citizen, citizen
 from dvcwatch.core.politeness import Politeness, is_loopback
 from dvcwatch.core.profile import Profile
-from playwright_journeys.browser import CHROMIUM, BrowserHost
+from playwright_journeys.browser import CHROMIUM, BrowserHost, quiet_driver_teardown
 from playwright_journeys.journey import Errand, Journey, Login, Options, StepSkipped, Tab
 from playwright_journeys.journeys import journey_for
 from playwright_journeys.outcome import HarnessError, LookOnlyStop, StepFailure
@@ -137,9 +137,10 @@ class Sweep:
     def stop_soon(self, why: str) -> None:
         """Stop the sweep: start no more journeys and cancel the running ones (their browser contexts
         close); what finished is kept and the results say `partial`. Safe to call from a signal
-        handler: it only sets a field and wakes the loop."""
+        handler: it only sets fields and wakes the loop."""
         if self.stop_reason is None:
             self.stop_reason = why
+            quiet_driver_teardown()
         loop = self._loop
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(self._cancel_workers)

@@ -329,13 +329,8 @@ class Stopper:
         self.sweep: Sweep | None = None  # the running sweep, told to stop
         self.may_raise = True  # False while cleaning up: a second signal must not cut that short
         self._old: dict[int, Any] = {}
-        self._quiet: Callable[[], None] = lambda: None
 
     def __enter__(self) -> Stopper:
-        # imported now: a signal handler must not import (the main thread may hold the import lock)
-        from playwright_journeys.browser import quiet_driver_teardown
-
-        self._quiet = quiet_driver_teardown
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
                 self._old[sig] = signal.signal(sig, self._handle)
@@ -349,7 +344,6 @@ class Stopper:
         if self.why is not None:
             return  # already stopping; the cleanups are bounded
         self.why = "Ctrl-C" if signum == signal.SIGINT else "SIGTERM"
-        self._quiet()
         if self.sweep is not None:
             self.sweep.stop_soon(self.why)
         elif self.may_raise:

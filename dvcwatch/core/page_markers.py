@@ -253,9 +253,12 @@ def _prefilter(selector: str) -> Callable[[bytes, Callable[[], str]], bool]:
 TROUBLE = (("error_page", "error page"), ("error_banner", "busy banner"))
 
 
-def _sentinels(selectors: Sequence[str | None]) -> re.Pattern[bytes] | None:
-    """A pattern of one needed byte string per alternative (its longest), or None when some
-    alternative needs none (a text= selector, a bare tag)."""
+def _sentinels(selectors: Sequence[str | None]) -> tuple[bytes, ...] | None:
+    """One needed byte string per alternative (its longest), or None when some alternative needs none
+    (a text= selector, a bare tag). Looked for one by one with `in`, not as one regex alternation:
+    CPython's `re` tries an alternation at every offset (~13 µs on a 2 KB page, ~730 µs on 100 KB)
+    where `bytes.__contains__` skips through the page (~1 µs, ~80 µs): on a load's healthy pages
+    this search is the whole check, once per answer."""
     needed: set[bytes] = set()
     for sel in selectors:
         if not isinstance(sel, str) or not sel.strip():
@@ -267,7 +270,7 @@ def _sentinels(selectors: Sequence[str | None]) -> re.Pattern[bytes] | None:
                 needed.add(max(alt[0], key=len))
     if not needed:
         return None
-    return re.compile(b"|".join(re.escape(t) for t in sorted(needed)))
+    return tuple(sorted(needed))
 
 
 @dataclass(frozen=True)
@@ -276,8 +279,8 @@ class PageTrouble:
 
     checks: tuple[tuple[str, Matcher], ...]
     looks: tuple[Callable[[bytes, Callable[[], str]], bool], ...] = ()
-    sentinels: re.Pattern[bytes] | None = None
-    """One search for the whole profile, when every way a selector can match needs some bytes on the
+    sentinels: tuple[bytes, ...] | None = None
+    """A look for a few byte strings for the whole profile, when every way a selector can match needs some bytes on the
     page (a class name, an id, an attribute value): no hit, no trouble — the healthy page's cost."""
 
     @classmethod
@@ -309,7 +312,7 @@ class PageTrouble:
         """Which of the profile's trouble pages this HTML is ("busy banner: div.qua-tai"), or None."""
         if not self.checks or not body:
             return None
-        if self.sentinels is not None and self.sentinels.search(body) is None:
+        if self.sentinels is not None and not any(t in body for t in self.sentinels):
             return None
         folded: list[str] = []
 

@@ -48,8 +48,18 @@ class FlowUser(PortalUser):
         think = self.think_times
         self.think_cap = max(think.between_steps.max, think.filling_form.max, think.between_visits.max)
         self._mix: tuple[list[str], list[int]] | None = None
-        self._citizen = citizen_values(self.identity)  # the same citizen every visit: computed once
-        self.origins = {role: url.rstrip("/") for role, url in self.target.origins.items()}
+        self._names: dict[str, tuple[Flow, tuple[str, ...]]] = {}
+        self._read: list[str] = []  # the OTP, once this visit has read it
+        username, password, _ = self.login()
+        # the same citizen and account every visit: one Bindings, whose URLs are rendered once
+        self.bindings = Bindings(
+            base=(self.host or "").rstrip("/"),
+            citizen=citizen_values(self.identity),
+            origins={role: url.rstrip("/") for role, url in self.target.origins.items()},
+            username=username,
+            password=Secret(password),
+            otp=self._visit_otp,
+        )
 
     def on_start(self) -> None:
         super().on_start()
@@ -67,6 +77,18 @@ class FlowUser(PortalUser):
             self._mix = (list(weights), list(weights.values()))
         return self._mix
 
+    def request_names(self, flow: Flow) -> tuple[str, ...]:
+        """Each request's name, by its position in the flow: worked out once per flow, not per request."""
+        held = self._names.get(flow.service)
+        if held is None or held[0] is not flow:
+            held = (flow, tuple(request_name(flow.service, step, req.label) for step, req in flow.requests()))
+            self._names[flow.service] = held
+        return held[1]
+
+    def _visit_otp(self) -> str:
+        self._read.append(self.read_otp())
+        return self._read[-1]
+
     @task
     def visit_recorded(self) -> None:
         services, weights = self.mix()
@@ -74,23 +96,12 @@ class FlowUser(PortalUser):
         self.replay(run_context(self.environment).flows.flows[service])
 
     def replay(self, flow: Flow) -> None:
-        username, password, _ = self.login()
-        read: list[str] = []  # the OTP, once this visit has read it
-
-        def otp() -> str:
-            read.append(self.read_otp())
-            return read[-1]
-
-        bindings = Bindings(
-            base=(self.host or "").rstrip("/"),
-            citizen=self._citizen,
-            origins=self.origins,
-            username=username,
-            password=Secret(password),
-            otp=otp,
-        )
+        username = self.bindings.username or ""
+        read = self._read
+        read.clear()
+        names = self.request_names(flow)
         # the profile's trouble pages are told here (loadtests.pages) for flows and citizens alike
-        replay = Replay(flow, bindings)
+        replay = Replay(flow, self.bindings)
         # a flow was recorded in a fresh browser: each visit starts logged out, as it did (a single
         # sign-on that remembered the last visit would answer the login page with a redirect)
         self.client.cookiejar.clear()
@@ -114,19 +125,19 @@ class FlowUser(PortalUser):
                 # back-to-back requests then go out with the other users' (one loop pass for many),
                 # not one by one (benchmarks/load_generator.py: ~12 % more requests per CPU-second)
                 self._sleep(pause if turn is None else 0)
-                if not self.send(flow.service, prepared, replay):
+                if not self.send(names[prepared.index], prepared, replay):
                     raise RescheduleTask()
         finally:
             if turn is not None:
                 turn.release()
 
-    def send(self, service: str, prepared: Prepared, replay: Replay) -> bool:
+    def send(self, name: str, prepared: Prepared, replay: Replay) -> bool:
         """One request of the flow, judged by the replay (status, extractions) and by the profile's
         error-page and busy-banner selectors; False ends the visit (later requests depend on it)."""
         with self.client.request(
             prepared.method,
             prepared.url,
-            name=request_name(service, prepared.step, prepared.label),
+            name=name,
             data=prepared.body,
             headers=prepared.headers,
             allow_redirects=False,

@@ -312,8 +312,12 @@ class PageTrouble:
         """Which of the profile's trouble pages this HTML is ("busy banner: div.qua-tai"), or None."""
         if not self.checks or not body:
             return None
-        if self.sentinels is not None and not any(t in body for t in self.sentinels):
-            return None
+        if self.sentinels is not None:
+            for t in self.sentinels:  # a plain loop: any() over a generator costs more than the looks
+                if t in body:
+                    break
+            else:
+                return None
         folded: list[str] = []
 
         def text() -> str:  # the page's characters, entities decoded, case folded; once per page

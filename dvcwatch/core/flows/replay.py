@@ -50,12 +50,12 @@ class Prepared:
     step: str
     label: str
     think_seconds: float
-    expect_status: list[int]
+    expect_status: tuple[int, ...]
     index: int = 0
     """Position in the flow (0-based), so an answer is matched to its request."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Answer:
     status: int
     headers: Mapping[str, str]
@@ -66,7 +66,12 @@ class Answer:
 @dataclass
 class Bindings:
     """What a replay fills the templates with. `citizen` maps attribute names (`cccd`, `full_name`,
-    `birth_date`, `birth_date_iso` …) to values; see `citizen_values`."""
+    `birth_date`, `birth_date_iso` …) to values; see `citizen_values`.
+
+    One citizen's Bindings can serve all its visits (a load user keeps one): URLs made only of its
+    own values (`${base}`, `${origin.*}`, `${citizen.*}`, `${account.username}`) are rendered once
+    into `rendered` and read from there by every later Replay. So the values are fixed once a
+    Replay has used them: a different citizen or account gets new Bindings."""
 
     base: str
     citizen: Mapping[str, str] = field(default_factory=dict)
@@ -75,6 +80,16 @@ class Bindings:
     username: str | None = None
     password: Secret | None = None
     otp: Callable[[], str] | None = None
+    rendered: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    """URL template → URL, for templates of this citizen's own values only (STABLE_NAMES)."""
+
+
+STABLE_NAMES = ("base", "origin.", "citizen.", "account.username")
+"""What stays the same across one citizen's visits (not the password, an OTP or an extraction)."""
+
+
+def _stable(pieces: Pieces) -> bool:
+    return all(not is_name or name.startswith(STABLE_NAMES) for name, is_name in pieces)
 
 
 def bindings_for(
@@ -135,6 +150,8 @@ class _Planned:
     step: str
     req: FlowRequest
     url: Pieces
+    url_stable: bool
+    """The URL uses only the citizen's own values: rendered once per Bindings (Bindings.rendered)."""
     headers: tuple[tuple[str, Pieces], ...]
     static_headers: dict[str, str] | None
     """The headers when none is a template (copied per request: callers may add to them)."""
@@ -149,6 +166,7 @@ def _plan_request(step: str, req: FlowRequest) -> _Planned:
         step=step,
         req=req,
         url=parse(req.url),
+        url_stable=_stable(parse(req.url)),
         headers=headers,
         static_headers={k: "".join(p for p, _ in pieces) for k, pieces in headers} if static else None,
         think_seconds=min(req.think_seconds, THINK_CAP_SECONDS),
@@ -156,17 +174,27 @@ def _plan_request(step: str, req: FlowRequest) -> _Planned:
     )
 
 
-_PLANS: dict[int, tuple[weakref.ref[Flow], tuple[_Planned, ...]]] = {}
+@dataclass(frozen=True, slots=True)
+class _FlowPlan:
+    requests: tuple[_Planned, ...]
+    citizen_needs: tuple[str, ...]
+    """The citizen attributes the flow's params name, checked once per Replay."""
 
 
-def _plan(flow: Flow) -> tuple[_Planned, ...]:
+_PLANS: dict[int, tuple[weakref.ref[Flow], _FlowPlan]] = {}
+
+
+def _plan(flow: Flow) -> _FlowPlan:
     """The flow's requests, planned once per Flow object (a flow is not changed once loaded; a
     `model_copy` is a new Flow with its own plan), dropped when the flow is."""
     key = id(flow)
     held = _PLANS.get(key)
     if held is not None and held[0]() is flow:
         return held[1]
-    plan = tuple(_plan_request(step, req) for step, req in flow.requests())
+    plan = _FlowPlan(
+        requests=tuple(_plan_request(step, req) for step, req in flow.requests()),
+        citizen_needs=tuple(p[8:] for p in flow.params if p.startswith("citizen.")),
+    )
     _PLANS[key] = (weakref.ref(flow, lambda _ref, key=key: _PLANS.pop(key, None)), plan)
     return plan
 
@@ -201,10 +229,11 @@ class Replay:
         )
         self.values: dict[str, Any] = {}
         self.failure: str | None = None
-        self._plan = _plan(flow)
+        plan = _plan(flow)
+        self._plan = plan.requests
         self._next = 0
         self._otp: str | None = None
-        missing = [p for p in flow.params if p.startswith("citizen.") and p[8:] not in bindings.citizen]
+        missing = [f"citizen.{p}" for p in plan.citizen_needs if p not in bindings.citizen]
         if missing:
             raise ValueError(f"the citizen has no {', '.join(missing)} (the flow needs it)")
 
@@ -213,8 +242,13 @@ class Replay:
         return self.failure is not None or self._next >= len(self._plan)
 
     def __iter__(self) -> Iterator[Prepared]:
-        while (prepared := self.next_request()) is not None:
-            yield prepared
+        return self
+
+    def __next__(self) -> Prepared:
+        prepared = self.next_request()
+        if prepared is None:
+            raise StopIteration
+        return prepared
 
     def _lookup(self, name: str) -> Any:
         b = self.bindings
@@ -264,7 +298,13 @@ class Replay:
     def _prepare(self, planned: _Planned) -> Prepared:
         lookup = self._lookup
         req = planned.req
-        url = render_pieces(planned.url, lookup, url_encode)
+        if planned.url_stable:
+            rendered = self.bindings.rendered
+            url = rendered.get(req.url)
+            if url is None:
+                url = rendered[req.url] = render_pieces(planned.url, lookup, url_encode)
+        else:
+            url = render_pieces(planned.url, lookup, url_encode)
         if planned.static_headers is not None:
             headers = dict(planned.static_headers)
         else:
@@ -290,7 +330,7 @@ class Replay:
             planned.step,
             req.label,
             planned.think_seconds,
-            list(planned.expect_status),
+            planned.expect_status,
         )
 
     def _multipart(self, req: FlowRequest, boundary: str) -> bytes:

@@ -270,7 +270,27 @@ def _sentinels(selectors: Sequence[str | None]) -> tuple[bytes, ...] | None:
                 needed.add(max(alt[0], key=len))
     if not needed:
         return None
-    return tuple(sorted(needed))
+    shared = _shared_part(needed)
+    return (shared,) if shared is not None else tuple(sorted(needed))
+
+
+SHARED_AT_LEAST = 5
+"""A part every sentinel contains stands in for them when at least this long: one pass over the page
+instead of one per sentinel (`error-` for `error-page` and `error-banner`). A shorter one would be
+found on most healthy pages and send each of them on to the slower looks."""
+
+
+def _shared_part(needed: set[bytes]) -> bytes | None:
+    """The longest byte string that every sentinel contains, if long enough to stand in for them."""
+    if len(needed) < 2:
+        return None
+    shortest = min(needed, key=len)
+    for size in range(len(shortest), SHARED_AT_LEAST - 1, -1):
+        for start in range(len(shortest) - size + 1):
+            part = shortest[start : start + size]
+            if all(part in other for other in needed):
+                return part
+    return None
 
 
 @dataclass(frozen=True)

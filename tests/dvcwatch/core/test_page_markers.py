@@ -131,3 +131,17 @@ def test_an_unreadable_selector_is_an_error_not_a_silent_never_match() -> None:
             check_selector(bad)
         with pytest.raises(ValueError):
             page_trouble((("error page", bad),))
+
+
+def test_sentinels_that_share_a_long_part_are_looked_for_in_one_pass_and_still_each_found() -> None:
+    trouble = PageTrouble.named(
+        [("busy banner", '[data-testid="error-banner"]'), ("error page", '[data-testid="error-page"]')]
+    )
+    assert trouble.sentinels == (b"error-",)
+    assert trouble.reason(b'<div data-testid="error-banner">Qu\xc3\xa1 t\xe1\xba\xa3i</div>') == "busy banner"
+    assert trouble.reason(b'<div data-testid="error-page">L\xe1\xbb\x97i</div>') == "error page"
+    assert trouble.reason(b'<div data-testid="service-name">ok</div>') is None
+    # nothing long enough in common: each is looked for on its own
+    apart = PageTrouble.named([("busy banner", ".qua-tai"), ("error page", "#loi")])
+    assert apart.sentinels is not None and len(apart.sentinels) == 2
+    assert apart.reason(b'<div class="qua-tai">x</div>') == "busy banner"

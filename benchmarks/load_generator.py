@@ -1,14 +1,21 @@
-"""Requests per CPU-second of four load generators against one static target on loopback.
+"""Requests per CPU-second of load generators against one static target on loopback.
 
 `wrk`, a bare Locust FastHttpUser, our citizen user (request naming, answer checks, the run's hooks
 and timeline) and our flow user (a recorded flow of the same page, FLOW_REQUESTS requests a visit,
 replayed by the core's sans-IO Replay with the profile's trouble-page check) each make the same GET
-against the same tiny server, one after the other, for the same time and concurrency. Each generator's CPU time comes from the kernel (wait4 rusage for
-wrk; /proc readings around a steady window for Locust, whose start-up is not load generation), so
-the figure is requests per CPU-second (= requests/s per fully-used core) whatever the target or the
-other load on the machine. The target runs on the first core and each generator on the last, so a
-generator's CPU time is its own work, not the cost of sharing a core with the target. A round counts
-for a ratio only when both generators kept their core busy (SATURATED; the table shows how busy).
+against the same tiny server, so the figure is requests per CPU-second (= requests/s per fully-used
+core) whatever the target. A control, the bare user in a process that has read our configuration
+(profile, catalog, flows) but does none of our per-request work, tells the process's size apart from
+our per-request cost.
+
+The Locust generators run side by side, all at once, sharing one core (the target has the other):
+each round starts them together and reads each one's requests and CPU time at the same two instants.
+This machine's speed drifts by ±20 % over seconds to minutes (a shared VM); generators measured one
+after the other each met a different machine, and the same bare user gave ratios of 0.73 to 1.05
+against itself. Side by side, every generator meets the same machine at every instant: the bare user
+against itself gave 0.99–1.02 in every round. wrk, a C program with its own event loop, runs alone;
+its figure is a reference, not a ratio. A round counts for the ratios only when the generators
+together kept their core at least SATURATED busy (the generators, not the target, set the pace).
 Target: each of ours loses < 15 % against the bare FastHttpUser.
 
     .venv/bin/python benchmarks/load_generator.py [--seconds 5] [--users 20] [--rounds 6]
@@ -37,6 +44,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
+from rich.console import Console  # noqa: E402
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402
+
 from dvcwatch.core import processes  # noqa: E402
 from dvcwatch.core.errors import DvcwatchError  # noqa: E402
 
@@ -52,11 +62,9 @@ RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nConten
 
 
 SATURATED = 0.85
-"""A round counts only when the generator kept its core at least this busy, and the bare user did too in
-the same round. Requests per CPU-second is a generator's cost only while the generator is the
-bottleneck; when the target or a neighbour on the machine stalls it, it idles and the figure measures the stall
-(one disturbed run here had the later generators at 73 % of their core and the same user, run twice,
-6 % apart)."""
+"""A round counts only when the Locust generators together kept their core at least this busy.
+Requests per CPU-second is a generator's cost only while the generators are the bottleneck; when the
+target or a neighbour on the machine stalls them, they idle and the figure measures the stall."""
 
 
 FLOW_REQUESTS = 10
@@ -106,10 +114,9 @@ def serve(port: int) -> None:
 
 
 def _cores() -> tuple[set[int], set[int]]:
-    """(the target's cores, a generator's cores). With two or more, each gets its own: sharing one,
-    each process's CPU time per request grows with the other's cache traffic and migrations, and
-    that noise (±20 % between two runs of the same bare user, here) swamps a 15 % target. Pinned,
-    the bare user against itself gave a median ratio of 0.98 (single rounds 0.92–1.02)."""
+    """(the target's core, the generators' core). With two or more cores the target gets its own, so
+    a generator's CPU time is its own work, not the cost of serving itself; the Locust generators share
+    theirs side by side (see the module's docstring)."""
     cpus = sorted(os.sched_getaffinity(0))
     if len(cpus) < 2:
         return set(cpus), set(cpus)
@@ -161,59 +168,90 @@ def web_stats(port: int) -> dict[str, Any]:
         return json.loads(r.read())
 
 
-def locust(url: str, seconds: int, users: int, locustfile: str, extra: list[str]) -> tuple[int, float, float]:
-    """Locust's start-up (imports, the catalog) is not load generation: count requests and CPU
-    between two readings taken while all users run, through Locust's own web UI."""
-    port = processes.free_port()
+LOCUST_GENERATORS = {
+    "locust FastHttpUser (bare)": ("locust_bare.py", False),
+    "bare, our configuration read": ("locust_bare_loaded.py", True),
+    "dvcwatch citizen": ("locust_citizen.py", False),
+    "dvcwatch flow user": ("locust_flow.py", True),
+}
+"""Name → (locustfile, whether it reads the flows). The citizen reads none: with flows a run replays
+them, and the citizen is the built-in user."""
+BARE = "locust FastHttpUser (bare)"
+
+
+def side_by_side(
+    url: str, seconds: int, users: int, flows: Path, profile: Path
+) -> dict[str, tuple[int, float, float]]:
+    """One round: every Locust generator started at once on the generator core; (requests, CPU seconds,
+    wall seconds) for each between two readings taken at the same instants while all users run.
+    Locust's start-up (imports, the catalog) is not load generation, so it is left out."""
+    running: dict[str, tuple[subprocess.Popen[bytes], int]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [
-            sys.executable, "-m", "locust", "-f", str(HERE / locustfile), "--autostart", "--autoquit", "0",
-            "--web-host", "127.0.0.1", "--web-port", str(port), "--host", url, "-u", str(users),
-            "-r", str(users * 10), "-t", f"{seconds + 60}s", "--loglevel", "ERROR", "--stop-timeout", "0",
-            *[a.replace("{tmp}", tmp) for a in extra],
-        ]  # fmt: skip
-        proc = subprocess.Popen(
-            cmd,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            cwd=ROOT,
-            preexec_fn=_on(GENERATOR_CORES),
-        )
         try:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                try:
-                    if web_stats(port)["user_count"] >= users:
-                        break
-                except OSError:
-                    pass
-                time.sleep(0.2)
+            for name, (locustfile, reads_flows) in LOCUST_GENERATORS.items():
+                port = processes.free_port()
+                out = Path(tmp) / str(port)
+                cmd = [
+                    sys.executable, "-m", "locust", "-f", str(HERE / locustfile), "--autostart",
+                    "--autoquit", "0", "--web-host", "127.0.0.1", "--web-port", str(port), "--host", url,
+                    "-u", str(users), "-r", str(users * 10), "-t", f"{seconds + 120}s", "--loglevel", "ERROR",
+                    "--stop-timeout", "0",
+                ]  # fmt: skip
+                if locustfile != "locust_bare.py":
+                    cmd += ["--dvc-profile", str(profile), "--dvc-out", str(out)]
+                if reads_flows:
+                    cmd += ["--dvc-flows", str(flows)]
+                proc = subprocess.Popen(
+                    cmd,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    cwd=ROOT,
+                    preexec_fn=_on(GENERATOR_CORES),
+                )
+                running[name] = (proc, port)
+            deadline = time.monotonic() + 90
+            for name, (proc, port) in running.items():
+                while True:
+                    try:
+                        if web_stats(port)["user_count"] >= users:
+                            break
+                    except OSError:
+                        pass
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        raise SystemExit(f"{name} did not start its {users} users (exit {proc.poll()})")
+                    time.sleep(0.2)
             time.sleep(1.0)  # connections open, greenlets warm
 
-            def reading() -> tuple[int, float, float]:
-                agg = next(r for r in web_stats(port)["stats"] if r["name"] == "Aggregated")
-                return agg["num_requests"], processes.cpu_seconds(proc.pid), time.monotonic()
+            def readings() -> dict[str, tuple[int, float]]:
+                got = {}
+                for name, (proc, port) in running.items():
+                    agg = next(r for r in web_stats(port)["stats"] if r["name"] == "Aggregated")
+                    got[name] = (agg["num_requests"], processes.cpu_seconds(proc.pid))
+                return got
 
-            n0, c0, t0 = reading()
+            t0, before = time.monotonic(), readings()
             time.sleep(seconds)
-            n1, c1, t1 = reading()
+            t1, after = time.monotonic(), readings()
         finally:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-    return n1 - n0, c1 - c0, t1 - t0
+            for proc, _ in running.values():
+                proc.send_signal(signal.SIGINT)
+            for proc, _ in running.values():
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+    return {
+        name: (after[name][0] - before[name][0], after[name][1] - before[name][1], t1 - t0)
+        for name in running
+    }
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--seconds", type=int, default=5, help="each generator runs this long (default 5)")
+    ap.add_argument("--seconds", type=int, default=5, help="each round's measured window (default 5)")
     ap.add_argument("--users", type=int, default=20, help="concurrent connections/users (default 20)")
-    ap.add_argument(
-        "--rounds", type=int, default=6, help="alternate the generators this many times (default 6)"
-    )
+    ap.add_argument("--rounds", type=int, default=6, help="rounds, each with new processes (default 6)")
     args = ap.parse_args()
     try:
         processes.binary("wrk")
@@ -227,107 +265,135 @@ def main() -> int:
     url = f"http://127.0.0.1:{port}"
     flows_dir = tempfile.TemporaryDirectory()
     flows = write_flow(Path(flows_dir.name) / "flows")
+    wrk_runs: list[tuple[int, float, float]] = []
+    rounds: list[dict[str, tuple[int, float, float]]] = []
     try:
         processes.wait_tcp("127.0.0.1", port, timeout=5, proc=target)
-        generators = {
-            "wrk": lambda: wrk(url, args.seconds, args.users),
-            "locust FastHttpUser (bare)": lambda: locust(url, args.seconds, args.users, "locust_bare.py", []),
-            "dvcwatch citizen": lambda: locust(
-                url, args.seconds, args.users, "locust_citizen.py",
-                ["--dvc-profile", str(HERE / "static-profile.yaml"), "--dvc-out", "{tmp}"],
-            ),
-            "dvcwatch flow user": lambda: locust(
-                url, args.seconds, args.users, "locust_flow.py",
-                ["--dvc-profile", str(HERE / "static-profile.yaml"), "--dvc-out", "{tmp}",
-                 "--dvc-flows", str(flows)],
-            ),
-        }  # fmt: skip
-        results: dict[str, list[tuple[int, float, float]]] = {k: [] for k in generators}
-        for _ in range(args.rounds):
-            for name, fn in generators.items():
-                results[name].append(fn())
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=Console(stderr=True), transient=True,
+        ) as progress:  # fmt: skip
+            bar = progress.add_task("rounds", total=args.rounds)
+            for _ in range(args.rounds):
+                wrk_runs.append(wrk(url, args.seconds, args.users))
+                rounds.append(
+                    side_by_side(url, args.seconds, args.users, flows, HERE / "static-profile.yaml")
+                )
+                progress.advance(bar)
     finally:
         os.killpg(target.pid, signal.SIGTERM)
         target.wait(timeout=10)
         flows_dir.cleanup()
 
-    def per_core(runs: list[tuple[int, float, float]]) -> float:
-        return statistics.median(n / cpu for n, cpu, _ in runs if cpu > 0)
+    def per_cpu(run: tuple[int, float, float]) -> float:
+        return run[0] / run[1] if run[1] > 0 else 0.0
 
-    def paired(name: str) -> tuple[float | None, int]:
-        """Median over rounds of this generator's figure over the bare one's in the same round (the
-        machine's speed drifts by ±20 % over minutes on a shared VM, and a ratio of two neighbours in
-        time cancels that drift where a ratio of two medians does not), over the rounds where both
-        were the bottleneck (SATURATED). Returns the ratio (None when no round counts) and how many
-        rounds counted."""
-        bare_runs = results["locust FastHttpUser (bare)"]
-        ratios = [
-            (n / cpu) / (bn / bcpu)
-            for (n, cpu, w), (bn, bcpu, bw) in zip(results[name], bare_runs, strict=True)
-            if cpu > 0 and bcpu > 0 and bn > 0 and w > 0 and bw > 0
-            and cpu / w >= SATURATED and bcpu / bw >= SATURATED
-        ]  # fmt: skip
-        return (statistics.median(ratios) if ratios else None), len(ratios)
+    def busy(r: dict[str, tuple[int, float, float]]) -> float:
+        """The generator core's busy share in a round: all Locust generators' CPU over the window."""
+        return sum(cpu for _, cpu, _ in r.values()) / max(w for _, _, w in r.values())
 
-    figures = {name: per_core(runs) for name, runs in results.items()}
+    counted = [r for r in rounds if busy(r) >= SATURATED and per_cpu(r[BARE]) > 0]
+
+    def ratio(name: str) -> float | None:
+        """Median over counted rounds of this generator's figure over the bare one's in the same window."""
+        values = [per_cpu(r[name]) / per_cpu(r[BARE]) for r in counted]
+        return statistics.median(values) if values else None
+
     print(
-        f"target {url}{PATH} on CPU {sorted(TARGET_CORES)} · generators on CPU {sorted(GENERATOR_CORES)} · "
-        f"{args.users} connections · {args.seconds} s × {args.rounds} rounds each\n"
+        f"target {url}{PATH} on CPU {sorted(TARGET_CORES)} · generators on CPU {sorted(GENERATOR_CORES)}, "
+        f"Locust's {len(LOCUST_GENERATORS)} side by side · {args.users} connections each · "
+        f"{args.seconds} s × {args.rounds} rounds\n"
     )
+    print(f"{'generator':32} {'requests':>10} {'CPU s':>8} {'req per CPU-second':>20} {'ratio to bare':>14}")
+    wrk_figure = statistics.median(per_cpu(r) for r in wrk_runs)
     print(
-        f"{'generator':32} {'requests':>10} {'req/s':>10} {'CPU s':>8} {'core busy':>10} "
-        f"{'req per CPU-second':>20}"
+        f"{'wrk (alone)':32} {sum(r[0] for r in wrk_runs):>10,} {sum(r[1] for r in wrk_runs):>8.1f} "
+        f"{wrk_figure:>20,.0f} {'':>14}"
     )
-    for name, runs in results.items():
-        n = sum(r[0] for r in runs)
-        cpu = sum(r[1] for r in runs)
-        wall = sum(r[2] for r in runs)
+    figures: dict[str, float] = {}
+    ratios: dict[str, float | None] = {}
+    for name in LOCUST_GENERATORS:
+        runs = [r[name] for r in rounds]
+        figures[name] = statistics.median(per_cpu(x) for x in runs)
+        ratios[name] = ratio(name)
+        shown = "" if ratios[name] is None else f"{ratios[name]:.3f}"
         print(
-            f"{name:32} {n:>10,} {n / wall:>10,.0f} {cpu:>8.1f} {cpu / wall:>10.0%} {figures[name]:>20,.0f}"
+            f"{name:32} {sum(x[0] for x in runs):>10,} {sum(x[1] for x in runs):>8.1f} "
+            f"{figures[name]:>20,.0f} {shown:>14}"
         )
-    bare, ours, flow = (
-        figures["locust FastHttpUser (bare)"],
-        figures["dvcwatch citizen"],
-        figures["dvcwatch flow user"],
-    )
-    (ours_ratio, ours_rounds), (flow_ratio, flow_rounds) = (
-        paired("dvcwatch citizen"),
-        paired("dvcwatch flow user"),
-    )
-    loss = 1 - ours_ratio if bare and ours_ratio is not None else None
-    flow_loss = 1 - flow_ratio if bare and flow_ratio is not None else None
     print()
-    for who, lost, counted in (("our citizen", loss, ours_rounds), ("our flow user", flow_loss, flow_rounds)):
-        if lost is None:
+    print("each round (requests per CPU-second, ratio to the bare user in the same window):")
+    for k, r in enumerate(rounds, 1):
+        cells = "  ".join(
+            f"{name.split(' (')[0]} {per_cpu(r[name]):,.0f}"
+            + (
+                ""
+                if name == BARE or per_cpu(r[BARE]) == 0
+                else f" ({per_cpu(r[name]) / per_cpu(r[BARE]):.3f})"
+            )
+            for name in LOCUST_GENERATORS
+        )
+        mark = "" if r in counted else f"  not counted: core {busy(r):.0%} busy"
+        print(f"  {k}: {cells}{mark}")
+    print()
+    for who, name in (("our citizen", "dvcwatch citizen"), ("our flow user", "dvcwatch flow user")):
+        value = ratios[name]
+        if value is None:
             print(
-                f"{who} against the bare FastHttpUser: no round had both at {SATURATED:.0%} of their core "
-                "or more; the machine, not the generator, set the pace: run again on a quieter machine"
+                f"{who} against the bare FastHttpUser: no round kept the core {SATURATED:.0%} busy; the "
+                "machine, not the generators, set the pace: run again on a quieter machine"
             )
             continue
+        lost = 1 - value
         verdict = f"loses {lost * 100:.1f} %" if lost >= 0 else f"gains {-lost * 100:.1f} %"
         print(
-            f"{who} against the bare FastHttpUser: {verdict} per CPU-second, the median of each "
-            f"round's ratio over {counted} of {args.rounds} rounds with both saturated (target: loses < 15 %)"
+            f"{who} against the bare FastHttpUser: {verdict} per CPU-second, the median over "
+            f"{len(counted)} of {args.rounds} rounds side by side (target: loses < 15 %)"
         )
+    control = "bare, our configuration read"
+    own = {
+        name: (
+            statistics.median(per_cpu(r[name]) / per_cpu(r[control]) for r in counted)
+            if counted and all(per_cpu(r[control]) > 0 for r in counted)
+            else None
+        )
+        for name in ("dvcwatch citizen", "dvcwatch flow user")
+    }
+    if own["dvcwatch flow user"] is not None and own["dvcwatch citizen"] is not None:
+        print(
+            f"against the bare user in a process of the same size (our configuration read): the citizen "
+            f"{own['dvcwatch citizen']:.3f}, the flow user {own['dvcwatch flow user']:.3f}: what our "
+            "per-request work costs, apart from what the process's size does on this machine"
+        )
+    loss = None if ratios["dvcwatch citizen"] is None else 1 - ratios["dvcwatch citizen"]
+    flow_loss = None if ratios["dvcwatch flow user"] is None else 1 - ratios["dvcwatch flow user"]
     summary = {
         "benchmark": "load_generator",
         "users": args.users,
         "seconds": args.seconds,
         "rounds": args.rounds,
-        "wrk_requests_per_cpu_second": round(figures["wrk"], 1),
-        "locust_bare_requests_per_cpu_second": round(bare, 1),
-        "citizen_requests_per_cpu_second": round(ours, 1),
-        "citizen_loss_vs_bare": None if loss is None else round(loss, 4),
-        "flow_user_requests_per_cpu_second": round(flow, 1),
-        "citizen_ratio_to_bare": None if ours_ratio is None else round(ours_ratio, 4),
-        "flow_user_ratio_to_bare": None if flow_ratio is None else round(flow_ratio, 4),
-        "rounds_counted": {"citizen": ours_rounds, "flow_user": flow_rounds},
+        "method": "side by side on one core",
+        "wrk_requests_per_cpu_second": round(wrk_figure, 1),
+        "locust_bare_requests_per_cpu_second": round(figures[BARE], 1),
+        "bare_with_our_configuration_ratio_to_bare": _rounded(ratios["bare, our configuration read"]),
+        "citizen_requests_per_cpu_second": round(figures["dvcwatch citizen"], 1),
+        "citizen_ratio_to_bare": _rounded(ratios["dvcwatch citizen"]),
+        "citizen_loss_vs_bare": _rounded(loss),
+        "flow_user_requests_per_cpu_second": round(figures["dvcwatch flow user"], 1),
+        "flow_user_ratio_to_bare": _rounded(ratios["dvcwatch flow user"]),
+        "flow_user_loss_vs_bare": _rounded(flow_loss),
+        "citizen_ratio_to_bare_with_our_configuration": _rounded(own["dvcwatch citizen"]),
+        "flow_user_ratio_to_bare_with_our_configuration": _rounded(own["dvcwatch flow user"]),
+        "rounds_counted": len(counted),
         "saturated_at_least": SATURATED,
-        "flow_user_loss_vs_bare": None if flow_loss is None else round(flow_loss, 4),
         "target_met": loss is not None and loss < 0.15 and flow_loss is not None and flow_loss < 0.15,
     }
     print(json.dumps(summary))
     return 0
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
 
 
 if __name__ == "__main__":

@@ -333,7 +333,7 @@ class PageTrouble:
         if not self.checks or not body:
             return None
         if self.sentinels is not None:
-            for t in self.sentinels:  # a plain loop: any() over a generator costs more than the looks
+            for t in self.sentinels:  # a plain loop: any() over a generator costs more than these few `in`s
                 if t in body:
                     break
             else:

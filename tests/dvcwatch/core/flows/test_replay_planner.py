@@ -183,3 +183,21 @@ def test_a_flow_is_planned_once_and_a_changed_copy_gets_its_own_plan():
     del copy, prepared
     gc.collect()
     assert key not in replay_module._PLANS
+
+
+def test_a_citizens_own_urls_are_rendered_once_for_all_its_visits_and_extracted_ones_every_time():
+    flow = load_flow(EXAMPLE)
+    _, bindings = _bindings(["123456", "654321"])
+    first, reason = _walk(Replay(flow, bindings), GOOD)
+    assert reason is None
+    kept = dict(bindings.rendered)
+    assert kept and all("${" not in url and url.startswith("http://127.0.0.1:9") for url in kept.values())
+    assert not any("D-42" in url for url in kept.values())  # from an answer: never kept
+    # the next visit's answers give another dossier: its URLs follow them, the kept ones are reused
+    other = [
+        (s, {**h, "Location": h["Location"].replace("D-42", "D-43")} if "Location" in h else h, b)
+        for s, h, b in GOOD
+    ]
+    second, reason = _walk(Replay(flow, bindings), other)
+    assert reason is None and bindings.rendered == kept
+    assert [p.url for p in second] == [p.url.replace("D-42", "D-43") for p in first]

@@ -17,6 +17,8 @@ from fixtures.third_portal import ThirdPortal
 from fixtures.third_portal.target import password_env
 from fixtures.third_portal.target import profile_for as third_profile
 
+from dvcwatch.core.flows import load_flows
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 DATA = Path(__file__).with_name("data")
@@ -59,7 +61,7 @@ def test_other_portal_smoke_load_from_recorded_flows(
         # an injected capacity limit on the three origins: 3 requests at a time, 0.1 s each (30 req/s)
         portal.set_capacity(3, 0.1)
         ramp = knee_ramp(run_load, tmp_path, portal.urls["portal"], target, flows)
-    assert_knee(ramp)
+    assert_knee(ramp, flows)
 
 
 def test_third_portal_smoke_load_from_recorded_flows(
@@ -82,7 +84,7 @@ def test_third_portal_smoke_load_from_recorded_flows(
         # an injected capacity limit: 3 requests at a time, 0.1 s each (30 req/s), the busy page beyond
         portal.set_faults([{"kind": "capacity", "limit": 3, "seconds": 0.1}])
         ramp = knee_ramp(run_load, tmp_path, portal.url, target, flows)
-    assert_knee(ramp)
+    assert_knee(ramp, flows)
 
 
 def knee_ramp(run_load: Any, tmp_path: Path, host: str, target: str, flows: Path) -> dict[str, Any]:
@@ -95,11 +97,15 @@ def knee_ramp(run_load: Any, tmp_path: Path, host: str, target: str, flows: Path
     return ramp
 
 
-def assert_knee(ramp: dict[str, Any]) -> None:
-    """Capacity 30 req/s, refused (not queued) beyond it, so the plateau may sit below it; the OTP
-    reads (a test endpoint outside the limit on the other portal) may add a little above it."""
+def assert_knee(ramp: dict[str, Any], flows: Path) -> None:
+    """Capacity 30 req/s across the portal's origins, refused (not queued) beyond it, so the plateau may
+    sit below it. The OTP reads (a test endpoint outside the limit) add to it: at most one for every
+    request a visit makes before its code is read, more when visits end early at the limit."""
     seen = [(s["users_measured"], s["successes_per_second"], s["error_ratio"]) for s in ramp["stages"]]
     assert ramp["knee"]["found"], (ramp["knee"], seen)
-    assert 15 <= ramp["knee"]["requests_per_second"] <= 36, (ramp["knee"], seen)
+    (flow,) = load_flows(flows).values()
+    before_otp = next(k for k, (_, req) in enumerate(flow.requests()) if "${otp}" in req.model_dump_json())
+    ceiling = 30 * (1 + 1 / before_otp) * 1.05  # 5 %: the stages' windows do not fall on request edges
+    assert 15 <= ramp["knee"]["requests_per_second"] <= ceiling, (ramp["knee"], round(ceiling, 1), seen)
     busy = [e for e in ramp["errors"] if "error page" in e["error"] or "busy banner" in e["error"]]
     assert busy, ramp["errors"]  # refused with the portal's own page, told by the profile's selector

@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from aiohttp import ClientSession, web
 from dvcwatch_process import run_dvcwatch
 
@@ -78,6 +79,7 @@ def too_close(times: list[float], jitter: float = 1.0 / RATE) -> list[tuple[int,
     ]
 
 
+@pytest.mark.slow
 async def test_dossiers_followed_on_a_slow_back_office_one_late_by_the_fault_politely(
     sandbox_factory: Callable[..., object],
     put_faults: Callable[[object, object], None],

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from dvcwatch_process import run_dvcwatch
 
 from dvcwatch.core.history_store import HistoryStore, iso
@@ -88,6 +89,7 @@ def recompute(rows: list, service: str) -> dict[str, object]:
     }
 
 
+@pytest.mark.slow
 def test_two_weeks_of_sweeps_give_a_report_the_rows_bear_out(
     sandbox_factory: Callable[..., object],
     put_faults: Callable[[object, object], None],

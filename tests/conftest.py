@@ -135,9 +135,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.nodeid.startswith(SWEEPS):
             item.add_marker(pytest.mark.timeout(SWEEP_TIMEOUT))
-    # the slow tests first (a stable sort: each keeps its place among its kind): with two workers, a
-    # minute-long test handed out last keeps one worker busy while the other has nothing left
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.hookimpl(tryfirst=True, optionalhook=True)

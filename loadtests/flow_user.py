@@ -123,7 +123,7 @@ class FlowUser(PortalUser):
                     turn = None
                 # a pause of 0 still yields, as Locust's constant(0) does between tasks: a visit's
                 # back-to-back requests then go out with the other users' (one loop pass for many),
-                # not one by one (benchmarks/load_generator.py: ~12 % more requests per CPU-second)
+                # not one by one (~6 % more requests per CPU-second, measured side by side)
                 self._sleep(pause if turn is None else 0)
                 if not self.send(names[prepared.index], prepared, replay):
                     raise RescheduleTask()

@@ -168,15 +168,18 @@ def web_stats(port: int) -> dict[str, Any]:
         return json.loads(r.read())
 
 
-LOCUST_GENERATORS = {
-    "locust FastHttpUser (bare)": ("locust_bare.py", False),
-    "bare, our configuration read": ("locust_bare_loaded.py", True),
-    "dvcwatch citizen": ("locust_citizen.py", False),
-    "dvcwatch flow user": ("locust_flow.py", True),
-}
-"""Name → (locustfile, whether it reads the flows). The citizen reads none: with flows a run replays
-them, and the citizen is the built-in user."""
 BARE = "locust FastHttpUser (bare)"
+CONTROL = "bare, our configuration read"
+CITIZEN = "dvcwatch citizen"
+FLOW_USER = "dvcwatch flow user"
+LOCUST_GENERATORS = {
+    BARE: ("locust_bare.py", ()),
+    CONTROL: ("locust_bare_loaded.py", ("profile", "flows")),
+    CITIZEN: ("locust_citizen.py", ("profile",)),
+    FLOW_USER: ("locust_flow.py", ("profile", "flows")),
+}
+"""Name → (locustfile, what it reads of ours). The citizen reads no flows: with flows a run replays
+them, and the citizen is the built-in user."""
 
 
 def side_by_side(
@@ -188,7 +191,7 @@ def side_by_side(
     running: dict[str, tuple[subprocess.Popen[bytes], int]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         try:
-            for name, (locustfile, reads_flows) in LOCUST_GENERATORS.items():
+            for name, (locustfile, reads) in LOCUST_GENERATORS.items():
                 port = processes.free_port()
                 out = Path(tmp) / str(port)
                 cmd = [
@@ -197,9 +200,9 @@ def side_by_side(
                     "-u", str(users), "-r", str(users * 10), "-t", f"{seconds + 120}s", "--loglevel", "ERROR",
                     "--stop-timeout", "0",
                 ]  # fmt: skip
-                if locustfile != "locust_bare.py":
+                if "profile" in reads:
                     cmd += ["--dvc-profile", str(profile), "--dvc-out", str(out)]
-                if reads_flows:
+                if "flows" in reads:
                     cmd += ["--dvc-flows", str(flows)]
                 proc = subprocess.Popen(
                     cmd,
@@ -292,11 +295,11 @@ def main() -> int:
         """The generator core's busy share in a round: all Locust generators' CPU over the window."""
         return sum(cpu for _, cpu, _ in r.values()) / max(w for _, _, w in r.values())
 
-    counted = [r for r in rounds if busy(r) >= SATURATED and per_cpu(r[BARE]) > 0]
+    counted = [r for r in rounds if busy(r) >= SATURATED and per_cpu(r[BARE]) > 0 and per_cpu(r[CONTROL]) > 0]
 
-    def ratio(name: str) -> float | None:
-        """Median over counted rounds of this generator's figure over the bare one's in the same window."""
-        values = [per_cpu(r[name]) / per_cpu(r[BARE]) for r in counted]
+    def ratio(name: str, against: str = BARE) -> float | None:
+        """Median over counted rounds of this generator's figure over the other's in the same window."""
+        values = [per_cpu(r[name]) / per_cpu(r[against]) for r in counted]
         return statistics.median(values) if values else None
 
     print(
@@ -336,7 +339,7 @@ def main() -> int:
         mark = "" if r in counted else f"  not counted: core {busy(r):.0%} busy"
         print(f"  {k}: {cells}{mark}")
     print()
-    for who, name in (("our citizen", "dvcwatch citizen"), ("our flow user", "dvcwatch flow user")):
+    for who, name in (("our citizen", CITIZEN), ("our flow user", FLOW_USER)):
         value = ratios[name]
         if value is None:
             print(
@@ -350,23 +353,15 @@ def main() -> int:
             f"{who} against the bare FastHttpUser: {verdict} per CPU-second, the median over "
             f"{len(counted)} of {args.rounds} rounds side by side (target: loses < 15 %)"
         )
-    control = "bare, our configuration read"
-    own = {
-        name: (
-            statistics.median(per_cpu(r[name]) / per_cpu(r[control]) for r in counted)
-            if counted and all(per_cpu(r[control]) > 0 for r in counted)
-            else None
-        )
-        for name in ("dvcwatch citizen", "dvcwatch flow user")
-    }
-    if own["dvcwatch flow user"] is not None and own["dvcwatch citizen"] is not None:
+    own = {name: ratio(name, against=CONTROL) for name in (CITIZEN, FLOW_USER)}
+    if own[FLOW_USER] is not None and own[CITIZEN] is not None:
         print(
             f"against the bare user in a process of the same size (our configuration read): the citizen "
-            f"{own['dvcwatch citizen']:.3f}, the flow user {own['dvcwatch flow user']:.3f}: what our "
-            "per-request work costs, apart from what the process's size does on this machine"
+            f"{own[CITIZEN]:.3f}, the flow user {own[FLOW_USER]:.3f}: what our per-request work costs, "
+            "apart from what the process's size does on this machine"
         )
-    loss = None if ratios["dvcwatch citizen"] is None else 1 - ratios["dvcwatch citizen"]
-    flow_loss = None if ratios["dvcwatch flow user"] is None else 1 - ratios["dvcwatch flow user"]
+    loss = None if ratios[CITIZEN] is None else 1 - ratios[CITIZEN]
+    flow_loss = None if ratios[FLOW_USER] is None else 1 - ratios[FLOW_USER]
     summary = {
         "benchmark": "load_generator",
         "users": args.users,
@@ -375,15 +370,15 @@ def main() -> int:
         "method": "side by side on one core",
         "wrk_requests_per_cpu_second": round(wrk_figure, 1),
         "locust_bare_requests_per_cpu_second": round(figures[BARE], 1),
-        "bare_with_our_configuration_ratio_to_bare": _rounded(ratios["bare, our configuration read"]),
-        "citizen_requests_per_cpu_second": round(figures["dvcwatch citizen"], 1),
-        "citizen_ratio_to_bare": _rounded(ratios["dvcwatch citizen"]),
+        "bare_with_our_configuration_ratio_to_bare": _rounded(ratios[CONTROL]),
+        "citizen_requests_per_cpu_second": round(figures[CITIZEN], 1),
+        "citizen_ratio_to_bare": _rounded(ratios[CITIZEN]),
         "citizen_loss_vs_bare": _rounded(loss),
-        "flow_user_requests_per_cpu_second": round(figures["dvcwatch flow user"], 1),
-        "flow_user_ratio_to_bare": _rounded(ratios["dvcwatch flow user"]),
+        "flow_user_requests_per_cpu_second": round(figures[FLOW_USER], 1),
+        "flow_user_ratio_to_bare": _rounded(ratios[FLOW_USER]),
         "flow_user_loss_vs_bare": _rounded(flow_loss),
-        "citizen_ratio_to_bare_with_our_configuration": _rounded(own["dvcwatch citizen"]),
-        "flow_user_ratio_to_bare_with_our_configuration": _rounded(own["dvcwatch flow user"]),
+        "citizen_ratio_to_bare_with_our_configuration": _rounded(own[CITIZEN]),
+        "flow_user_ratio_to_bare_with_our_configuration": _rounded(own[FLOW_USER]),
         "rounds_counted": len(counted),
         "saturated_at_least": SATURATED,
         "target_met": loss is not None and loss < 0.15 and flow_loss is not None and flow_loss < 0.15,

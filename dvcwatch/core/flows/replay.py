@@ -162,11 +162,12 @@ class _Planned:
 def _plan_request(step: str, req: FlowRequest) -> _Planned:
     headers = tuple((k, parse(v)) for k, v in req.headers.items())
     static = all(all(not is_name for _, is_name in pieces) for _, pieces in headers)
+    url = parse(req.url)
     return _Planned(
         step=step,
         req=req,
-        url=parse(req.url),
-        url_stable=_stable(parse(req.url)),
+        url=url,
+        url_stable=_stable(url),
         headers=headers,
         static_headers={k: "".join(p for p, _ in pieces) for k, pieces in headers} if static else None,
         think_seconds=min(req.think_seconds, THINK_CAP_SECONDS),

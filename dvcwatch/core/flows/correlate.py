@@ -5,11 +5,12 @@ A value the browser sent is, in this order:
 - one of the recording citizen's identity values (CCCD, name, birth date, phone …) or the account's
   username: a parameter, `${citizen.cccd}`, `${account.username}`;
 - found in an earlier answer: an extraction from that answer, `${name}`. Structural places are
-  preferred, searched from the newest answer back — a redirect's Location, a JSON leaf, a named form
-  control (`input[name="__RequestVerificationToken"]`) — and only then the text itself, by a regular
-  expression with left and right boundaries (LoadRunner's way). Every candidate is tried on the
-  recorded answer with the very code replay uses (`AnswerView.extract`) and kept only if it gives back
-  the recorded value;
+  preferred, searched from the newest answer back — a redirect's Location, a cookie the answer set
+  (double-submit anti-forgery: a script copies the `XSRF-TOKEN` cookie into an `X-XSRF-TOKEN` header),
+  a JSON leaf, a named form control (`input[name="__RequestVerificationToken"]`) — and only then the
+  text itself, by a regular expression with left and right boundaries (LoadRunner's way). Every
+  candidate is tried on the recorded answer with the very code replay uses (`AnswerView.extract`) and
+  kept only if it gives back the recorded value;
 - otherwise a literal (what a person typed or chose: it is the same for every citizen).
 
 Only token-like values are searched in answers (no spaces, 4+ characters, a digit or mixed case):
@@ -25,6 +26,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 from dvcwatch.core.flows.har import Exchange
 from dvcwatch.core.flows.model import Extract
@@ -198,6 +200,16 @@ class Correlator:
                 rule = _boundary_rule(name, "header", "Location", loc, value)
             if rule is not None and _gives(answer, rule, value):
                 return self._claim(rule)
+        for cookie, raw in answer.cookies.items():  # double-submit: a script copies it into a header
+            if value in (raw, unquote(raw)):
+                rule = Extract(
+                    name=self._pending_name(cookie),
+                    source="cookie",
+                    expr=cookie,
+                    attr=None if value == unquote(raw) else "raw",
+                )
+                if _gives(answer, rule, value):
+                    return self._claim(rule)
         data = answer.json if "json" in answer.headers.get("content-type", "") else None
         if data is not None:
             for path in _json_paths(data, value):

@@ -76,12 +76,22 @@ def _answer(entry: dict[str, Any], url: str) -> AnswerView:
     content = resp.get("content", {})
     text = content.get("text") or ""
     body = base64.b64decode(text) if content.get("encoding") == "base64" else text.encode("utf-8")
-    headers: dict[str, str] = {}
+    pairs: list[tuple[str, str]] = []
+    seen: set[str] = set()
     for h in resp.get("headers", []):
-        headers.setdefault(h["name"].lower(), h["value"])
-    if "content-type" not in headers and content.get("mimeType"):
-        headers["content-type"] = content["mimeType"]
-    return AnswerView(int(resp.get("status", 0)), headers, body, url)
+        low = h["name"].lower()
+        if low == "set-cookie" or low not in seen:  # every cookie set; else the first of a name
+            pairs.append((low, h["value"]))
+            seen.add(low)
+    if "set-cookie" not in seen:  # a HAR that lists the cookies set but not their headers
+        pairs += [
+            ("set-cookie", f"{c['name']}={c.get('value', '')}")
+            for c in resp.get("cookies") or []
+            if "name" in c
+        ]
+    if "content-type" not in seen and content.get("mimeType"):
+        pairs.append(("content-type", content["mimeType"]))
+    return AnswerView(int(resp.get("status", 0)), pairs, body, url)
 
 
 def _is_asset(entry: dict[str, Any]) -> bool:

@@ -36,13 +36,16 @@ class Extract(_Strict):
     """A value taken from an answer and used by later requests as `${name}`."""
 
     name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")
-    source: Literal["html", "json", "header", "url", "regex"]
+    source: Literal["html", "json", "header", "cookie", "url", "regex"]
     expr: str
     """CSS selector (html), dotted path with list indexes (json: `data.items.0.id`), header name
     (`Location` is resolved against the answer's URL: a relative redirect gives the whole URL it leads
-    to), `url` ignores it (the answer's URL), a regular expression with one group (regex, over the body)."""
+    to), cookie name (cookie: the value this answer's `Set-Cookie` gives it), `url` ignores it (the
+    answer's URL), a regular expression with one group (regex, over the body)."""
     attr: str | None = None
-    """html: the attribute to read (default: the element's text)."""
+    """html: the attribute to read (default: the element's text). cookie: `raw` keeps the value as the
+    answer set it; by default it is URL-decoded, as the scripts that copy a cookie into a header
+    (double-submit anti-forgery: Angular's X-XSRF-TOKEN, Laravel's, Django's X-CSRFToken) send it."""
     regex: str | None = None
     """Applied to the value found above, keeps its first group: a dossier code inside a Location, an
     id inside a link. None keeps the whole value."""
@@ -62,6 +65,11 @@ class Extract(_Strict):
             check_regex(self.expr)
             if re.compile(self.expr).groups < 1:
                 raise LocatedValueError("a regex extraction needs one group: the value to keep", ("expr",))
+        if self.source == "cookie" and self.attr not in (None, "raw"):
+            raise LocatedValueError(
+                f"a cookie extraction's attr is `raw` (the value as set) or left out (URL-decoded), not {self.attr!r}",
+                ("attr",),
+            )
         return self
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import unquote, urljoin
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
@@ -50,9 +50,24 @@ def _whole(base: str, location: str) -> str:
 class AnswerView:
     """One answer, parsed at most once whatever asks for it."""
 
-    def __init__(self, status: int, headers: Mapping[str, str], body: bytes, url: str) -> None:
+    def __init__(
+        self,
+        status: int,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]],
+        body: bytes,
+        url: str,
+    ) -> None:
+        """`headers` as a mapping or as (name, value) pairs; a multi-valued mapping (aiohttp's,
+        geventhttpclient's, http.client's) gives every `Set-Cookie` through `items()`."""
         self.status = status
-        self.headers = {k.lower(): v for k, v in headers.items()}
+        pairs = headers.items() if isinstance(headers, Mapping) or hasattr(headers, "items") else headers
+        self.headers: dict[str, str] = {}
+        self.set_cookies: list[str] = []
+        for k, v in pairs:  # type: ignore[union-attr]
+            low = k.lower()
+            if low == "set-cookie":
+                self.set_cookies.append(v)
+            self.headers[low] = v
         self.body = body
         self.url = url
         self._tree: HTMLParser | None = None
@@ -73,6 +88,20 @@ class AnswerView:
         if self._tree is None:
             self._tree = parse_html(self.body)
         return self._tree
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        """Name → value as this answer's `Set-Cookie` headers set them (the last one wins)."""
+        out: dict[str, str] = {}
+        for line in (one for header in self.set_cookies for one in header.split("\n")):
+            pair = line.split(";", 1)[0]
+            name, eq, value = pair.partition("=")
+            if eq and name.strip():
+                value = value.strip()
+                if len(value) >= 2 and value[0] == value[-1] == '"':
+                    value = value[1:-1]
+                out[name.strip()] = value
+        return out
 
     @property
     def json(self) -> Any:
@@ -103,6 +132,10 @@ class AnswerView:
             value = self.headers.get(rule.expr.lower())
             if value is not None and rule.expr.lower() == "location":
                 value = _whole(self.url, value)  # a relative redirect, as the whole URL it leads to
+        elif rule.source == "cookie":
+            value = self.cookies.get(rule.expr)
+            if value is not None and rule.attr != "raw":
+                value = unquote(value)
         elif rule.source == "url":
             value = self.url
         else:

@@ -28,6 +28,7 @@ def entry(
     form: str | None = None,
     json_body: Any = None,
     headers: dict[str, str] | None = None,
+    set_cookies: list[str] | None = None,
     resource: str = "document",
 ) -> dict[str, Any]:
     req_headers = [{"name": k, "value": v} for k, v in (headers or {}).items()]
@@ -41,6 +42,7 @@ def entry(
     resp_headers = [{"name": "Content-Type", "value": ctype}]
     if location:
         resp_headers.append({"name": "Location", "value": location})
+    resp_headers += [{"name": "Set-Cookie", "value": c} for c in set_cookies or []]
     e: dict[str, Any] = {
         "startedDateTime": datetime.fromtimestamp(T0 + t, UTC).isoformat().replace("+00:00", "Z"),
         "time": 20,

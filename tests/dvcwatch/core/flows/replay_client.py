@@ -39,9 +39,9 @@ def run(replay: Replay, timeout: float = 15.0) -> Outcome:
         )
         try:
             with opener.open(req, timeout=timeout) as r:
-                answer = Answer(r.status, dict(r.headers), r.read(), prepared.url)
+                answer = Answer(r.status, r.headers, r.read(), prepared.url)  # every Set-Cookie
         except urllib.error.HTTPError as e:
-            answer = Answer(e.code, dict(e.headers), e.read(), prepared.url)
+            answer = Answer(e.code, e.headers, e.read(), prepared.url)
         reason = replay.answer(prepared, answer)
         if reason:
             out.failure, out.failed = reason, prepared

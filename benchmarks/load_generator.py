@@ -8,14 +8,16 @@ core) whatever the target. A control, the bare user in a process that has read o
 (profile, catalog, flows) but does none of our per-request work, tells the process's size apart from
 our per-request cost.
 
-The Locust generators run side by side, all at once, sharing one core (the target has the other):
-each round starts them together and reads each one's requests and CPU time at the same two instants.
-This machine's speed drifts by ±20 % over seconds to minutes (a shared VM); generators measured one
-after the other each met a different machine, and the same bare user gave ratios of 0.73 to 1.05
-against itself. Side by side, every generator meets the same machine at every instant: the bare user
-against itself gave 0.99–1.02 in every round. wrk, a C program with its own event loop, runs alone;
-its figure is a reference, not a ratio. A round counts for the ratios only when the generators
-together kept their core at least SATURATED busy (the generators, not the target, set the pace).
+Each of ours runs in a pair with the bare user, the two started together on the generator core (the
+target has the other), each one's requests and CPU time read at the same two instants. This machine's
+speed drifts by ±20 % over seconds to minutes (a shared VM): generators measured one after the other
+each met a different machine (the same bare user gave 0.73 to 1.05 against itself), while two side by
+side meet the same machine at every instant. Pairs, not all four at once: four processes sharing one
+core thrash its caches, which cost the small bare process more than the bigger ones (the control read
+1.22 of the bare user with four at once, 0.92 in pairs), so the figures were no longer what one
+generator on its own core would do. wrk, a C program with its own event loop, runs alone; its figure
+is a reference, not a ratio. A pair counts for the ratios only when the two together kept their core
+at least SATURATED busy (the generators, not the target, set the pace).
 Target: each of ours loses < 15 % against the bare FastHttpUser.
 
     .venv/bin/python benchmarks/load_generator.py [--seconds 5] [--users 20] [--rounds 6]
@@ -62,7 +64,7 @@ RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nConten
 
 
 SATURATED = 0.85
-"""A round counts only when the Locust generators together kept their core at least this busy.
+"""A pair counts only when its two Locust generators together kept their core at least this busy.
 Requests per CPU-second is a generator's cost only while the generators are the bottleneck; when the
 target or a neighbour on the machine stalls them, they idle and the figure measures the stall."""
 
@@ -180,18 +182,22 @@ LOCUST_GENERATORS = {
 }
 """Name → (locustfile, what it reads of ours). The citizen reads no flows: with flows a run replays
 them, and the citizen is the built-in user."""
+PAIRED = (CONTROL, CITIZEN, FLOW_USER)
+"""Each runs in a pair with BARE, once a round."""
+Run = tuple[int, float, float]
 
 
 def side_by_side(
-    url: str, seconds: int, users: int, flows: Path, profile: Path
+    url: str, seconds: int, users: int, flows: Path, profile: Path, names: tuple[str, ...]
 ) -> dict[str, tuple[int, float, float]]:
-    """One round: every Locust generator started at once on the generator core; (requests, CPU seconds,
+    """One run of some Locust generators started at once on the generator core; (requests, CPU seconds,
     wall seconds) for each between two readings taken at the same instants while all users run.
     Locust's start-up (imports, the catalog) is not load generation, so it is left out."""
     running: dict[str, tuple[subprocess.Popen[bytes], int]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         try:
-            for name, (locustfile, reads) in LOCUST_GENERATORS.items():
+            for name in names:
+                locustfile, reads = LOCUST_GENERATORS[name]
                 port = processes.free_port()
                 out = Path(tmp) / str(port)
                 cmd = [
@@ -268,43 +274,50 @@ def main() -> int:
     url = f"http://127.0.0.1:{port}"
     flows_dir = tempfile.TemporaryDirectory()
     flows = write_flow(Path(flows_dir.name) / "flows")
-    wrk_runs: list[tuple[int, float, float]] = []
-    rounds: list[dict[str, tuple[int, float, float]]] = []
+    wrk_runs: list[Run] = []
+    rounds: list[dict[str, dict[str, Run]]] = []  # each round: generator → its pair {BARE: …, it: …}
     try:
         processes.wait_tcp("127.0.0.1", port, timeout=5, proc=target)
         with Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
             console=Console(stderr=True), transient=True,
         ) as progress:  # fmt: skip
-            bar = progress.add_task("rounds", total=args.rounds)
+            bar = progress.add_task("pairs", total=args.rounds * len(PAIRED))
             for _ in range(args.rounds):
                 wrk_runs.append(wrk(url, args.seconds, args.users))
-                rounds.append(
-                    side_by_side(url, args.seconds, args.users, flows, HERE / "static-profile.yaml")
-                )
-                progress.advance(bar)
+                pairs = {}
+                for name in PAIRED:
+                    pairs[name] = side_by_side(
+                        url, args.seconds, args.users, flows, HERE / "static-profile.yaml", (BARE, name)
+                    )
+                    progress.advance(bar)
+                rounds.append(pairs)
     finally:
         os.killpg(target.pid, signal.SIGTERM)
         target.wait(timeout=10)
         flows_dir.cleanup()
 
-    def per_cpu(run: tuple[int, float, float]) -> float:
+    def per_cpu(run: Run) -> float:
         return run[0] / run[1] if run[1] > 0 else 0.0
 
-    def busy(r: dict[str, tuple[int, float, float]]) -> float:
-        """The generator core's busy share in a round: all Locust generators' CPU over the window."""
-        return sum(cpu for _, cpu, _ in r.values()) / max(w for _, _, w in r.values())
+    def busy(pair: dict[str, Run]) -> float:
+        """The generator core's busy share in a pair's window: both generators' CPU over the window."""
+        return sum(cpu for _, cpu, _ in pair.values()) / max(w for _, _, w in pair.values())
 
-    counted = [r for r in rounds if busy(r) >= SATURATED and per_cpu(r[BARE]) > 0 and per_cpu(r[CONTROL]) > 0]
+    def counts(pair: dict[str, Run]) -> bool:
+        return busy(pair) >= SATURATED and all(per_cpu(run) > 0 for run in pair.values())
 
-    def ratio(name: str, against: str = BARE) -> float | None:
-        """Median over counted rounds of this generator's figure over the other's in the same window."""
-        values = [per_cpu(r[name]) / per_cpu(r[against]) for r in counted]
+    def in_pair(pair: dict[str, Run], name: str) -> float:
+        return per_cpu(pair[name]) / per_cpu(pair[BARE])
+
+    def ratio(name: str) -> float | None:
+        """Median over the counted pairs of this generator's figure over the bare user's beside it."""
+        values = [in_pair(r[name], name) for r in rounds if counts(r[name])]
         return statistics.median(values) if values else None
 
     print(
         f"target {url}{PATH} on CPU {sorted(TARGET_CORES)} · generators on CPU {sorted(GENERATOR_CORES)}, "
-        f"Locust's {len(LOCUST_GENERATORS)} side by side · {args.users} connections each · "
+        f"each of ours side by side with the bare user · {args.users} connections each · "
         f"{args.seconds} s × {args.rounds} rounds\n"
     )
     print(f"{'generator':32} {'requests':>10} {'CPU s':>8} {'req per CPU-second':>20} {'ratio to bare':>14}")
@@ -315,35 +328,35 @@ def main() -> int:
     )
     figures: dict[str, float] = {}
     ratios: dict[str, float | None] = {}
-    for name in LOCUST_GENERATORS:
-        runs = [r[name] for r in rounds]
+    for name in (BARE, *PAIRED):
+        runs = [pair[name] for r in rounds for pair in r.values() if name in pair]
         figures[name] = statistics.median(per_cpu(x) for x in runs)
-        ratios[name] = ratio(name)
+        ratios[name] = None if name == BARE else ratio(name)
         shown = "" if ratios[name] is None else f"{ratios[name]:.3f}"
         print(
             f"{name:32} {sum(x[0] for x in runs):>10,} {sum(x[1] for x in runs):>8.1f} "
             f"{figures[name]:>20,.0f} {shown:>14}"
         )
     print()
-    print("each round (requests per CPU-second, ratio to the bare user in the same window):")
+    print("each round (requests per CPU-second: the bare user / ours beside it, and the ratio):")
     for k, r in enumerate(rounds, 1):
         cells = "  ".join(
-            f"{name.split(' (')[0]} {per_cpu(r[name]):,.0f}"
+            f"{name.removeprefix('dvcwatch ')} {per_cpu(pair[BARE]):,.0f}/{per_cpu(pair[name]):,.0f} "
             + (
-                ""
-                if name == BARE or per_cpu(r[BARE]) == 0
-                else f" ({per_cpu(r[name]) / per_cpu(r[BARE]):.3f})"
+                f"({in_pair(pair, name):.3f})"
+                if counts(pair)
+                else f"(not counted: core {busy(pair):.0%} busy)"
             )
-            for name in LOCUST_GENERATORS
+            for name, pair in r.items()
         )
-        mark = "" if r in counted else f"  not counted: core {busy(r):.0%} busy"
-        print(f"  {k}: {cells}{mark}")
+        print(f"  {k}: {cells}")
     print()
+    counted = {name: sum(counts(r[name]) for r in rounds) for name in PAIRED}
     for who, name in (("our citizen", CITIZEN), ("our flow user", FLOW_USER)):
         value = ratios[name]
         if value is None:
             print(
-                f"{who} against the bare FastHttpUser: no round kept the core {SATURATED:.0%} busy; the "
+                f"{who} against the bare FastHttpUser: no pair kept the core {SATURATED:.0%} busy; the "
                 "machine, not the generators, set the pace: run again on a quieter machine"
             )
             continue
@@ -351,14 +364,18 @@ def main() -> int:
         verdict = f"loses {lost * 100:.1f} %" if lost >= 0 else f"gains {-lost * 100:.1f} %"
         print(
             f"{who} against the bare FastHttpUser: {verdict} per CPU-second, the median over "
-            f"{len(counted)} of {args.rounds} rounds side by side (target: loses < 15 %)"
+            f"{counted[name]} of {args.rounds} pairs side by side (target: loses < 15 %)"
         )
-    own = {name: ratio(name, against=CONTROL) for name in (CITIZEN, FLOW_USER)}
-    if own[FLOW_USER] is not None and own[CITIZEN] is not None:
+    control = ratios[CONTROL]
+    own = {
+        name: None if control is None or ratios[name] is None else ratios[name] / control  # type: ignore[operator]
+        for name in (CITIZEN, FLOW_USER)
+    }
+    if control is not None and own[FLOW_USER] is not None and own[CITIZEN] is not None:
         print(
-            f"against the bare user in a process of the same size (our configuration read): the citizen "
-            f"{own[CITIZEN]:.3f}, the flow user {own[FLOW_USER]:.3f}: what our per-request work costs, "
-            "apart from what the process's size does on this machine"
+            f"the bare user in a process of our size (our configuration read) makes {control:.3f} of the bare "
+            f"user's: against it, the citizen {own[CITIZEN]:.3f}, the flow user {own[FLOW_USER]:.3f}: what "
+            "our per-request work costs, apart from what the process's size does on this machine"
         )
     loss = None if ratios[CITIZEN] is None else 1 - ratios[CITIZEN]
     flow_loss = None if ratios[FLOW_USER] is None else 1 - ratios[FLOW_USER]
@@ -367,10 +384,10 @@ def main() -> int:
         "users": args.users,
         "seconds": args.seconds,
         "rounds": args.rounds,
-        "method": "side by side on one core",
+        "method": "each in a pair with the bare user, side by side on one core",
         "wrk_requests_per_cpu_second": round(wrk_figure, 1),
         "locust_bare_requests_per_cpu_second": round(figures[BARE], 1),
-        "bare_with_our_configuration_ratio_to_bare": _rounded(ratios[CONTROL]),
+        "bare_with_our_configuration_ratio_to_bare": _rounded(control),
         "citizen_requests_per_cpu_second": round(figures[CITIZEN], 1),
         "citizen_ratio_to_bare": _rounded(ratios[CITIZEN]),
         "citizen_loss_vs_bare": _rounded(loss),
@@ -379,7 +396,7 @@ def main() -> int:
         "flow_user_loss_vs_bare": _rounded(flow_loss),
         "citizen_ratio_to_bare_with_our_configuration": _rounded(own[CITIZEN]),
         "flow_user_ratio_to_bare_with_our_configuration": _rounded(own[FLOW_USER]),
-        "rounds_counted": len(counted),
+        "pairs_counted": counted,
         "saturated_at_least": SATURATED,
         "target_met": loss is not None and loss < 0.15 and flow_loss is not None and flow_loss < 0.15,
     }

@@ -34,6 +34,7 @@ from dvcwatch.core.identities import citizen
 from dvcwatch.core.otp_sources import SIX_DIGITS, code_in
 from dvcwatch.core.profile import fill_in
 from dvcwatch.core.steps import STEPS
+from loadtests import sending
 from loadtests.context import run_context
 from loadtests.profile import Range
 
@@ -85,6 +86,9 @@ class PortalUser(FastHttpUser):
         self.account: Account | None = ctx.accounts[number % len(ctx.accounts)] if ctx.accounts else None
         self.api = self.paths.api_base.rstrip("/")
         self.trouble = ctx.trouble
+        # requests go out through this user's own agent and are reported here (loadtests.sending)
+        self._agent = self.client.client
+        self._request_event = environment.events.request
 
     def on_start(self) -> None:
         """A host the allow-list refused (hooks.refused_host) gets not one request."""
@@ -219,32 +223,41 @@ class PortalUser(FastHttpUser):
         if name is None and step not in STEP_NAMES:
             raise ValueError(f"{step!r} is not in the step vocabulary (dvcwatch.core.steps)")
         label = name or f"{service}:{step}"
-        with self.client.request(
-            method, path, name=label, json=json_body, data=data, headers=headers, catch_response=True
-        ) as resp:
-            if resp.status_code not in expect:
-                resp.failure(f"HTTP {resp.status_code or 'no answer'}")
-                raise RescheduleTask()
-            resp.success()  # an expected 409 is an answer, not an error
-            if html:
-                trouble = self.trouble.reason(resp.content or b"")
-                if trouble:
-                    resp.failure(f"soft failure: {trouble}")
-                    raise RescheduleTask()
-                return None
-            if not parse:
-                return None
-            if callable(parse):  # what the answer must hold; nothing is a failed request
-                value = parse(resp.text or "")
-                if value is None:
-                    resp.failure("the answer holds nothing usable")
-                    raise RescheduleTask()
-                return value
-            try:
-                return resp.json()
-            except ValueError:
-                resp.failure("the answer is not JSON")
-                raise RescheduleTask() from None
+        sent_headers = dict(headers) if headers else {}
+        body = data
+        if json_body is not None and not data:  # as FastHttpSession's json= does
+            body = json.dumps(json_body).encode()
+            if "Content-Type" not in sent_headers and "content-type" not in sent_headers:
+                sent_headers["Content-Type"] = "application/json"
+            if "Accept" not in sent_headers and "accept" not in sent_headers:
+                sent_headers["Accept"] = "application/json"
+        url = path if path.startswith(("http://", "https://")) else f"{self.client.base_url or ''}{path}"
+        sent = sending.send(self._agent, method, url, body, sent_headers)
+        reason, value = self._judge(sent, expect, html, parse)
+        sending.report(self._request_event, sent, label, self.context(), reason)
+        if reason is not None:
+            raise RescheduleTask()
+        return value
+
+    def _judge(
+        self, sent: sending.Sent, expect: tuple[int, ...], html: bool, parse: bool | Callable[[str], Any]
+    ) -> tuple[str | None, Any]:
+        """(why the request failed or None, what the answer gives the visit)."""
+        if sent.error is not None or sent.status not in expect:  # an expected 409 is an answer
+            return f"HTTP {sent.status or 'no answer'}", None
+        if html:
+            trouble = self.trouble.reason(sent.body)
+            return (f"soft failure: {trouble}" if trouble else None), None
+        if not parse:
+            return None, None
+        text = sent.response.text or ""
+        if callable(parse):  # what the answer must hold; nothing is a failed request
+            value = parse(text)
+            return ("the answer holds nothing usable", None) if value is None else (None, value)
+        try:
+            return None, json.loads(text)
+        except ValueError:
+            return "the answer is not JSON", None
 
     def pause(self, r: Range) -> None:
         seconds = self._draw(r)

@@ -25,6 +25,7 @@ from locust.exception import RescheduleTask, StopUser
 from dvcwatch.core.credentials import Secret
 from dvcwatch.core.flows import Answer, Bindings, Flow, Prepared, Replay
 from dvcwatch.core.flows.replay import citizen_values
+from loadtests import sending
 from loadtests.citizens import PortalUser, login_turns, task_weights
 from loadtests.context import run_context
 
@@ -50,6 +51,9 @@ class FlowUser(PortalUser):
         self._mix: tuple[list[str], list[int]] | None = None
         self._names: dict[str, tuple[Flow, tuple[str, ...]]] = {}
         self._read: list[str] = []  # the OTP, once this visit has read it
+        # this user's agent (PortalUser) told once never to follow a redirect: a flow recorded each
+        # hop as its own request, with what its Location gives later ones
+        self._agent.redirect_response_codes = frozenset()
         username, password, _ = self.login()
         # the same citizen and account every visit: one Bindings, whose URLs are rendered once
         self.bindings = Bindings(
@@ -133,34 +137,22 @@ class FlowUser(PortalUser):
 
     def send(self, name: str, prepared: Prepared, replay: Replay) -> bool:
         """One request of the flow, judged by the replay (status, extractions) and by the profile's
-        error-page and busy-banner selectors; False ends the visit (later requests depend on it)."""
-        with self.client.request(
-            prepared.method,
-            prepared.url,
-            name=name,
-            data=prepared.body,
-            headers=prepared.headers,
-            allow_redirects=False,
-            catch_response=True,
-        ) as resp:
-            status = resp.status_code or 0
-            if status == 0:
-                resp.failure(f"no answer: {resp.error or 'connection failed'}")
-                return False
-            body = resp.content or b""
-            headers = resp.headers  # geventhttpclient's: .get is case-insensitive, all the replay asks
+        error-page and busy-banner selectors; False ends the visit (later requests depend on it).
+        Sent and reported by `loadtests.sending` (this user's own agent, Locust's request event)."""
+        sent = sending.send(self._agent, prepared.method, prepared.url, prepared.body, prepared.headers)
+        if sent.error is not None:
+            reason: str | None = sent.no_answer()
+        else:
+            headers = sent.response.headers  # geventhttpclient's: .get is case-insensitive
             if headers is None:
                 headers = {}
             trouble = None
             if self.trouble.checks and "html" in (headers.get("content-type") or "").lower():
-                trouble = self.trouble.reason(body)
+                trouble = self.trouble.reason(sent.body)
             reason = (
                 f"soft failure: {trouble}"
                 if trouble
-                else replay.answer(prepared, Answer(status, headers, body, prepared.url))
+                else replay.answer(prepared, Answer(sent.status, headers, sent.body, prepared.url))
             )
-            if reason:
-                resp.failure(reason)
-                return False
-            resp.success()
-            return True
+        sending.report(self._request_event, sent, name, self.context(), reason)
+        return reason is None

@@ -189,7 +189,7 @@ Run = tuple[int, float, float]
 
 def side_by_side(
     url: str, seconds: int, users: int, flows: Path, profile: Path, names: tuple[str, ...]
-) -> dict[str, tuple[int, float, float]]:
+) -> dict[str, Run]:
     """One run of some Locust generators started at once on the generator core; (requests, CPU seconds,
     wall seconds) for each between two readings taken at the same instants while all users run.
     Locust's start-up (imports, the catalog) is not load generation, so it is left out."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
+from functools import cached_property
 from typing import Any
 from urllib.parse import unquote, urljoin
 
@@ -60,7 +61,7 @@ class AnswerView:
         """`headers` as a mapping or as (name, value) pairs; a multi-valued mapping (aiohttp's,
         geventhttpclient's, http.client's) gives every `Set-Cookie` through `items()`."""
         self.status = status
-        pairs = headers.items() if isinstance(headers, Mapping) or hasattr(headers, "items") else headers
+        pairs = headers.items() if hasattr(headers, "items") else headers
         self.headers: dict[str, str] = {}
         self.set_cookies: list[str] = []
         for k, v in pairs:  # type: ignore[union-attr]
@@ -89,9 +90,10 @@ class AnswerView:
             self._tree = parse_html(self.body)
         return self._tree
 
-    @property
+    @cached_property
     def cookies(self) -> dict[str, str]:
-        """Name → value as this answer's `Set-Cookie` headers set them (the last one wins)."""
+        """Name → value as this answer's `Set-Cookie` headers set them (the last one wins); read once,
+        however many values the compiler looks for in this answer."""
         out: dict[str, str] = {}
         for line in (one for header in self.set_cookies for one in header.split("\n")):
             pair = line.split(";", 1)[0]

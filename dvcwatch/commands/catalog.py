@@ -6,10 +6,12 @@ import argparse
 import json
 from typing import TYPE_CHECKING, Any
 
+from rich.markup import escape
+
 from dvcwatch.commands.cli import HelpFormatter
 
 if TYPE_CHECKING:
-    from dvcwatch.core.catalog.models import Catalog, Service
+    from dvcwatch.core.catalog.models import Catalog, FormField, Service
 
 EXAMPLES = """examples:
   dvcwatch catalog                          all 25 services
@@ -91,14 +93,22 @@ def _print_service(cat: Catalog, s: Service) -> None:
         f"agency: {cat.agency(s.agency).name_vi} · level: {s.level} · fee: {s.fee.amount:,} VND · "
         f"processing: {s.processing_time.days:g} {s.processing_time.unit}"
     )
-    t = Table("field", "label", "type", "required", "rule")
+    t = Table("field", "label", "type", "required", "rule or options")
     for f in cat.all_fields(s):
-        t.add_row(f.name, f.label_vi, f.type, "yes" if f.required else "no", f.rule() or "")
+        t.add_row(f.name, f.label_vi, f.type, "yes" if f.required else "no", _rule_or_options(f))
     console.print(t)
     d = Table("document", "name", "types", "required")
     for doc in s.documents:
         d.add_row(doc.id, doc.name_vi, ", ".join(doc.types), "yes" if doc.required else "no")
     console.print(d)
+
+
+def _rule_or_options(f: FormField) -> str:
+    """A select's options in full: they are the words a portal's own options (or, where the portal has
+    a text box, the words typed) are mapped from under `forms.<service>.fields.<field>.options`."""
+    if f.options:
+        return " · ".join(escape(o) for o in f.options)
+    return escape(f.rule() or "")
 
 
 def _print_table(services: list[Service]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from dvcwatch.commands.cli import HelpFormatter
 
@@ -99,14 +100,16 @@ def run(args: argparse.Namespace) -> int:
 
 def _generate(args: argparse.Namespace) -> int:
     import sys
-    from pathlib import Path
 
+    from dvcwatch.core.errors import ConfigError
     from dvcwatch.core.flows import load_flows
     from dvcwatch.core.profile import load_profile
     from dvcwatch.core.target import resolve_target
     from probes.config import load_config_text
     from probes.generate import UNSEEN, plan, relative_to, to_yaml
 
+    if args.out:
+        _check_out(Path(args.out))
     profile = load_profile(args.from_catalog)
     flows = load_flows(args.flows) if args.flows else None
     # files are named relative to the written config, so the set can be committed and checked out elsewhere
@@ -134,11 +137,24 @@ def _generate(args: argparse.Namespace) -> int:
     if args.out:
         from dvcwatch.core.atomic import write_text
 
-        write_text(Path(args.out), text)  # a running prober reloading it sees the old file or the new
+        try:
+            write_text(Path(args.out), text)  # a running prober reloading it sees the old file or the new
+        except OSError as exc:
+            raise ConfigError(f"--out {args.out}: cannot write it: {exc.strerror or exc}") from None
         print(f"wrote {args.out}")
     else:
         print(text, end="")
     return 0
+
+
+def _check_out(out: Path) -> None:
+    """Refuse an --out that cannot be a file before the profile is read, so nothing is half done."""
+    from dvcwatch.core.errors import ConfigError
+
+    if out.is_dir():
+        raise ConfigError(f"--out {out}: is a directory; give the file to write, e.g. {out / 'probes.yaml'}")
+    if out.parent.exists() and not out.parent.is_dir():
+        raise ConfigError(f"--out {out}: {out.parent} is not a directory")
 
 
 def _once(args: argparse.Namespace) -> int:

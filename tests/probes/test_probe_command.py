@@ -312,3 +312,23 @@ def test_an_error_selector_only_a_browser_sees_is_named(
     data = yaml.safe_load(out.read_text(encoding="utf-8"))
     assert data["modules"]["page"]["must_not_match"] == ["main >> div.loi"]
     load_config(out)  # the generated file loads: no selector the prober would refuse
+
+
+@pytest.mark.parametrize("where", ["directory", "under-a-file", "unwritable"])
+def test_an_out_that_cannot_be_written_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    """A directory, a path under a regular file, or a place nobody may create a file (/proc, even
+    for root): one line naming --out, exit 2, and no temporary file left beside it."""
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    out = {
+        "directory": tmp_path,
+        "under-a-file": a_file / "probes.yaml",
+        "unwritable": Path("/proc/probes.yaml"),
+    }[where]
+    assert main(["probe", "--from-catalog", "http://127.0.0.1:9", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and f"--out {out}" in err and "Traceback" not in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+    assert not list(tmp_path.parent.glob(f"{tmp_path.name}.*.tmp"))

@@ -58,6 +58,7 @@ def rows_from_run(run: RunResults, out_dir: Path) -> list[JourneyRow]:
                 result_mode=result_mode(r),
                 scorecard=str(scorecard) if scorecard.exists() else None,
                 screenshot=str((base / shot).resolve()) if shot else None,
+                journey_id=r.journey_id or "",
             )
         )
     return rows

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from dvcwatch.core.atomic import write_text
 from dvcwatch.core.errors import ConfigError
@@ -82,6 +82,9 @@ class ServiceResult(BaseModel):
     checked_to: str | None = Field(
         None, description="production (look, don't touch): the last step checked before stopping"
     )
+    journey_id: str | None = Field(
+        None, description="this journey's own id (its history row); absent in sweeps made before ids"
+    )
 
     @property
     def completed(self) -> bool:
@@ -135,6 +138,18 @@ class RunResults(BaseModel):
     summary: Summary
     results: list[ServiceResult]
 
+    @field_validator("started_at", "finished_at")
+    @classmethod
+    def _iso_moment(cls, value: str) -> str:
+        """The history orders and windows journeys by these: an ISO 8601 moment, or refused."""
+        try:
+            datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not an ISO 8601 date and time, e.g. 2026-11-20T03:00:00+00:00"
+            ) from None
+        return value
+
 
 def summarize(results: list[ServiceResult]) -> Summary:
     counts = {v: sum(1 for r in results if r.verdict == v) for v in VERDICTS}
@@ -162,14 +177,33 @@ def write_results(run: RunResults, out_dir: Path) -> Path:
     return path
 
 
+RESULTS_MAX_BYTES = 64 * 1024 * 1024  # a 25-service sweep's results.json is ~100 KB
+
+
+def _read_text(p: Path) -> str:
+    """A regular file of sane size only: a FIFO would block and /dev/zero would never end."""
+    import stat
+
+    st = p.stat()
+    if not stat.S_ISREG(st.st_mode):
+        raise ConfigError("not a regular file: give a results.json or its folder", path=str(p))
+    if st.st_size > RESULTS_MAX_BYTES:
+        raise ConfigError(f"{st.st_size:,} bytes: larger than any results.json", path=str(p))
+    return p.read_bytes().decode("utf-8")
+
+
 def read_results(path: str | Path) -> RunResults:
     p = Path(path)
     if p.is_dir():
         p = p / "results.json"
     try:
-        data = json.loads(p.read_text(encoding="utf-8"))
+        data = json.loads(_read_text(p))
     except FileNotFoundError:
         raise ConfigError("no results.json here", path=str(p)) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not UTF-8 text (byte {exc.start}): not a results.json", path=str(p)) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read it ({exc.strerror or exc})", path=str(p)) from None
     except json.JSONDecodeError as exc:
         raise ConfigError(f"not JSON: {exc.msg}", path=str(p), line=exc.lineno) from None
     if isinstance(data, dict) and data.get("schema_version") != SCHEMA_VERSION:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import uuid
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -312,7 +313,11 @@ class Sweep:
                 break
         final = attempts[-1]
         first_bad = next((a for a in attempts if a.verdict in ("fail", "error")), None)
-        update: dict[str, object] = {"attempts": len(attempts), "harness_restarts": restarts}
+        update: dict[str, object] = {
+            "attempts": len(attempts),
+            "harness_restarts": restarts,
+            "journey_id": uuid.uuid4().hex,  # its own history row, whatever else ran in the same second
+        }
         if len(attempts) > 1 and final.completed:
             update["flaky"] = True
             if first_bad is not None:

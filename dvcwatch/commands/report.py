@@ -45,7 +45,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     actions = p.add_subparsers(dest="action", metavar="ACTION")
     imp = actions.add_parser("import", help="add old sweeps' results.json to the history")
     imp.add_argument("results", nargs="+", metavar="RESULTS", help="results.json files or their folders")
-    imp.add_argument("--history", metavar="PATH", help="the history file (default as above)")
+    # SUPPRESS: a --history given before `import` is kept, not reset to this one's default
+    imp.add_argument(
+        "--history", metavar="PATH", default=argparse.SUPPRESS, help="the history file (default as above)"
+    )
     imp.set_defaults(func=run_import)
 
 
@@ -64,6 +67,7 @@ def _history(args: argparse.Namespace, *, must_exist: bool) -> Path:
 
 
 SINCE_UNITS = {"d": 86400, "h": 3600, "m": 60}
+SINCE_MAX_DAYS = 3660  # ten years: the period and the one before it must stay within the calendar
 
 
 def _since(text: str):  # type: ignore[no-untyped-def]
@@ -76,7 +80,29 @@ def _since(text: str):  # type: ignore[no-untyped-def]
     m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([dhm])\s*", text)
     if not m or float(m.group(1)) <= 0:
         raise ConfigError(f"--since {text!r}: give a duration like 7d, 30d or 24h")
-    return timedelta(seconds=float(m.group(1)) * SINCE_UNITS[m.group(2)])
+    seconds = float(m.group(1)) * SINCE_UNITS[m.group(2)]
+    if seconds > SINCE_MAX_DAYS * 86400:
+        raise ConfigError(f"--since {text!r}: at most {SINCE_MAX_DAYS}d (ten years)")
+    return timedelta(seconds=seconds)
+
+
+def _check_out(out: Path) -> None:
+    """Refuse, before reading anything, an --out that is a file or cannot be written."""
+    import os
+
+    from dvcwatch.core.errors import ConfigError
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".dvcwatch-write-test.{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except FileExistsError:
+        raise ConfigError(
+            f"--out {out}: a file is there; give a folder for report.html and report.json"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"--out {out}: cannot write there ({exc.strerror or exc})") from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -95,7 +121,9 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(
             f"--timezone {args.timezone!r}: not a time zone name (e.g. Asia/Ho_Chi_Minh)"
         ) from None
-    fig, html, data = build(_history(args, must_exist=True), since, Path(args.out), tz=args.timezone)
+    history = _history(args, must_exist=True)
+    _check_out(Path(args.out))
+    fig, html, data = build(history, since, Path(args.out), tz=args.timezone)
     console = Console(stderr=True, highlight=False)
     share = fig.overall_this.share
     console.print(

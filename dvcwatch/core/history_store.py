@@ -6,6 +6,12 @@ writes one row per journey into an SQLite file beside its results (`history.sqli
 updates the dossiers it looks up, and `report` reads both. SQLite because it is one file, needs no
 server and survives a killed writer (WAL, one transaction per sweep).
 
+Each journey has its own identity (`journey_id`, from its results.json): two sweeps of the same services
+started in the same second are two sets of rows, and importing one results.json twice adds nothing.
+A history written before journey ids (schema 1) is migrated in place, its rows kept under ids made of
+what identified them then. `report` opens the file read-only; neither it nor `shop` puts dvcwatch tables
+into another application's database.
+
 Times are ISO 8601 in UTC; a due date (ngày hẹn trả) is the portal's calendar date, `YYYY-MM-DD`.
 This module is core: it knows rows, not journeys (`playwright_journeys.history` turns a sweep into rows).
 """
@@ -16,14 +22,15 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from dvcwatch.core.errors import ConfigError
 
 FILE_NAME = "history.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+OUR_TABLES = frozenset({"meta", "journeys", "dossiers"})
 
 # A dossier is followed until one of these; "done" means the result is out (download or office).
 FINAL_STATES = ("done", "refused", "withdrawn")
@@ -32,6 +39,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS journeys (
     id INTEGER PRIMARY KEY,
+    journey_id TEXT NOT NULL UNIQUE,
     at TEXT NOT NULL,
     portal TEXT NOT NULL,
     environment TEXT NOT NULL,
@@ -52,8 +60,7 @@ CREATE TABLE IF NOT EXISTS journeys (
     due_date TEXT,
     result_mode TEXT,
     scorecard TEXT,
-    screenshot TEXT,
-    UNIQUE (at, portal, vantage, persona, service)
+    screenshot TEXT
 );
 CREATE INDEX IF NOT EXISTS journeys_at ON journeys (at);
 CREATE TABLE IF NOT EXISTS dossiers (
@@ -99,6 +106,35 @@ class JourneyRow:
     result_mode: str | None = None  # the journey itself got the result: "download" or "in_person"
     scorecard: str | None = None
     screenshot: str | None = None
+    journey_id: str = ""  # the journey's own id; empty: made from what identified a row in schema 1
+
+    def __post_init__(self) -> None:
+        if not self.journey_id:
+            object.__setattr__(
+                self,
+                "journey_id",
+                legacy_journey_id(self.at, self.portal, self.vantage, self.persona, self.service),
+            )
+
+
+def legacy_journey_id(at: str, portal: str, vantage: str, persona: str, service: str) -> str:
+    """A journey recorded before journeys had ids (an old results.json, a schema 1 history): what
+    identified its row then, so importing it again still adds nothing."""
+    return f"legacy:{at}|{portal}|{vantage}|{persona}|{service}"
+
+
+# schema 1 → 2: the journeys table's UNIQUE (at, portal, vantage, persona, service) lost one of two sweeps
+# started in the same second; SQLite cannot drop a constraint, so the table is rebuilt, rows kept
+MIGRATE_1_TO_2 = """
+ALTER TABLE journeys RENAME TO journeys_v1;
+DROP INDEX IF EXISTS journeys_at;
+{schema}
+INSERT INTO journeys (id, journey_id, {columns})
+    SELECT id, 'legacy:' || at || '|' || portal || '|' || vantage || '|' || persona || '|' || service, {columns}
+    FROM journeys_v1;
+DROP TABLE journeys_v1;
+UPDATE meta SET value = '2' WHERE key = 'schema_version';
+"""
 
 
 @dataclass(frozen=True)
@@ -157,26 +193,24 @@ class HistoryStore:
         self.path = path
 
     @classmethod
-    def open(cls, path: str | Path) -> HistoryStore:
+    def open(cls, path: str | Path, *, readonly: bool = False) -> HistoryStore:
+        """The history at `path` (a folder: its history.sqlite3). Writing, a missing or empty file gets
+        the tables and a schema 1 file is migrated; `readonly` (the report) changes nothing and refuses
+        a file without a history. Either way another application's database is refused, untouched."""
         p = Path(path)
         if p.is_dir():
             p = p / FILE_NAME
         try:
-            p.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(p, timeout=30, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.executescript(SCHEMA)
-            conn.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-            )
-            found = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0]
-        except sqlite3.DatabaseError as exc:
-            raise ConfigError(f"not a dvcwatch history file ({exc})", path=str(p)) from None
+            conn = _connect(p, readonly)
         except OSError as exc:
             raise ConfigError(f"cannot open the history ({exc.strerror or exc})", path=str(p)) from None
-        if found != str(SCHEMA_VERSION):
+        except sqlite3.DatabaseError as exc:
+            raise ConfigError(f"not a dvcwatch history file ({exc})", path=str(p)) from None
+        try:
+            _check_ours(conn, p, readonly)
+        except BaseException:
             conn.close()
-            raise ConfigError(f"history schema {found}, this dvcwatch reads {SCHEMA_VERSION}", path=str(p))
+            raise
         conn.row_factory = sqlite3.Row
         return cls(conn, p)
 
@@ -279,6 +313,67 @@ class HistoryStore:
                 "THEN ? ELSE result_at END WHERE portal = ? AND code = ?",
                 (iso(at), problem, status, result_mode, status, iso(result_at or at), portal, code),
             )
+
+
+def _connect(p: Path, readonly: bool) -> sqlite3.Connection:
+    if readonly:
+        if not p.is_file():
+            raise ConfigError(
+                "no history here yet: run `dvcwatch shop` or `dvcwatch report import`", path=str(p)
+            )
+        return sqlite3.connect(f"{p.resolve().as_uri()}?mode=ro", uri=True, timeout=30, isolation_level=None)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    return sqlite3.connect(p, timeout=30, isolation_level=None)
+
+
+def _check_ours(conn: sqlite3.Connection, p: Path, readonly: bool) -> None:
+    """Refuse a database that holds other tables than ours; create, or migrate, only when writing."""
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        foreign = sorted(t for t in tables - OUR_TABLES if not t.startswith("sqlite_"))
+        found = None
+        if "meta" in tables:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            found = row[0] if row else None
+        if foreign or (tables and found is None):
+            shown = ", ".join(foreign[:5]) or ", ".join(sorted(tables))
+            raise ConfigError(
+                f"not a dvcwatch history: another application's database (tables {shown}); "
+                "give a new file or a history that `dvcwatch shop` wrote",
+                path=str(p),
+            )
+        if readonly:
+            if found is None:
+                raise ConfigError("an empty database, no dvcwatch history in it yet", path=str(p))
+        elif found is None:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.executescript(
+                f"BEGIN IMMEDIATE; {SCHEMA} "
+                f"INSERT INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}'); COMMIT;"
+            )
+            found = str(SCHEMA_VERSION)
+        elif found == "1":
+            conn.execute("PRAGMA journal_mode=WAL")
+            _migrate_1_to_2(conn)
+            found = str(SCHEMA_VERSION)
+    except sqlite3.DatabaseError as exc:
+        raise ConfigError(f"not a dvcwatch history file ({exc})", path=str(p)) from None
+    if found not in (str(SCHEMA_VERSION), "1"):
+        raise ConfigError(f"history schema {found}, this dvcwatch reads {SCHEMA_VERSION}", path=str(p))
+
+
+def _migrate_1_to_2(conn: sqlite3.Connection) -> None:
+    columns = [f.name for f in fields(JourneyRow) if f.name != "journey_id"]
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "1":
+            for statement in MIGRATE_1_TO_2.format(schema=SCHEMA, columns=", ".join(columns)).split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 PORTAL_TZ = "Asia/Ho_Chi_Minh"

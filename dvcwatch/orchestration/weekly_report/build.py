@@ -22,7 +22,7 @@ def build(
     """The period [now - since, now) against the one before it; reads only, never changes the history."""
     until = now or datetime.now(UTC)
     start = until - since
-    with HistoryStore.open(history) as store:
+    with HistoryStore.open(history, readonly=True) as store:
         rows = store.journeys(since=start - since, until=until)
         dossiers = store.dossiers()
     fig = compute(rows, dossiers, since=start, until=until, tz=ZoneInfo(tz))

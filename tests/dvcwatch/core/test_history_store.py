@@ -108,3 +108,91 @@ def test_a_file_that_is_not_a_history_is_refused_with_its_path(tmp_path: Path) -
     bad.write_text("not a database, just words " * 100)
     with pytest.raises(ConfigError, match="history"):
         HistoryStore.open(bad)
+
+
+def test_two_sweeps_started_in_the_same_second_keep_every_journey(tmp_path: Path) -> None:
+    """Issue 31.3: the sweep's start, to the second, was part of a row's identity; each journey has
+    its own id now, and a sweep imported twice still adds nothing."""
+    services = ["dang-ky-khai-sinh", "cap-doi-gplx", "cap-ho-chieu", "dang-ky-ket-hon", "cap-dien-moi"]
+    sweeps = [[row(s, journey_id=f"{n}-{s}", dossier_code=None) for s in services] for n in ("a", "b")]
+    with HistoryStore.open(tmp_path) as store:
+        assert store.add_journeys(sweeps[0]) == 5
+        assert store.add_journeys(sweeps[1]) == 5
+        assert store.add_journeys(sweeps[1]) == 0
+        assert len(store.journeys()) == 10
+
+
+V1_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO meta VALUES ('schema_version', '1');
+CREATE TABLE journeys (
+    id INTEGER PRIMARY KEY, at TEXT NOT NULL, portal TEXT NOT NULL, environment TEXT NOT NULL,
+    vantage TEXT NOT NULL, persona TEXT NOT NULL, service TEXT NOT NULL, name_vi TEXT NOT NULL,
+    name_en TEXT NOT NULL, verdict TEXT NOT NULL, failed_step TEXT, failure TEXT, submit_seconds REAL,
+    duration_seconds REAL NOT NULL, steps TEXT NOT NULL, level_promised TEXT, level_delivered TEXT,
+    dossier_code TEXT, due_date TEXT, result_mode TEXT, scorecard TEXT, screenshot TEXT,
+    UNIQUE (at, portal, vantage, persona, service)
+);
+CREATE INDEX journeys_at ON journeys (at);
+CREATE TABLE dossiers (
+    portal TEXT NOT NULL, code TEXT NOT NULL, service TEXT NOT NULL, vantage TEXT NOT NULL,
+    filed_at TEXT NOT NULL, due_date TEXT, status TEXT, result_mode TEXT, result_at TEXT,
+    checks INTEGER NOT NULL DEFAULT 0, last_checked_at TEXT, last_problem TEXT, PRIMARY KEY (portal, code)
+);
+INSERT INTO journeys (at, portal, environment, vantage, persona, service, name_vi, name_en, verdict,
+    duration_seconds, steps) VALUES
+    ('2026-11-20T03:00:00+00:00', 'sandbox', 'sandbox', 'local', 'desktop', 'dang-ky-khai-sinh',
+     'Đăng ký khai sinh', 'Birth registration', 'pass', 12.0, '{"login": 1.2}');
+"""
+
+
+def test_a_schema_1_history_is_migrated_in_place_keeping_its_rows(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "history.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(V1_SCHEMA)
+    with HistoryStore.open(path, readonly=True) as store:  # the report reads it as it is
+        assert [r.service for r in store.journeys()] == ["dang-ky-khai-sinh"]
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT value FROM meta").fetchone() == ("1",)
+    with HistoryStore.open(path) as store:
+        old = store.journeys()[0]
+        assert old.steps == {"login": 1.2} and old.journey_id.startswith("legacy:")
+        # the same journey from its old results.json (no id) is the same row; a new one is a new row
+        assert store.add_journeys([row(dossier_code=None, steps={"login": 1.2}, submit_seconds=None)]) == 0
+        assert store.add_journeys([row(journey_id="new-sweep", dossier_code=None)]) == 1
+        assert len(store.journeys()) == 2
+    with HistoryStore.open(path) as store:  # opened again: nothing more to migrate
+        assert len(store.journeys()) == 2
+
+
+def foreign_database(path: Path) -> bytes:
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)")
+        conn.execute("INSERT INTO invoices (total) VALUES (12.5)")
+    conn.close()
+    return path.read_bytes()
+
+
+def test_another_applications_database_is_refused_and_left_as_it_was(tmp_path: Path) -> None:
+    """Issue 31.11: neither the report (read-only) nor a sweep adds our tables to someone else's file."""
+    path = tmp_path / "ledger.sqlite3"
+    before = foreign_database(path)
+    for readonly in (True, False):
+        with pytest.raises(ConfigError, match="another application's database"):
+            HistoryStore.open(path, readonly=readonly)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ledger.sqlite3"]
+
+
+def test_the_report_reads_an_empty_file_without_writing_to_it(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    path.write_bytes(b"")
+    with pytest.raises(ConfigError, match="empty database"):
+        HistoryStore.open(path, readonly=True)
+    assert path.read_bytes() == b""
+    with HistoryStore.open(path) as store:  # a sweep may start its history in an empty file
+        assert store.journeys() == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import zlib
 from datetime import date, timedelta
 
 from dvcwatch.core.catalog.models import Catalog, FormField, Service
@@ -85,8 +86,34 @@ def fill(catalog: Catalog, service: Service, who: Citizen) -> dict[str, str]:
     return {f.name: field_value(f, who) for f in catalog.all_fields(service)}
 
 
-def sample_file(document_id: str, types: list[str]) -> tuple[str, str, bytes]:
-    """(filename, content type, bytes) of a small valid file the document accepts."""
+def sample_file(document_id: str, types: list[str], *, size_kb: int | None = None) -> tuple[str, str, bytes]:
+    """(filename, content type, bytes) of a small valid file the document accepts; `size_kb` pads it
+    to that size where a portal checks a minimum (a scan is never a few bytes)."""
     kind = types[0]
     ctype, data = SAMPLE_FILES[kind]
+    if size_kb is not None and size_kb * 1024 > len(data):
+        data = _padded(kind, data, size_kb * 1024)
     return f"{document_id}.{kind}", ctype, data
+
+
+def _padded(kind: str, data: bytes, size: int) -> bytes:
+    """The same file grown to `size` bytes with what its format ignores: a PDF comment before the
+    trailer, JPEG comment segments after its JFIF header, a private PNG chunk before IEND."""
+    if kind == "pdf":
+        head, tail = data[: data.rindex(b"trailer")], data[data.rindex(b"trailer") :]
+        room = size - len(data) - 2
+        return head + b"%" + b" " * room + b"\n" + tail
+    if kind == "jpg":
+        room, segments = size - len(data), b""
+        while room > 0:
+            n = min(room, 65_535 + 2)
+            if room - n in (1, 2, 3):  # leave room for a whole segment (4 bytes at least)
+                n -= 4
+            segments += b"\xff\xfe" + (n - 2).to_bytes(2, "big") + b" " * (n - 4)
+            room -= n
+        app0_end = 4 + int.from_bytes(data[4:6], "big")  # keep the JFIF header where readers look
+        return data[:app0_end] + segments + data[app0_end:]
+    iend = data.rindex(b"IEND") - 4
+    body = b" " * (size - len(data) - 12)
+    chunk = len(body).to_bytes(4, "big") + b"paDd" + body
+    return data[:iend] + chunk + zlib.crc32(chunk[4:]).to_bytes(4, "big") + data[iend:]

@@ -254,6 +254,8 @@ class Selectors(BaseModel):
     field: Sel
     field_error: Sel
     form_errors: Sel
+    validation_message: Sel  # the portal's words next to a field or document row it refused
+    validation_summary: Sel  # its list of what it refused
     form_next: Sel
     # upload
     upload: Sel
@@ -356,6 +358,11 @@ class JourneySettings(BaseModel):
         0, ge=0, le=600, description="how long to look again at a result still being processed"
     )
     bank: str = "vcb"
+    form_identity: Literal["synthetic", "account"] = Field(
+        "synthetic",
+        description="whose CCCD fills the e-form when a test account logs in: a synthetic citizen's "
+        "(default), or the account's own (its username); the other details stay the synthetic citizen's",
+    )
     production_uploads: bool = Field(
         False,
         description="production: attach the documents (where files go up as soon as they are chosen, "
@@ -562,6 +569,40 @@ class ExtraField(BaseModel):
         return self
 
 
+SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+class ExtraDocument(BaseModel):
+    """A document only this portal asks for (the catalog does not know it): a small synthetic file of
+    its type is attached, as for the catalog's documents. Found by the portal's name for it (as
+    `{document_name}` in `selectors.upload`) or by its own selector."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str | None = Field(None, description="the portal's name ({document_name} in selectors.upload)")
+    selector: Sel = Field(None, description="any selector form, instead of name")
+    file_type: Literal["pdf", "jpg", "png"] = "pdf"
+    size_kb: int | None = Field(None, ge=1, le=20_000, description="the file's size; default: the smallest")
+    required: bool = Field(True, description="false: attached only where the page shows its slot")
+
+    @model_validator(mode="after")
+    def _found_somehow(self) -> ExtraDocument:
+        if (self.name is None) == (self.selector is None):
+            raise ValueError("give exactly one of name or selector")
+        return self
+
+
+def _slugs(v: Any) -> Any:
+    """An extra document's id is a slug: it names the generated file and the `{document}` placeholder."""
+    if isinstance(v, dict):
+        for key in v:
+            if not isinstance(key, str) or not SLUG.match(key):
+                raise LocatedValueError(
+                    "an extra document's id is a slug: lower-case letters, digits and '-' (to-khai-bhyt)",
+                    (key,),
+                )
+    return v
+
+
 class ServiceForm(BaseModel):
     """The e-form of one service on this portal (or, under `forms.default`, of every service)."""
 
@@ -570,6 +611,9 @@ class ServiceForm(BaseModel):
     extra: dict[str, ExtraField] = Field(default={}, description="portal-only fields, by a name of yours")
     documents: dict[str, str | None] = Field(
         default={}, description="catalog document → the portal's name for it; null: not asked here"
+    )
+    extra_documents: Annotated[dict[str, ExtraDocument], BeforeValidator(_slugs)] = Field(
+        default={}, description="documents only this portal asks for, by an id of yours (a slug)"
     )
     agencies: dict[str, str] = Field(default={}, description="catalog agency id → the portal's words")
     decide: dict[str, str] = Field(
@@ -591,6 +635,7 @@ class ServiceForm(BaseModel):
             fields={**base.fields, **self.fields},
             extra={**base.extra, **self.extra},
             documents={**base.documents, **self.documents},
+            extra_documents={**base.extra_documents, **self.extra_documents},
             agencies={**base.agencies, **self.agencies},
             decide={**base.decide, **self.decide},
         )
@@ -852,6 +897,12 @@ class Profile(BaseModel):
                     raise self._located(
                         f"the catalog's {sid} documents have no {doc!r} ({', '.join(sorted(documents))})",
                         ("forms", sid, "documents", doc),
+                    )
+            for doc in form.extra_documents:
+                if doc in documents:
+                    raise self._located(
+                        f"{doc} is a catalog document: map it under documents:, not extra_documents:",
+                        ("forms", sid, "extra_documents", doc),
                     )
             agencies = {a.id for a in catalog.agencies}
             for agency in form.agencies:

@@ -5,7 +5,8 @@ flows:
     - {name: token, source: html, expr: 'meta[name="csrf-token"]', attr: content}
   ignore: ['/api/thong-ke', '\\?_=\\d+$']   # requests (URL regex) left out of flows
   literal: [captcha_id]         # request fields kept as recorded, never correlated
-  headers: [X-Client-Version]   # request headers kept (besides X-* ones with a correlated value)
+  headers: [User-Agent]         # kept although the compiler drops it (compile.DROPPED_HEADERS)
+  drop_headers: [X-Debug-Id]    # left out although the recording sent it (every other header is kept)
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class FlowRules(BaseModel):
     ignore: list[str] = []
     literal: list[str] = []
     headers: list[str] = []
+    drop_headers: list[str] = []
 
     @field_validator("ignore")
     @classmethod

@@ -8,8 +8,9 @@ only read the profile (think times, surge weights) and report their counts promp
 The host allow-list is checked here, where the load starts, so a plain `locust -f
 loadtests/locustfile.py --host URL` is held to the same rule as `dvcwatch load`: at `init` for the
 --host given, and again at `test_start` for a host typed into the web UI (a refused test starts no
-citizen). SIGINT and SIGTERM both stop a run cleanly with a partial report naming the signal:
-Locust handles SIGTERM only once a shape has finished, which for a soak is 90 minutes away.
+citizen). SIGINT, SIGTERM and SIGHUP all stop a run cleanly with a partial report naming the signal:
+Locust handles SIGTERM only once a shape has finished, which for a soak is 90 minutes away, and
+SIGHUP not at all (the process would die with no report).
 """
 
 from __future__ import annotations
@@ -105,21 +106,26 @@ def _allow_options(opts: Any) -> tuple[str | None, bool]:
     return getattr(opts, "dvc_allowlist", "") or None, bool(getattr(opts, "dvc_i_have_authorisation", False))
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+"""What `dvcwatch load` passes on to the master (loadtests.interrupt.SIGNALS), and what a terminal,
+CI or systemd sends to a plain `locust -f loadtests/locustfile.py`."""
+
+
 def _stop_cleanly_on_signals(environment: Any) -> None:
-    """SIGINT and SIGTERM both become Locust's Ctrl-C path (users stopped on every worker, the
+    """SIGINT, SIGTERM and SIGHUP all become Locust's Ctrl-C path (users stopped on every worker, the
     quitting event, our partial report), with the signal named as the stop reason. Later signals
     are ignored while that path runs: it is short, and a second one would cut the report short.
     (When `dvcwatch load` itself is killed, its children get SIGTERM as their parent-death signal.)"""
 
     def handler(signum: int, _frame: Any) -> None:
-        for s in (signal.SIGINT, signal.SIGTERM):
+        for s in STOP_SIGNALS:
             signal.signal(s, signal.SIG_IGN)
         ctx = run_context(environment)  # the web UI may have replaced it since init
         if ctx.stop_reason is None:
             ctx.stop_reason = f"interrupted by {signal.Signals(signum).name}"
         raise KeyboardInterrupt
 
-    for s in (signal.SIGINT, signal.SIGTERM):
+    for s in STOP_SIGNALS:
         signal.signal(s, handler)
 
 

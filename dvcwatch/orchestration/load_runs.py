@@ -300,10 +300,15 @@ def _summarise(report: dict[str, Any], out_dir: Path, console: Console) -> None:
         f"{totals['error_ratio'] * 100:.2f} % failed"
     )
     if report["partial"]:
-        out.print(f"[yellow]PARTIAL run: {report['stop_reason']}[/]")
-    verdict = (
-        "[green]all gates held[/]"
-        if report["passed"]
-        else "[red]gates broken: " + ", ".join(report["broken_gates"]) + "[/]"
-    )
-    out.print(f"{verdict} · report: {out_dir / 'report.html'}")
+        out.print(f"[yellow]PARTIAL run: {escape(str(report['stop_reason']))}[/]")
+    out.print(f"{_verdict(report)} · report: {out_dir / 'report.html'}")
+
+
+def _verdict(report: dict[str, Any]) -> str:
+    """A partial run is no verdict on the profile: what ran may have held, the rest never ran (the
+    HTML says PARTIAL too)."""
+    broken = "gates broken: " + ", ".join(report["broken_gates"])
+    if report["partial"]:
+        held = "gates held for the part that ran" if report["passed"] else broken
+        return f"[yellow]PARTIAL: {held}; the profile did not run to its end[/]"
+    return "[green]all gates held[/]" if report["passed"] else f"[red]{broken}[/]"

@@ -63,7 +63,7 @@ def read_report(out: Path) -> dict[str, object]:
     return json.loads((out / "report.json").read_text())
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
 def test_a_stop_signal_stops_master_and_workers_and_reports_partial(
     counting_target: Any, tmp_path: Path, sig: signal.Signals
 ) -> None:
@@ -88,7 +88,35 @@ def test_a_stop_signal_stops_master_and_workers_and_reports_partial(
     assert report["partial"] is True
     assert report["stop_reason"] == f"interrupted by {sig.name}"
     assert f"PARTIAL run: interrupted by {sig.name}" in output
+    # what ran of the profile is no verdict on it: the console says partial, as the HTML does
+    assert "all gates held" not in output
+    assert report["totals"]["requests"] > 0  # the figures of what ran are kept
     assert "Traceback" not in output and "never retrieved" not in output
+
+
+def test_a_partial_run_on_a_healthy_portal_says_partial_not_all_gates_held(tmp_path: Path) -> None:
+    """A healthy portal, stopped by SIGHUP once dossiers are filed: what ran held every gate, and the
+    console still says that the run was partial, as report.html does (issue 31, items 5 and 15)."""
+    out = tmp_path / "out"
+    token = "interrupt-test-token"
+    proc = start_load("--profile", str(LONG), "--out", str(out), env={"DVCWATCH_SANDBOX_TOKEN": token})
+    try:
+        url = sandbox_url(proc)
+        deadline = time.monotonic() + START_SECONDS
+        while dossiers(url, token) < 3:
+            assert proc.poll() is None and time.monotonic() < deadline, "no dossier was ever submitted"
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGHUP)
+        output, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 129, output
+    report = read_report(out)
+    assert report["partial"] is True and report["stop_reason"] == "interrupted by SIGHUP"
+    assert report["totals"]["requests"] > 0
+    assert "before the load started" not in output
+    assert "PARTIAL" in output and "all gates held" not in output, output
 
 
 def test_sigkill_to_load_takes_every_locust_process_and_the_sandbox_with_it(tmp_path: Path) -> None:

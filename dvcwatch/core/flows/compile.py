@@ -9,7 +9,10 @@ need. Requests are grouped by the journey step that was running when they starte
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -402,19 +405,50 @@ def compile_recordings(
     written flow is read back with `load_flow`, so what is written is what load and probes accept."""
     src, out = Path(recording_dir), Path(out_dir)
     folders = _recording_folders(src)
-    out.mkdir(parents=True, exist_ok=True)
-    done = _Compiled(profile_name=profile_name)
-    for folder in folders:
-        rec = read_recording(folder)
-        if _usable(rec, include_failed, done.warnings):
-            done.add(folder, rec, FlowCompiler(rec, rules, step_pages).compile(), out)
-    _write_index(src, out, done, version)
-    for w in done.warnings:
-        if on_warning is not None:
-            on_warning(w)
-    if not done.written:
-        raise ConfigError("every recorded journey failed: no flow written (see the warnings)", path=str(src))
-    return done.written
+    staging = _staging(out)
+    try:
+        done = _Compiled(profile_name=profile_name)
+        for folder in folders:
+            rec = read_recording(folder)
+            if _usable(rec, include_failed, done.warnings):
+                done.add(folder, rec, FlowCompiler(rec, rules, step_pages).compile(), staging)
+        _write_index(src, staging, done, version)
+        for w in done.warnings:
+            if on_warning is not None:
+                on_warning(w)
+        if not done.written:
+            raise ConfigError(
+                "every recorded journey failed: no flow written (see the warnings)", path=str(src)
+            )
+        return _move_into(staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _staging(out: Path) -> Path:
+    """A folder beside `out` where a compile writes, so a compile that stops half-way (a broken
+    recording after good ones) leaves none of its flows in `out`."""
+    if out.exists() and not out.is_dir():
+        raise ConfigError("not a folder: --out names a file", path=str(out))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f".{out.name}-compiling-", dir=out.parent))
+    except OSError as exc:
+        raise ConfigError(f"cannot write flows here: {exc.strerror or exc}", path=str(out)) from None
+
+
+def _move_into(staging: Path, out: Path) -> list[Path]:
+    """Every compiled file into `out` (each replaced whole; the same filesystem, so no half-written
+    file is ever seen there); the flows' final paths."""
+    try:
+        out.mkdir(exist_ok=True)
+        moved = []
+        for path in sorted(staging.iterdir()):
+            os.replace(path, out / path.name)
+            moved.append(out / path.name)
+    except OSError as exc:
+        raise ConfigError(f"cannot write flows here: {exc.strerror or exc}", path=str(out)) from None
+    return [p for p in moved if p.name.endswith(FLOW_SUFFIX)]
 
 
 def _recording_folders(src: Path) -> list[Path]:

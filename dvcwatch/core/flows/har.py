@@ -154,24 +154,47 @@ def read_recording(service_dir: Path, *, default_step: str = "form") -> Recordin
         raise ConfigError(
             f"no {HAR_FILE} here (record with `dvcwatch shop --record DIR`)", path=str(service_dir)
         )
+    har = _json_file(har_path, "a HAR file")
     try:
-        har = json.loads(har_path.read_text(encoding="utf-8"))
         entries = har["log"]["entries"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ConfigError(f"not a HAR file: {exc}", path=str(har_path)) from None
-    meta: dict[str, Any] = {}
-    if (service_dir / STEPS_FILE).exists():
-        meta = json.loads((service_dir / STEPS_FILE).read_text(encoding="utf-8"))
-    index: dict[str, Any] = {}
-    if (service_dir.parent / INDEX_FILE).exists():
-        index = json.loads((service_dir.parent / INDEX_FILE).read_text(encoding="utf-8"))
-    marks = sorted(meta.get("steps", []), key=lambda m: float(m["start"]))
+    except (KeyError, TypeError) as exc:
+        raise ConfigError(f"not a HAR file: no log.entries ({exc})", path=str(har_path)) from None
+    if not isinstance(entries, list):
+        raise ConfigError("not a HAR file: log.entries is not a list", path=str(har_path))
+    meta = _json_file(service_dir / STEPS_FILE, "a recording's steps", missing={})
+    index = _json_file(service_dir.parent / INDEX_FILE, "a recording's index", missing={})
+    try:
+        marks = sorted(meta.get("steps") or [], key=lambda m: float(m["start"]))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ConfigError(
+            f"steps: each needs a step and a start time ({exc!r})", path=str(service_dir / STEPS_FILE)
+        ) from None
     exchanges = []
-    for entry in sorted(entries, key=lambda e: _epoch(e.get("startedDateTime") or "1970-01-01T00:00:00Z")):
-        status = int(entry.get("response", {}).get("status", 0) or 0)
-        if _is_asset(entry) or status <= 0:  # assets, and requests the browser abandoned
-            continue
-        exchanges.append(exchange(entry, step_at(marks, _epoch(entry["startedDateTime"]), default_step)))
+    for n, entry in _entries(entries, har_path):
+        try:
+            status = int(entry.get("response", {}).get("status", 0) or 0)
+            if _is_asset(entry) or status <= 0:  # assets, and requests the browser abandoned
+                continue
+            exchanges.append(exchange(entry, step_at(marks, _epoch(entry["startedDateTime"]), default_step)))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ConfigError(
+                f"not a HAR file: entry {n} cannot be read ({exc!r})", path=str(har_path)
+            ) from None
+    try:
+        return _recording(service_dir, meta, index, exchanges, marks)
+    except (AttributeError, TypeError, KeyError, IndexError) as exc:
+        raise ConfigError(
+            f"{STEPS_FILE} or ../{INDEX_FILE} has a value of the wrong kind ({exc!r})", path=str(service_dir)
+        ) from None
+
+
+def _recording(
+    service_dir: Path,
+    meta: dict[str, Any],
+    index: dict[str, Any],
+    exchanges: list[Exchange],
+    marks: list[dict[str, Any]],
+) -> Recording:
     origins = index.get("origins") or {}
     if isinstance(origins, list):  # recordings before named origins: the first is the portal
         origins = {"base": origins[0]} if origins else {}
@@ -185,6 +208,36 @@ def read_recording(service_dir: Path, *, default_step: str = "form") -> Recordin
         steps=[m["step"] for m in marks],
         verdict=meta.get("verdict"),
     )
+
+
+def _json_file(path: Path, what: str, *, missing: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A recording's JSON file as an object; a truncated or foreign file is a ConfigError naming it
+    (a recording cut short by a killed `shop --record` is one)."""
+    if missing is not None and not path.exists():
+        return missing
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"not {what}: {exc}", path=str(path)) from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"not {what}: a JSON object was expected", path=str(path))
+    return data
+
+
+def _entries(entries: list[Any], har_path: Path) -> list[tuple[int, dict[str, Any]]]:
+    """The HAR's entries (numbered from 1, as a person counts them) in the order they started."""
+    for n, entry in enumerate(entries, 1):
+        if not isinstance(entry, dict):
+            raise ConfigError(f"not a HAR file: entry {n} is not an object", path=str(har_path))
+    try:
+        return sorted(
+            enumerate(entries, 1),
+            key=lambda ne: _epoch(ne[1].get("startedDateTime") or "1970-01-01T00:00:00Z"),
+        )
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(
+            f"not a HAR file: a startedDateTime cannot be read ({exc})", path=str(har_path)
+        ) from None
 
 
 def forms_on(answer: AnswerView) -> list[Any]:

@@ -111,3 +111,41 @@ def test_a_service_recorded_with_two_personas_gives_one_flow(
         "recorded more than once (dich-vu-mau--phone); the first recording is kept" in capsys.readouterr().err
     )
     assert [p.name for p in (tmp_path / "flows").glob("*.flow.yaml")] == ["dich-vu-mau.flow.yaml"]
+
+
+@pytest.mark.parametrize(
+    ("broken", "text", "said"),
+    [
+        ("recording.har", '{"log": {"entries": "not a list"}}', "entries is not a list"),
+        ("recording.har", '{"log": {"entries": [{"request": {}, "response": {"status": 200}}]}}', "entry 1"),
+        ("recording.har", '{"log": {"entries": [1, 2]}}', "entry 1"),
+        ("steps.json", '{"service": "dich-vu-b", "citizen": {"cccd": "0010', "steps.json"),
+        ("steps.json", '{"steps": [{"step": "login"}]}', "steps.json"),
+    ],
+)
+def test_a_broken_recording_is_one_line_exit_2_and_writes_no_flow(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], broken: str, text: str, said: str
+) -> None:
+    """The good recording compiled before the broken one is not left written either (#31.15), and
+    what the folder held before the failed compile is untouched."""
+    rec, flows = tmp_path / "rec", tmp_path / "flows"
+    har_builder.portal_recording(rec, "dich-vu-a")
+    bad = har_builder.portal_recording(rec, "dich-vu-b")
+    (bad / broken).write_text(text, encoding="utf-8")
+    flows.mkdir()
+    (flows / "older.flow.yaml").write_text("kept\n", encoding="utf-8")
+    assert main(["flows", "compile", str(rec), "--out", str(flows)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    assert said in err and str(bad / broken) in " ".join(err.split()).replace(" ", ""), err
+    assert sorted(p.name for p in flows.iterdir()) == ["older.flow.yaml"]
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_an_out_that_is_a_file_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    har_builder.portal_recording(tmp_path / "rec")
+    (tmp_path / "flows").write_text("a file", encoding="utf-8")
+    assert main(["flows", "compile", str(tmp_path / "rec"), "--out", str(tmp_path / "flows")]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "not a folder" in err, err
+    assert (tmp_path / "flows").read_text(encoding="utf-8") == "a file"

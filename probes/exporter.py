@@ -5,6 +5,10 @@
 answers with a fresh registry, honouring Prometheus's scrape-timeout header as blackbox does. Unlike
 blackbox_exporter (an open proxy by design, its issue #1639), a module that carries an account or secret
 headers is refused (403, nothing sent) for any host it was not configured for.
+
+`/probe` work is bounded: at most the config's `concurrency` requests run at once, and one more is
+answered 503 at once rather than queued; a caller that hangs up cancels its probe (the server runs with
+aiohttp's `handler_cancellation`), so nothing it started keeps a socket open.
 """
 
 from __future__ import annotations
@@ -57,6 +61,7 @@ class Exporter:
         self.config = config
         self.reload = reload
         self.last_error = last_error or (lambda: None)
+        self.in_flight = 0
 
     def app(self, middlewares: Sequence[Middleware] = ()) -> web.Application:
         app = web.Application(middlewares=list(middlewares))
@@ -89,6 +94,12 @@ class Exporter:
         except TargetRefused as exc:
             log.warning("/probe refused for %s: %s", request.remote, exc)
             return web.Response(status=403, text=f"refused: {exc}\n")
+        if self.in_flight >= config.concurrency:
+            return web.Response(
+                status=503,
+                text=f"busy: {self.in_flight} /probe requests in flight, the config's concurrency; retry later\n",
+                headers={"Retry-After": "1"},
+            )
         timeout = target.timeout
         header = request.headers.get(SCRAPE_TIMEOUT_HEADER)
         if header:
@@ -96,7 +107,11 @@ class Exporter:
                 timeout = max(0.1, min(timeout, float(header) - SCRAPE_TIMEOUT_MARGIN))
             except ValueError:
                 pass
-        result = await run_probe(target, self.session, timeout=timeout)
+        self.in_flight += 1
+        try:
+            result = await run_probe(target, self.session, timeout=timeout)
+        finally:
+            self.in_flight -= 1
         body = probe_exposition(vantage=config.vantage, values=values(result), phases=result.phases)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 

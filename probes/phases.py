@@ -22,6 +22,9 @@ import aiohttp
 from yarl import URL
 
 PHASES = ("dns", "connect", "tls", "ttfb", "transfer")
+MAX_REDIRECTS = 10
+"""Redirects one probe follows in all, over all its requests (blackbox_exporter's per-request default):
+a portal redirecting in a circle costs a handful of requests, not a probe timeout's worth."""
 
 CURRENT: contextvars.ContextVar[PhaseTimer | None] = contextvars.ContextVar("dvc_phase_timer", default=None)
 
@@ -36,6 +39,7 @@ class PhaseTimer:
     same_origin_only: bool = False
     """The request carries secrets: a redirect to another origin is refused, not followed (aiohttp drops
     Authorization and Cookie there, but keeps other headers and, on 307/308, the body: a password)."""
+    redirects: int = 0
     _marks: dict[str, float] = field(default_factory=dict)
 
     def mark(self, name: str) -> None:
@@ -122,7 +126,13 @@ class RedirectRefused(aiohttp.ClientError):
 async def _on_redirect(s: Any, ctx: SimpleNamespace, params: aiohttp.TraceRequestRedirectParams) -> None:
     await _on_response(s, ctx, params)
     t = _timer(ctx)
-    if t is None or not t.same_origin_only:
+    if t is None:
+        return
+    t.redirects += 1
+    if t.redirects > MAX_REDIRECTS:
+        params.response.close()
+        raise RedirectRefused(f"too many redirects: more than {MAX_REDIRECTS} in one probe")
+    if not t.same_origin_only:
         return
     location = params.response.headers.get("Location") or params.response.headers.get("URI") or ""
     try:

@@ -23,6 +23,7 @@ from probes.metrics import ProbeMetrics
 from probes.reload import ConfigSource, Reloader
 from probes.runner import Result, new_session
 from probes.scheduler import Scheduler
+from probes.selfguard import OwnAddresses
 from probes.webconfig import WebConfig, middlewares
 
 log = logging.getLogger("dvcwatch.probes")
@@ -60,16 +61,22 @@ class Prober:
     async def run(self, duration: float | None = None, ready: Callable[[str], None] | None = None) -> None:
         self.stop_event = stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        async with new_session(politeness=Politeness(self.config.politeness)) as session:
+        own = OwnAddresses()
+        async with new_session(politeness=Politeness(self.config.politeness), own=own) as session:
             scheduler = Scheduler(self.config, session, self.metrics, on_result=self.on_result)
             reloader = Reloader(self.source, self.config, self.metrics, scheduler.apply)
             exporter = Exporter(
                 self.metrics, session, lambda: reloader.current, reloader.reload, lambda: reloader.last_error
             )
-            runner = web.AppRunner(exporter.app(middlewares(self.web_config)), access_log=None)
+            # a /probe whose caller hung up is cancelled, and its requests with it (aiohttp >= 3.9
+            # leaves handlers running by default)
+            runner = web.AppRunner(
+                exporter.app(middlewares(self.web_config)), access_log=None, handler_cancellation=True
+            )
             await runner.setup()
             site = web.TCPSite(runner, self.host, self.port, ssl_context=self.ssl_context)
             await site.start()
+            own.listening_on(runner.addresses)
             port = runner.addresses[0][1]
             host = f"[{self.host}]" if ":" in self.host else self.host
             self.url = f"{'https' if self.ssl_context else 'http'}://{host}:{port}"

@@ -8,6 +8,7 @@ and a new kind of check cannot forget to report.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass, field
 
@@ -18,6 +19,9 @@ from probes.checks import CheckContext, Observation, TargetBase
 from probes.kinds import KINDS
 from probes.metrics import ProbeMetrics, Values
 from probes.phases import CURRENT, PHASES, PhaseTimer, trace_config
+from probes.selfguard import REFUSED, OwnAddresses
+
+log = logging.getLogger("dvcwatch.probes")
 
 
 @dataclass
@@ -34,15 +38,23 @@ class Result:
         return self.observation.success
 
 
-def new_session(limit: int = 0, politeness: Politeness | None = None) -> aiohttp.ClientSession:
+def new_session(
+    limit: int = 0, politeness: Politeness | None = None, own: OwnAddresses | None = None
+) -> aiohttp.ClientSession:
     """One client session per prober: a fresh connection per probe (`force_close`) so connect and TLS
     are measured every time as a citizen's first request would pay them, and no DNS cache, so a
     failing resolver at the ward shows up. Timeouts are the runner's, not aiohttp's.
 
     Requests to hosts that are not loopback wait for their turn under the politeness limits (about
-    one a second per host by default) and honour `Retry-After`; the User-Agent says who is probing."""
+    one a second per host by default) and honour `Retry-After`; the User-Agent says who is probing.
+    A listening prober passes its `own` addresses: no connection is ever made to them."""
     polite = politeness or Politeness()
-    connector = aiohttp.TCPConnector(force_close=True, use_dns_cache=False, limit=limit)
+    connector = aiohttp.TCPConnector(
+        force_close=True,
+        use_dns_cache=False,
+        limit=limit,
+        socket_factory=own.socket_factory if own is not None else None,
+    )
     return aiohttp.ClientSession(
         connector=connector,
         trace_configs=[trace_config(), polite.aiohttp_trace_config()],
@@ -69,6 +81,8 @@ async def run_probe(
         obs.fail(f"{step}: timeout after {limit:g} s" if step else f"timeout after {limit:g} s", step)
     finally:
         CURRENT.reset(token)
+    if obs.failure.endswith(REFUSED):
+        log.warning("%s (%s): %s", target.name, target.url, obs.failure)
     total = timer.elapsed()
     phases = {p: timer.totals[p] for p in PHASES if timer.totals[p] > 0}
     phases["total"] = total

@@ -14,6 +14,7 @@ from pydantic import Field, field_validator
 from dvcwatch.core.page_markers import check_selector, page_trouble
 from probes.checks import HARMLESS_HEADERS, CheckContext, Kind, Observation, TargetBase
 from probes.phases import RedirectRefused, ssl_context
+from probes.selfguard import REFUSED
 from probes.x509 import not_after
 
 MAX_BODY_BYTES = 10_000_000
@@ -104,6 +105,8 @@ def describe_error(exc: BaseException) -> str:
         return "tls: handshake failed"
     if isinstance(exc, aiohttp.ClientConnectorDNSError):
         return "dns: name not resolved"
+    if isinstance(exc, aiohttp.ClientConnectorError) and REFUSED in str(exc.os_error):
+        return f"connect: {REFUSED}"
     if isinstance(exc, aiohttp.ClientConnectorError):
         return f"connect: {exc.os_error.strerror or exc.os_error.__class__.__name__}"
     if isinstance(exc, aiohttp.ServerDisconnectedError | ConnectionResetError):

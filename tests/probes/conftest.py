@@ -29,6 +29,10 @@ class FakePortal:
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self._runner: web.AppRunner | None = None
         self._hanging: set[asyncio.Future[None]] = set()
+        self.loop_to = ""
+        """Where `/loop` redirects: a test points it at a prober's own `/probe` to make a loop."""
+        self.hung_up = 0
+        """How many `/hang` requests ended because the client went away."""
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -41,7 +45,13 @@ class FakePortal:
         if path.startswith("/hang"):
             fut = self.loop.create_future()
             self._hanging.add(fut)
-            await fut
+            try:
+                await fut
+            except asyncio.CancelledError:
+                self.hung_up += 1
+                raise
+        if path.startswith("/loop"):
+            raise web.HTTPFound(self.loop_to)
         if path.startswith("/slow"):
             await asyncio.sleep(float(request.query.get("s", "0.3")))
         if path.startswith("/fail"):

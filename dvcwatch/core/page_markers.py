@@ -4,9 +4,12 @@ A busy portal often answers 200 with a page that says "Hệ thống đang bận"
 test would certify exactly the overload it was meant to find, and a probe would call the portal healthy.
 Load (loadtests), Replay (dvcwatch.core.flows) and probes (`must_not_match`) all ask this one module, so
 they agree on what an error page is. The profile names those pages the way journeys find them
-(`selectors.error_page`, `selectors.error_banner`): plain CSS (`div.qua-tai`, lists `a, b`), Playwright's
-`css=…`, `text=…` (case-insensitive substring; `text="…"` exact; `text=/re/i`), and CSS with Playwright's
-`:has-text("…")`, `:text("…")`, `:text-is("…")` on the last compound and `>>` chains.
+(`selectors.error_page`, `selectors.error_banner`): plain CSS (`div.qua-tai`), Playwright's `css=…`,
+`text=…` (case-insensitive substring; `text="…"` exact; `text=/re/i`), CSS with Playwright's
+`:has-text("…")`, `:text("…")`, `:text-is("…")` on the last compound, lists of those (`div.loi,
+.alert:has-text("Lỗi"), #loi`, each part judged on its own) and `>>` chains. What only a browser can
+judge (`:visible`, layout pseudo-classes, `role=`, `xpath=`) is not read here: `split_readable` says
+which parts of a list those are, and `dvcwatch.core.selector_syntax` tells them from invalid ones.
 
 One rule for what a citizen sees, whichever form the selector takes: scripts, styles, templates and
 noscript are not shown (a page's script may hold the busy message it writes only when a fetch fails), nor
@@ -28,6 +31,7 @@ from functools import lru_cache
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
 from dvcwatch.core.errors import ConfigError
+from dvcwatch.core.selector_syntax import chain, engine_of, problem, split_top
 
 _PSEUDO = re.compile(r':(has-text|text-is|text)\(\s*(?:"([^"]*)"|\'([^\']*)\')\s*\)\s*$')
 _SKIPPED = ("script", "style", "template", "noscript")
@@ -63,7 +67,19 @@ def _text_test(spec: str) -> Callable[[str], bool]:
 
 
 def _css_nodes(css: str) -> Callable[[Sequence[LexborNode]], list[LexborNode]]:
-    """One link of a `>>` chain: CSS, optionally ending in a Playwright text pseudo-class."""
+    """One link of a `>>` chain: CSS, optionally ending in a Playwright text pseudo-class; a list whose
+    parts use one is judged part by part (lexbor reads a plain list itself)."""
+    alternatives = split_top(css, ",")
+    if len(alternatives) > 1 and any(_PSEUDO.search(a) for a in alternatives):
+        finders = [_css_nodes(a) for a in alternatives]
+
+        def find_any(scopes: Sequence[LexborNode]) -> list[LexborNode]:
+            out: list[LexborNode] = []
+            for finder in finders:
+                out.extend(finder(scopes))
+            return out
+
+        return find_any
     test: Callable[[str], bool] | None = None
     m = _PSEUDO.search(css)
     if m:
@@ -78,7 +94,7 @@ def _css_nodes(css: str) -> Callable[[Sequence[LexborNode]], list[LexborNode]]:
     try:
         LexborHTMLParser("<p></p>").css(css)
     except SelectolaxError:
-        raise ValueError(f"not a CSS selector selectolax can read: {css!r}") from None
+        raise ValueError(f"{css!r} needs a browser: {_READS}") from None
 
     def find(scopes: Sequence[LexborNode]) -> list[LexborNode]:
         out: list[LexborNode] = []
@@ -117,7 +133,7 @@ def _text_within(spec: str) -> Callable[[Sequence[LexborNode]], list[LexborNode]
 def compile_selector(selector: str) -> Matcher:
     """A test "does this page show `selector`"; ValueError for one selectolax cannot read."""
     links = []
-    parts = selector.split(">>")
+    parts = chain(selector)
     for i, part in enumerate(parts):
         part = part.strip()
         if not part:
@@ -167,11 +183,40 @@ def _without_hidden(tree: LexborHTMLParser) -> LexborHTMLParser:
     return tree
 
 
+_READS = "without a browser, pages are judged by CSS, text=, :has-text()/:text-is() and >> chains"
+
+
 def check_selector(selector: str) -> str:
-    """The selector back when selectolax can read it; ValueError (naming it) when not: for config
-    validators, so a typo is refused when the file is read."""
+    """The selector back when the matcher reads it; ValueError when not, saying whether it is invalid
+    (Playwright would refuse it too) or needs a browser: for config validators, so a typo is refused
+    when the file is read."""
+    why = problem(selector)
+    if why:
+        raise ValueError(f"invalid selector: {why}")
     compile_selector(selector)
     return selector
+
+
+def split_readable(selector: str) -> tuple[str | None, tuple[str, ...]]:
+    """(what the matcher reads of a valid `selector`, the parts only a browser can judge). A CSS list's
+    parts are judged one by one, so `div.loi, div:visible` keeps `div.loi` and names `div:visible`;
+    any other selector is read whole or not at all."""
+    try:
+        compile_selector(selector)
+        return selector, ()
+    except ValueError:
+        pass
+    links = chain(selector)
+    if len(links) == 1 and engine_of(links[0]) == ("css", links[0]):
+        kept, dropped = [], []
+        for part in split_top(links[0], ","):
+            try:
+                compile_selector(part)
+                kept.append(part)
+            except ValueError:
+                dropped.append(part)
+        return (", ".join(kept) or None), tuple(dropped)
+    return None, (selector,)
 
 
 # -- a cheap look first: most pages are healthy, and parsing each one would cost a load generator
@@ -189,21 +234,7 @@ Needs = (
 
 def _split_list(css: str) -> list[str]:
     """`a, b` → [a, b], leaving commas inside quotes, brackets and parentheses alone."""
-    out, depth, quote, start = [], 0, "", 0
-    for i, ch in enumerate(css):
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "\"'":
-            quote = ch
-        elif ch in "([":
-            depth += 1
-        elif ch in ")]":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            out.append(css[start:i])
-            start = i + 1
-    out.append(css[start:])
-    return [p.strip() for p in out if p.strip()]
+    return [p for p in split_top(css, ",") if p]
 
 
 def _css_needs(css: str) -> Needs:
@@ -239,7 +270,7 @@ def _link_needs(part: str) -> list[Needs]:
 
 def _prefilter(selector: str) -> Callable[[bytes, Callable[[], str]], bool]:
     """False when the page cannot show `selector`; True when it may (then the page is parsed)."""
-    links = [_link_needs(p.strip()) for p in selector.split(">>")]
+    links = [_link_needs(p) for p in chain(selector)]
 
     def met(needs: Needs, body: bytes, text: Callable[[], str]) -> bool:
         if needs is None:
@@ -263,8 +294,8 @@ def _sentinels(selectors: Sequence[str | None]) -> tuple[bytes, ...] | None:
     for sel in selectors:
         if not isinstance(sel, str) or not sel.strip():
             continue
-        for part in sel.split(">>")[:1]:  # the first link of a chain must match for any to
-            for alt in _link_needs(part.strip()):
+        for part in chain(sel)[:1]:  # the first link of a chain must match for any to
+            for alt in _link_needs(part):
                 if alt is None or not alt[0]:
                     return None
                 needed.add(max(alt[0], key=len))

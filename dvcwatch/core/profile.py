@@ -28,6 +28,7 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -37,6 +38,7 @@ from dvcwatch.core.errors import ConfigError, LocatedValueError
 from dvcwatch.core.flows.rules import FlowRules
 from dvcwatch.core.otp_sources import CONFIGS
 from dvcwatch.core.politeness import PolitenessConfig
+from dvcwatch.core.selector_syntax import check_profile_selector
 from dvcwatch.core.target import resolve_target
 from dvcwatch.core.yamlconfig import check_regex, load_model, read_yaml, validate
 
@@ -286,6 +288,11 @@ class Selectors(BaseModel):
     result_download: Sel
     result_in_person: Sel
     result_pending: Sel
+
+    @field_validator("*")
+    @classmethod
+    def _valid(cls, v: Any, info: ValidationInfo) -> Any:
+        return check_profile_selector(v, info.field_name or "")
 
     def spec(self, name: str) -> Sel:
         return getattr(self, name)

@@ -145,3 +145,45 @@ def test_sentinels_that_share_a_long_part_are_looked_for_in_one_pass_and_still_e
     apart = PageTrouble.named([("busy banner", ".qua-tai"), ("error page", "#loi")])
     assert apart.sentinels is not None and len(apart.sentinels) == 2
     assert apart.reason(b'<div class="qua-tai">x</div>') == "busy banner"
+
+
+ASPNET_LIST = 'div.validation-summary-errors, .alert-danger:has-text("Lỗi"), #loi-he-thong'
+
+
+@pytest.mark.parametrize(
+    ("page", "shown"),
+    [
+        ('<main><div class="validation-summary-errors"><ul><li>Sai mã</li></ul></div></main>', True),
+        ('<main><div class="alert alert-danger">Lỗi: hồ sơ chưa được nộp</div></main>', True),
+        ('<main><div class="alert alert-danger">Phiên sắp hết hạn</div></main>', False),
+        ('<main><section id="loi-he-thong"><h1>Hệ thống gặp sự cố</h1></section></main>', True),
+        ('<main><div class="alert alert-success">Đã nộp. Lỗi chính tả? Sửa sau.</div></main>', False),
+    ],
+)
+def test_a_selector_list_with_has_text_parts_is_read_part_by_part(page: str, shown: bool) -> None:
+    """#27.8b: an ASP.NET portal's error page is any of three things; each is judged on its own."""
+    trouble = PageTrouble.of(Selectors(error_page=ASPNET_LIST, error_banner="div.qua-tai"), source="p.yaml")
+    assert (trouble.reason(page.encode()) == f"error page: {ASPNET_LIST}") is shown
+
+
+def test_split_readable_keeps_the_parts_read_without_a_browser_and_names_the_others() -> None:
+    from dvcwatch.core.page_markers import split_readable
+
+    assert split_readable(ASPNET_LIST) == (ASPNET_LIST, ())
+    assert split_readable('div.loi, div.loi:visible, .alert:has-text("Lỗi")') == (
+        'div.loi, .alert:has-text("Lỗi")',
+        ("div.loi:visible",),
+    )
+    assert split_readable("li:focus-within, p::before") == (None, ("li:focus-within", "p::before"))
+    assert split_readable('role=alert[name="Lỗi"]') == (None, ('role=alert[name="Lỗi"]',))
+    assert split_readable("main >> div.loi:visible") == (None, ("main >> div.loi:visible",))
+
+
+def test_check_selector_says_invalid_or_needs_a_browser() -> None:
+    from dvcwatch.core.page_markers import check_selector
+
+    with pytest.raises(ValueError, match="invalid selector: an unclosed"):
+        check_selector("a:has-text(")
+    with pytest.raises(ValueError, match="needs a browser"):
+        check_selector("a:visible")
+    assert check_selector(ASPNET_LIST) == ASPNET_LIST

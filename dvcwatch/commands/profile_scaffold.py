@@ -176,11 +176,13 @@ def _write(console, profile, catalog, text, readings, services, src: Path, out: 
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
         tmp.write_text(replace_forms(text, block), encoding="utf-8")
-        load_profile(tmp)  # what is written always loads; a failure here is the scaffold's own bug
+        written = load_profile(tmp)  # what is written always loads; a failure here is the scaffold's own bug
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
-    undecided = [(d.service_id, k, v) for d in drafts for k, v in d.section.decide.items()]
+    # counted in the file as written (entries every service shares are there once, under default), so
+    # the console's count is the one `profile check` gives
+    undecided = [(sid, k, v) for sid, form in written.forms.items() for k, v in form.decide.items()]
     failed = [d.service_id for d in drafts if "e-form" in d.section.decide]
     if undecided:
         console.print(

@@ -1,7 +1,7 @@
 """Matching a portal's words to the catalog's: labels, option wording, document names.
 
-Vendors type the same label with or without diacritics, in other case, with extra spaces or a
-trailing colon or star («HỌ VÀ TÊN:», «Ho va ten *»). Those are the same words to a citizen, so they
+Vendors type the same label with or without diacritics, in other case, with extra spaces, a
+trailing colon or a required mark («HỌ VÀ TÊN:», «Ho va ten *», «Họ và tên (*)», «* Họ và tên»). Those are the same words to a citizen, so they
 match; anything else (another wording, a longer label) does not: a wrong match would be written as
 if it were certain, which is worse than a field left for a person to decide. A close wording is only
 ever offered as a suggestion.
@@ -14,17 +14,18 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 
-_TRAILING = re.compile(r"[\s*:：]+$")
+_MARK = re.compile(r"\(\s*\*\s*\)")  # ASP.NET portals' «(*)», anywhere in the label
+_ENDS = re.compile(r"^[\s*:：]+|[\s*:：]+$")
 SUGGEST_CUTOFF = 0.6
 
 
 def normalize(text: str) -> str:
-    """Case-, diacritics- and spacing-blind form: «Họ và tên *» → "ho va ten". Đ/đ has no combining
-    mark in Unicode, so it is folded by hand."""
+    """Case-, diacritics-, spacing- and mark-blind form: «Họ và tên (*):» → "ho va ten". Đ/đ has no
+    combining mark in Unicode, so it is folded by hand."""
     decomposed = unicodedata.normalize("NFD", text)
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
     bare = bare.replace("đ", "d").replace("Đ", "D").casefold()
-    return _TRAILING.sub("", " ".join(bare.split()))
+    return _ENDS.sub("", " ".join(_MARK.sub(" ", bare).split()))
 
 
 def same(a: str, b: str) -> bool:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from playwright.async_api import ElementHandle
 from playwright.async_api import Error as PlaywrightError
 
 from dvcwatch.core.catalog.models import Catalog, Service
@@ -163,7 +164,7 @@ async def _walk(j: Journey, cfg: VisitConfig, who: Citizen, reading: Reading) ->
             await j.expect_any(["form_next", "upload_submit"], "the e-form")
         else:
             await j.page.wait_for_load_state("domcontentloaded")
-        page = await read_page(j.page, content)
+        page = await read_page(j.page, content, await covered(j))
         reading.pages.append(page)
         if page.slots or await j.present("upload_submit"):
             reading.all_pages = True
@@ -190,6 +191,17 @@ async def _walk(j: Journey, cfg: VisitConfig, who: Citizen, reading: Reading) ->
             )
             return
     reading.stopped = f"more than {MAX_PAGES} pages"
+
+
+async def covered(j: Journey) -> list[ElementHandle]:
+    """The elements the profile's own selectors already handle on this page (the declaration box,
+    which the submit step ticks): not questions for a person."""
+    if not j.has("declaration"):
+        return []
+    try:
+        return await j.locate(j.sel("declaration")).element_handles()
+    except PlaywrightError:  # a selector this page cannot resolve: nothing is covered here
+        return []
 
 
 async def _next_page(j: Journey, cfg: VisitConfig, who: Citizen, controls: list[Control]) -> bool:

@@ -96,6 +96,10 @@ def section_lines(section: ServiceForm, indent: str) -> list[str]:
         ("fields", [(k, field_flow(f)) for k, f in section.fields.items()]),
         ("extra", [(k, extra_flow(x)) for k, x in section.extra.items()]),
         ("documents", [(k, flow(n)) for k, n in section.documents.items()]),
+        (
+            "extra_documents",
+            [(k, flow(x)) for k, x in (getattr(section, "extra_documents", None) or {}).items()],
+        ),
         ("agencies", [(k, flow(n)) for k, n in section.agencies.items()]),
         ("decide", [(k, flow(n)) for k, n in section.decide.items()]),
     ]

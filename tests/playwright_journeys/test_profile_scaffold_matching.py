@@ -249,3 +249,113 @@ def test_the_console_shows_portal_text_as_text_never_as_markup(tmp_path: Path) -
     shown = buf.getvalue()
     assert "control «Trường hợp [bold]cấp[/]»" in shown and "[link=http://x.invalid]Nơi[/link]" in shown
     assert "control «Trường hợp [bold]cấp[/]»" in load_profile(out).forms["cap-doi-cccd"].decide
+
+
+@pytest.mark.parametrize(
+    "portal", ["Họ và tên (*)", "Họ và tên: (*)", "* Họ và tên", "Họ và tên (*):", "HỌ VÀ TÊN ( * )"]
+)
+def test_required_marks_are_not_words(portal: str) -> None:
+    assert same(portal, "Họ và tên") and normalize(portal) == "ho va ten"
+
+
+def test_what_the_profile_covers_is_no_decision() -> None:
+    """The declaration box (`selectors.declaration`) and a place select (`journey.places`) are handled
+    by the journeys already: a note, never an entry to decide."""
+    from dvcwatch.core.profile import Place
+
+    tick = Control("checkbox", "Tôi xin cam đoan", "camDoan", True, covered="declaration")
+    province = _c("Tỉnh/Thành phố", "select", options=("Thành phố Hà Nội",))
+    places = PROFILE.journey.model_copy(update={"places": [Place(label="Tỉnh/Thành phố", option="Hà Nội")]})
+    prof = PROFILE.model_copy(update={"journey": places})
+    d = draft_section(CATALOG, prof, _reading("dang-ky-xe", [*APPLICANT, tick, province], []))
+    assert not [k for k in d.undecided if "cam đoan" in k or "Tỉnh" in k], d.undecided
+    assert any("covered by selectors.declaration" in n for n in d.notes)
+    assert any("covered by journey.places" in n for n in d.notes)
+    # without places the province select is to decide, and journey.places is offered
+    d = draft_section(CATALOG, PROFILE, _reading("dang-ky-xe", [*APPLICANT, province], []))
+    assert "journey.places" in d.section.decide["control «Tỉnh/Thành phố»"]
+
+
+def test_a_catalog_select_asked_as_a_text_box_is_typed_and_the_mapping_proposed() -> None:
+    s = CATALOG.service("cap-doi-cccd")
+    controls = [
+        *APPLICANT,
+        _c("Lý do cấp", "text"),
+        _c("Nơi nhận thẻ", "select", options=("Công an cấp xã",)),
+    ]
+    d = draft_section(CATALOG, PROFILE, _reading(s.id, controls, []))
+    assert "ly_do_cap" in d.matched and not [k for k in d.undecided if "ly_do_cap" in k]
+    note = next(n for n in d.notes if n.startswith("ly_do_cap is a select"))
+    assert (
+        "«Mất thẻ», «Hư hỏng»" in note
+        and 'fields.ly_do_cap.options (e.g. {options: {"Mất thẻ": "…"}})' in note
+    )
+
+
+def _paired_reading(extra: Slot) -> Reading:
+    s = CATALOG.service("dang-ky-khai-sinh")
+    child = [
+        _c("Họ và tên trẻ"),
+        _c("Ngày sinh của trẻ", "date"),
+        _c("Giới tính của trẻ", "select", options=("Nam", "Nữ")),
+        _c("Nơi sinh"),
+    ]
+    return _reading(s.id, [*APPLICANT, *child], [Slot(d.name_vi, d.required) for d in s.documents] + [extra])
+
+
+def test_a_required_portal_only_document_once_every_catalog_document_is_paired(tmp_path: Path) -> None:
+    """«Tờ khai tham gia BHYT» is no catalog document and each catalog document has its slot: only the
+    portal asks it. Where the profile model has `extra_documents`, it is written there (as a person
+    would decide), else a person is offered both choices."""
+    from dvcwatch.core.profile import ServiceForm
+
+    slot = Slot("Tờ khai tham gia BHYT (Mẫu TK1-TS)", True, ".pdf,.jpg")
+    d = draft_section(CATALOG, PROFILE, _paired_reading(slot))
+    ident = "to-khai-tham-gia-bhyt-mau-tk1-ts"
+    if "extra_documents" in ServiceForm.model_fields:
+        assert d.undecided == []
+        assert d.section.extra_documents[ident].name == slot.label  # type: ignore[attr-defined]
+        assert any(n.startswith(f"extra document {ident} ← slot") for n in d.notes)
+        written = load_profile(_write(tmp_path, [d]))
+        written.check_forms(CATALOG)  # the output passes as written: nothing left to decide
+        extra = written.form_for(d.service_id).extra_documents[ident]  # type: ignore[attr-defined]
+        assert (extra.name, extra.file_type, extra.required) == (slot.label, "pdf", True)
+        assert (
+            f"# extra document {ident} ← slot «{slot.label}» (required)"
+            in (tmp_path / "out.yaml").read_text()
+        )
+    else:
+        why = d.section.decide[f"slot «{slot.label}»"]
+        assert "give it under documents" in why
+        assert f'extra_documents ({ident}: {{name: "{slot.label}", file_type: "pdf"}})' in why
+
+
+def test_an_optional_portal_only_document_is_left_unattached_and_an_unpaired_one_is_asked() -> None:
+    d = draft_section(CATALOG, PROFILE, _paired_reading(Slot("Giấy tờ khác (nếu có)", False)))
+    assert d.undecided == [] and any("left unattached" in n for n in d.notes)
+    s = CATALOG.service("dang-ky-khai-sinh")
+    r = _reading(s.id, [], [Slot("Giấy chứng sinh", True), Slot("Giấy chứng nhận kết hôn", True)])
+    d = draft_section(CATALOG, PROFILE, r)
+    why = d.section.decide["slot «Giấy chứng nhận kết hôn»"]
+    assert "closest: giay-ket-hon-cha-me" in why and "extra_documents (giay-chung-nhan-ket-hon:" in why
+
+
+def test_the_console_counts_the_decisions_the_file_holds(tmp_path: Path) -> None:
+    """Entries every service shares are written once, under default: the console said 25 where the
+    file (and `profile check`) had 1."""
+    import io
+
+    from rich.console import Console
+
+    from dvcwatch.commands.profile_scaffold import _write
+
+    buf = io.StringIO()
+    console = Console(file=buf, width=400, highlight=False, soft_wrap=True)
+    readings = [_reading(s.id, APPLICANT[1:], []) for s in CATALOG.services]
+    text = SANDBOX_PROFILE.read_text(encoding="utf-8")
+    out = tmp_path / "out.yaml"
+    assert _write(console, PROFILE, CATALOG, text, readings, CATALOG.services, SANDBOX_PROFILE, out) == 1
+    in_file = sum(len(f.decide) for f in load_profile(out).forms.values())
+    shown = " ".join(buf.getvalue().split())
+    assert f"left for a person to decide ({in_file})" in shown and f"{in_file} entries to decide" in shown
+    assert shown.count("default: field ho_ten") == 1 and "cap-doi-cccd: field ho_ten" not in shown

@@ -17,7 +17,7 @@ from fixtures.third_portal.target import password_env, profile_for
 
 from dvcwatch.commands.cli import main
 from dvcwatch.core.catalog import load_catalog
-from dvcwatch.core.profile import SANDBOX_PROFILE, load_profile
+from dvcwatch.core.profile import SANDBOX_PROFILE, Profile, load_profile
 from playwright_journeys.scaffold.labels import same
 
 CATALOG = load_catalog()
@@ -36,6 +36,12 @@ def _partial(portal: ThirdPortal, tmp_path: Path) -> Path:
     partial = tmp_path / "partial.yaml"
     partial.write_text(full[: full.index("\nforms:")] + "\n", encoding="utf-8")
     return partial
+
+
+def where(prof: Profile, sid: str, what: str) -> str:
+    """The section the console names an entry under: the file's, where an entry every service
+    shares is written once, under default (the console counts and lists what the file holds)."""
+    return sid if what in prof.forms[sid].decide else "default"
 
 
 @pytest.mark.browser
@@ -75,12 +81,12 @@ def test_scaffold_on_the_third_portal_writes_what_matched_and_names_the_rest(
                     assert all(same(wording.get(c.catalog, c.catalog), c.text) for c in pf.choices)
                 elif pf.choices:
                     assert f"options of {cf.name}" in decide, (sid, cf.name)
-                    assert f"{sid}: options of {cf.name}" in console
+                    assert f"{where(prof, sid, f'options of {cf.name}')}: options of {cf.name}" in console
             else:
                 # (b) not matched: named in the file and on the console
                 unmatched += 1
                 assert f"control «{pf.label}»" in decide, (sid, pf.label)
-                assert f"{sid}: control «{pf.label}»" in console
+                assert f"{where(prof, sid, f'control «{pf.label}»')}: control «{pf.label}»" in console
         for name in form.absent:  # a required one is to decide; an optional one needs nothing
             if fields[name].required:
                 assert f"field {name}" in decide, (sid, name)
@@ -108,6 +114,9 @@ def test_scaffold_on_the_third_portal_writes_what_matched_and_names_the_rest(
         for what in prof.forms[sid].decide:
             assert f"{sid}: {what}" in err
     assert "control «Số điện thoại liên hệ»" in prof.forms["default"].decide
+    # the console's count is the file's: entries under default are counted once
+    entries = sum(len(f.decide) for f in prof.forms.values())
+    assert f"left for a person to decide ({entries})" in console and f"{entries} entries to decide" in console
 
 
 @pytest.mark.browser

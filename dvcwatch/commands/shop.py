@@ -6,6 +6,7 @@ This module parses and checks the options and maps the outcome to an exit code; 
 from __future__ import annotations
 
 import argparse
+import math
 import re
 import time
 from pathlib import Path
@@ -29,6 +30,7 @@ exit codes: 0 every journey passed, 1 one failed or was degraded (--fail-on fail
             (a stopped sweep keeps the journeys that finished, marked partial: true)"""
 
 SHARD_RE = re.compile(r"^(\d+)/(\d+)$")
+STEP_TIMEOUT_MAX = 3600.0  # an answer awaited for an hour is no answer (nan and inf are refused too)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -115,7 +117,12 @@ def _add_shards_and_schedule(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--vantage", default="local", metavar="NAME", help="where this runs from (metric label)")
     p.add_argument("--pushgateway", metavar="URL", help="push dvc_journey_* metrics to this Pushgateway")
-    p.add_argument("--every", metavar="DURATION", help="repeat the sweep every 30s, 15m, 1h ...")
+    p.add_argument(
+        "--every",
+        metavar="DURATION",
+        help="repeat the sweep every 15m, 1h ... (at least 1m, at most a year; "
+        f"${EVERY_MIN_ENV} lowers the minimum for a lab)",
+    )
     p.add_argument("--listen", metavar="ADDR", help="with --every: serve /metrics on host:port")
     p.add_argument("--max-runs", type=int, metavar="N", help="with --every: stop after N sweeps")
 
@@ -138,16 +145,37 @@ def _add_production_and_files(p: argparse.ArgumentParser) -> None:
     p.add_argument("--personas-file", metavar="PATH", help="a personas YAML other than the built-in one")
 
 
-def _seconds(text: str) -> float:
-    from dvcwatch.core.errors import ConfigError
+EVERY_MIN_SECONDS = 60.0  # a sweep every minute at most: it already takes tens of seconds
+EVERY_MIN_ENV = "DVCWATCH_SHOP_MIN_EVERY"  # a lab's own minimum (a test's back-to-back sweeps)
+EVERY_MAX_SECONDS = 366 * 86400.0
+
+
+def _duration_seconds(text: str) -> float | None:
     from dvcwatch.core.yamlconfig import parse_duration
 
     try:
         seconds = float(parse_duration(text))
     except ValueError:
-        seconds = 0.0
-    if seconds <= 0:
+        return None
+    return seconds if math.isfinite(seconds) else None
+
+
+def _seconds(text: str) -> float:
+    import os
+
+    from dvcwatch.core.errors import ConfigError
+
+    seconds = _duration_seconds(text)
+    if seconds is None or seconds <= 0:
         raise ConfigError(f"--every {text!r}: give a duration like 30s, 15m or 1h")
+    floor_text = os.environ.get(EVERY_MIN_ENV, "").strip()
+    floor = _duration_seconds(floor_text) if floor_text else EVERY_MIN_SECONDS
+    if floor is None or floor <= 0:
+        raise ConfigError(f"${EVERY_MIN_ENV} {floor_text!r}: give a duration like 1s or 1m")
+    if seconds < floor:
+        raise ConfigError(f"--every {text!r}: at least {floor_text or '1m'} between the starts of two sweeps")
+    if seconds > EVERY_MAX_SECONDS:
+        raise ConfigError(f"--every {text!r}: at most a year")
     return seconds
 
 
@@ -158,8 +186,10 @@ def _check_args(args: argparse.Namespace) -> tuple[tuple[int, int], float | None
         raise ConfigError("--parallel must be at least 1")
     if args.retries < 0:
         raise ConfigError("--retries cannot be negative")
-    if args.step_timeout is not None and args.step_timeout <= 0:
-        raise ConfigError("--step-timeout must be positive")
+    if args.step_timeout is not None and not 0 < args.step_timeout <= STEP_TIMEOUT_MAX:
+        raise ConfigError(
+            f"--step-timeout {args.step_timeout}: give seconds, more than 0 and at most {STEP_TIMEOUT_MAX:.0f}"
+        )
     shard = (1, 1)
     if args.shard:
         m = SHARD_RE.match(args.shard)
@@ -189,8 +219,14 @@ def run(args: argparse.Namespace) -> int:
     from dvcwatch.orchestration.shop_runs import STOP_CODES, ShopRun
 
     shard, every = _check_args(args)
+    out = Path(args.out) if args.out else _default_out()
+    if not args.merge:
+        from dvcwatch.core.history_store import refuse_foreign
+        from dvcwatch.orchestration.follow_up import history_path_for
+
+        refuse_foreign(history_path_for(out))  # before a sweep that could not be recorded there
     outcome = ShopRun(
-        out=Path(args.out) if args.out else _default_out(),
+        out=out,
         target=args.target,
         services=args.service,
         personas=args.persona or ["desktop"],

@@ -362,6 +362,21 @@ def _check_ours(conn: sqlite3.Connection, p: Path, readonly: bool) -> None:
         raise ConfigError(f"history schema {found}, this dvcwatch reads {SCHEMA_VERSION}", path=str(p))
 
 
+def refuse_foreign(path: Path) -> None:
+    """Before a sweep: a history file that is another application's database is refused (ConfigError)
+    while nothing has run yet; a missing or empty file, or ours, is fine."""
+    try:
+        if not path.is_file() or path.stat().st_size == 0:
+            return
+    except OSError:
+        return  # said after the sweep, when the history is written
+    try:
+        HistoryStore.open(path, readonly=True).close()
+    except ConfigError as exc:
+        if "empty database" not in exc.detail:
+            raise
+
+
 def _migrate_1_to_2(conn: sqlite3.Connection) -> None:
     columns = [f.name for f in fields(JourneyRow) if f.name != "journey_id"]
     conn.execute("BEGIN IMMEDIATE")

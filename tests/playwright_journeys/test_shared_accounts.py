@@ -80,6 +80,7 @@ def test_one_account_at_parallel_4_gives_no_otp_false_alarm_over_3_sweeps(
     server = sandbox_factory()
     profile = profile_with_accounts(tmp_path / "one.yaml", server.url, monkeypatch, 1)
     out = tmp_path / "mon"
+    monkeypatch.setenv("DVCWATCH_SHOP_MIN_EVERY", "1s")  # the sweeps back to back, not a minute apart
     # four journeys at --parallel 4 all want the one account's OTP at once: the contention is the point
     code = shop(profile, out, "--every", "1s", "--max-runs", "3", services=SERVICES[:4])
     runs = sorted(out.iterdir())

@@ -25,14 +25,20 @@ BAD = [
     ),
     (["--persona", "tablet"], "unknown persona 'tablet'; one of desktop, phone, slow-3g"),
     (["--target", "khong-co.yaml"], "khong-co.yaml: profile file not found"),
-    (["--target", "http://127.0.0.1:1", "--every", "1s", "--max-runs", "0"], "--max-runs must be at least 1"),
+    (["--target", "http://127.0.0.1:1", "--every", "1m", "--max-runs", "0"], "--max-runs must be at least 1"),
+    (["--step-timeout", "nan"], "--step-timeout nan: give seconds, more than 0 and at most 3600"),
+    (["--step-timeout", "inf"], "--step-timeout inf: give seconds"),
+    (["--every", "1ms"], "--every '1ms': at least 1m between the starts of two sweeps"),
+    (["--every", "59s"], "--every '59s': at least 1m"),
+    (["--every", "9999999h"], "--every '9999999h': at most a year"),
 ]
 
 
 @pytest.mark.parametrize(("argv", "message"), BAD, ids=[" ".join(a) for a, _ in BAD])
 def test_bad_input_is_one_line_and_exit_2(
-    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("DVCWATCH_SHOP_MIN_EVERY", raising=False)
     assert main(["shop", *argv]) == 2
     err = capsys.readouterr().err
     assert message in " ".join(err.split())
@@ -123,7 +129,25 @@ def test_a_configuration_error_in_the_first_scheduled_sweep_ends_the_loop(
         encoding="utf-8",
     )
     argv = ["shop", "--target", "http://127.0.0.1:1", "--personas-file", str(personas), "--persona", "nokia"]
-    argv += ["--every", "1s", "--max-runs", "3", "--out", str(tmp_path / "mon")]
+    argv += ["--every", "1m", "--max-runs", "3", "--out", str(tmp_path / "mon")]
     assert main(argv) == 2
     err = " ".join(capsys.readouterr().err.split())
     assert "unknown Playwright device 'Nokia 3310'" in err and "sweep 1 failed" not in err
+
+
+def test_a_history_that_is_another_applications_database_is_refused_before_any_browser(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 31.11: the sweep would end by adding dvcwatch tables to someone else's database."""
+    import sqlite3
+
+    ledger = tmp_path / "ledger.sqlite3"
+    with sqlite3.connect(ledger) as conn:
+        conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)")
+    conn.close()
+    before = ledger.read_bytes()
+    monkeypatch.setenv("DVCWATCH_HISTORY", str(ledger))
+    assert main(["shop", "--target", "http://127.0.0.1:1", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "another application's database" in err and "Traceback" not in err, err
+    assert ledger.read_bytes() == before and not (tmp_path / "o").exists()

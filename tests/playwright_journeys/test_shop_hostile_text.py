@@ -41,6 +41,7 @@ async def shop(url: str, out: Path, *extra: str) -> tuple[int, str]:
     for s in SERVICES:
         argv += ["--service", s]
     env = {**os.environ, "COLUMNS": "400"}  # a wide console: a table cell must not wrap the text
+    env["DVCWATCH_SHOP_MIN_EVERY"] = "1s"  # scheduled sweeps back to back, not a minute apart
     proc = await asyncio.create_subprocess_exec(
         *argv, *extra, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )

@@ -24,7 +24,10 @@ def fetch(url: str) -> str:
         return ""
 
 
-def test_every_with_listen_serves_metrics_and_pushes_each_sweep(tmp_path: Path) -> None:
+def test_every_with_listen_serves_metrics_and_pushes_each_sweep(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DVCWATCH_SHOP_MIN_EVERY", "1s")  # the sweeps back to back, not a minute apart
     port = processes.free_port()
     codes: list[int] = []
     with binaries.pushgateway(tmp_path / "pgw") as gateway:

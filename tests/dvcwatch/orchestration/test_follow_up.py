@@ -138,10 +138,12 @@ def test_each_scheduled_sweep_records_its_journeys_and_follows_the_open_dossiers
     sandbox_factory: Callable[..., object],
     put_faults: Callable[[object, object], None],
     tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """`shop --every` on a profile: after each sweep its journeys go into the history beside OUT, and
     one follow-up pass looks at every dossier still open (here its result page answers
     503 throughout, so each dossier stays open and each pass looks at all of them again)."""
+    monkeypatch.setenv("DVCWATCH_SHOP_MIN_EVERY", "1s")  # the sweeps back to back, not a minute apart
     sandbox = sandbox_factory()
     put_faults(sandbox, [{"kind": "error", "service": B_EVERY, "step": "result", "status": 503}])
     out = tmp_path / "every"

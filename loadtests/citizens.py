@@ -7,7 +7,10 @@ mix of services follows the catalog's volume weights, so residence notices domin
 
 Every request is named `<service>:<step>` with the shared step vocabulary, so Locust's table, the
 gates and the Prometheus labels read as the portal's own steps. A failed step ends the visit (a
-citizen cannot pay for a dossier the portal refused) and the user starts another one.
+citizen cannot pay for a dossier the portal refused) and the user starts another one. What fails a
+step is judged before the request is counted: a wrong status, no whole answer, a busy answer of any
+kind (`loadtests.answer_trouble`), and an answer without what the next step needs (a login with no
+challenge): each is a failed request with its reason, never an exception in the log.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from dvcwatch.core.otp_sources import SIX_DIGITS, code_in
 from dvcwatch.core.profile import fill_in
 from dvcwatch.core.steps import STEPS
 from loadtests import sending
+from loadtests.answer_trouble import NOT_JSON, kind_of, parse_json
 from loadtests.context import run_context
 from loadtests.profile import Range
 
@@ -46,6 +50,31 @@ OTP_INBOX = "_harness:otp_inbox"
 # none of them reads an OTP that was sent to another.
 _user_numbers = itertools.count()
 login_turns: defaultdict[str, Semaphore] = defaultdict(Semaphore)
+# What a JSON answer must hold for the visit to go on: its reason for failing, or None.
+Needs = Callable[[Any], str | None]
+
+
+def keys(*names: str) -> Needs:
+    """An answer that is a JSON object with each of `names`."""
+
+    def missing(data: Any) -> str | None:
+        if not isinstance(data, dict):
+            return "the answer is not a JSON object"
+        absent = [n for n in names if n not in data]
+        return f"the answer has no {', '.join(absent)}" if absent else None
+
+    return missing
+
+
+def _dossier(data: Any) -> str | None:
+    """A filed dossier's code, and its payment (null, or the transaction to pay)."""
+    missing = keys("code")(data)
+    if missing:
+        return missing
+    payment = data.get("payment")
+    if payment and not (isinstance(payment, dict) and "txn" in payment):
+        return "the answer's payment has no txn"
+    return None
 
 
 def task_weights(services: list[Service]) -> dict[str, int]:
@@ -86,6 +115,7 @@ class PortalUser(FastHttpUser):
         self.account: Account | None = ctx.accounts[number % len(ctx.accounts)] if ctx.accounts else None
         self.api = self.paths.api_base.rstrip("/")
         self.trouble = ctx.trouble
+        self.max_answer = int(ctx.profile.max_answer_mb * 1_000_000)
         # requests go out through this user's own agent and are reported here (loadtests.sending)
         self._agent = self.client.client
         self._request_event = environment.events.request
@@ -120,7 +150,7 @@ class PortalUser(FastHttpUser):
 
     def find_service(self, svc: Service) -> None:
         path = fill_in(self.paths.service, {"service": svc.id, "code": self.target.code_of(svc)})
-        self.call("GET", path, svc.id, "find_service", expect=(200,), html=True)
+        self.call("GET", path, svc.id, "find_service", expect=(200,), parse=False)
 
     def login(self) -> tuple[str, str, str]:
         """(username, password, account name): the profile's account, else the synthetic citizen's."""
@@ -132,12 +162,17 @@ class PortalUser(FastHttpUser):
         username, password, _ = self.login()
         body = {"cccd": username, "password": password, "service": svc.id}
         with login_turns[username]:
-            challenge = self.call("POST", f"{self.api}/auth/login", svc.id, "login", json_body=body)[
-                "challenge"
-            ]
+            challenge = self.call(
+                "POST", f"{self.api}/auth/login", svc.id, "login", json_body=body, needs=keys("challenge")
+            )["challenge"]
             otp = self.read_otp()
             answer = self.call(
-                "POST", f"{self.api}/auth/otp", svc.id, "otp", json_body={"challenge": challenge, "otp": otp}
+                "POST",
+                f"{self.api}/auth/otp",
+                svc.id,
+                "otp",
+                json_body={"challenge": challenge, "otp": otp},
+                needs=keys("token"),
             )
         return answer["token"]
 
@@ -178,6 +213,7 @@ class PortalUser(FastHttpUser):
             data=encoder.to_string(),
             headers=headers,
             expect=(201,),
+            needs=_dossier,
         )
 
     def pay(self, svc: Service, txn: str, auth: dict[str, str]) -> None:
@@ -215,11 +251,12 @@ class PortalUser(FastHttpUser):
         data: bytes | None = None,
         headers: dict[str, str] | None = None,
         expect: tuple[int, ...] = (200,),
-        html: bool = False,
         parse: bool | Callable[[str], Any] = True,
+        needs: Needs | None = None,
     ) -> Any:
-        """One named request; a wrong status, a soft failure or unreadable JSON fails it and ends
-        the visit (RescheduleTask), so later steps are never counted against a broken one."""
+        """One named request; a wrong status, a soft failure, unreadable JSON or an answer without
+        what `needs` asks fails it and ends the visit (RescheduleTask), so later steps are never
+        counted against a broken one."""
         if name is None and step not in STEP_NAMES:
             raise ValueError(f"{step!r} is not in the step vocabulary (dvcwatch.core.steps)")
         label = name or f"{service}:{step}"
@@ -232,32 +269,44 @@ class PortalUser(FastHttpUser):
             if "Accept" not in sent_headers and "accept" not in sent_headers:
                 sent_headers["Accept"] = "application/json"
         url = path if path.startswith(("http://", "https://")) else f"{self.client.base_url or ''}{path}"
-        sent = sending.send(self._agent, method, url, body, sent_headers)
-        reason, value = self._judge(sent, expect, html, parse)
+        sent = sending.send(self._agent, method, url, body, sent_headers, self.max_answer)
+        reason, value = self._judge(sent, expect, parse, needs)
         sending.report(self._request_event, sent, label, self.context(), reason)
         if reason is not None:
             raise RescheduleTask()
         return value
 
     def _judge(
-        self, sent: sending.Sent, expect: tuple[int, ...], html: bool, parse: bool | Callable[[str], Any]
+        self,
+        sent: sending.Sent,
+        expect: tuple[int, ...],
+        parse: bool | Callable[[str], Any],
+        needs: Needs | None,
     ) -> tuple[str | None, Any]:
-        """(why the request failed or None, what the answer gives the visit)."""
-        if sent.error is not None or sent.status not in expect:  # an expected 409 is an answer
-            return f"HTTP {sent.status or 'no answer'}", None
-        if html:
-            trouble = self.trouble.reason(sent.body)
-            return (f"soft failure: {trouble}" if trouble else None), None
+        """(why the request failed or None, what the answer gives the visit). Every answer, whatever
+        its kind, is looked at for trouble before the step is given what it asked for."""
+        if sent.error is not None:
+            return sent.no_answer(), None
+        if sent.status not in expect:  # an expected 409 is an answer
+            return f"HTTP {sent.status}", None
+        body = sent.body
+        headers = sent.response.headers
+        kind = kind_of(headers.get("content-type") if headers is not None else None, body)
+        data = parse_json(body) if kind == "json" and body else NOT_JSON
+        trouble = self.trouble.of_kind(kind, body, data)
+        if trouble:
+            return f"soft failure: {trouble}", None
         if not parse:
             return None, None
-        text = sent.response.text or ""
         if callable(parse):  # what the answer must hold; nothing is a failed request
-            value = parse(text)
+            value = parse(sent.response.text or "")
             return ("the answer holds nothing usable", None) if value is None else (None, value)
-        try:
-            return None, json.loads(text)
-        except ValueError:
-            return "the answer is not JSON", None
+        if data is NOT_JSON:
+            data = parse_json(body)  # sent as another kind, and JSON all the same
+            if data is NOT_JSON:
+                return "the answer is not JSON", None
+        missing = needs(data) if needs is not None else None
+        return (missing, None) if missing else (None, data)
 
     def pause(self, r: Range) -> None:
         seconds = self._draw(r)

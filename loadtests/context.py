@@ -16,6 +16,7 @@ from dvcwatch.core.credentials import Account, AccountResolver
 from dvcwatch.core.errors import ConfigError
 from dvcwatch.core.profile import Profile
 from dvcwatch.core.profile import load_profile as load_target
+from loadtests.answer_trouble import AnswerTrouble
 from loadtests.flow_files import FlowSet, read_flows
 from loadtests.gates import GatesConfig, load_gates
 from loadtests.pages import PageTrouble
@@ -132,7 +133,8 @@ class RunContext:
     metrics_port: int
     metrics_host: str
     accounts: list[Account] = field(default_factory=list)
-    trouble: PageTrouble = field(default_factory=lambda: PageTrouble(()))
+    trouble: AnswerTrouble = field(default_factory=lambda: AnswerTrouble(PageTrouble(())))
+    """The profile's error page and busy banner, and busy answers in JSON and text."""
     flows: FlowSet = field(default_factory=FlowSet)  # empty: the built-in citizens
     stop_reason: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # more keys for the report
@@ -165,7 +167,7 @@ class RunContext:
             metrics_port=opts.dvc_metrics_port,
             metrics_host=opts.dvc_metrics_host,
             accounts=load_accounts(target, source),
-            trouble=PageTrouble.of(target.selectors, source=source),
+            trouble=AnswerTrouble.of(PageTrouble.of(target.selectors, source=source)),
             flows=read_flows(opts.dvc_flows, target, source) if getattr(opts, "dvc_flows", "") else FlowSet(),
         )
 

@@ -11,6 +11,8 @@ citizens' names are (`loadtests.counts.split_name`), so the step classes, gates,
 and report read a flow run exactly as they read theirs, while Locust's table still shows each request.
 Each user logs in as its own identity: the profile's account pool when it has one, else a synthetic
 citizen; logins of one account take turns until the code is read, so none reads another's code.
+A request may go only to the portal (--host) or to one of the profile's `origins` (`loadtests.origins`):
+any other is refused before it is sent, counted as a failed request, and ends the visit.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from dvcwatch.core.flows.replay import citizen_values
 from loadtests import sending
 from loadtests.citizens import PortalUser, login_turns, task_weights
 from loadtests.context import run_context
+from loadtests.origins import Origins
 
 AUTH_STEPS = frozenset({"login", "otp"})
 # How long a worker's first user waits for the flows its master sends as the worker connects.
@@ -55,11 +58,14 @@ class FlowUser(PortalUser):
         # hop as its own request, with what its Location gives later ones
         self._agent.redirect_response_codes = frozenset()
         username, password, _ = self.login()
+        base = (self.host or "").rstrip("/")
+        origins = {role: url.rstrip("/") for role, url in self.target.origins.items()}
+        self.reachable = Origins([base, *origins.values()])
         # the same citizen and account every visit: one Bindings, whose URLs are rendered once
         self.bindings = Bindings(
-            base=(self.host or "").rstrip("/"),
+            base=base,
             citizen=citizen_values(self.identity),
-            origins={role: url.rstrip("/") for role, url in self.target.origins.items()},
+            origins=origins,
             username=username,
             password=Secret(password),
             otp=self._visit_otp,
@@ -136,19 +142,24 @@ class FlowUser(PortalUser):
                 turn.release()
 
     def send(self, name: str, prepared: Prepared, replay: Replay) -> bool:
-        """One request of the flow, judged by the replay (status, extractions) and by the profile's
-        error-page and busy-banner selectors; False ends the visit (later requests depend on it).
+        """One request of the flow, judged by the replay (status, extractions) and as a busy answer of
+        any kind (`loadtests.answer_trouble`); False ends the visit (later requests depend on it).
         Sent and reported by `loadtests.sending` (this user's own agent, Locust's request event)."""
-        sent = sending.send(self._agent, prepared.method, prepared.url, prepared.body, prepared.headers)
+        refusal = self.reachable.refusal(prepared.url)
+        if refusal is not None:
+            sent = sending.unsent(prepared.method, prepared.url, PermissionError(refusal))
+            sending.report(self._request_event, sent, name, self.context(), refusal)
+            return False
+        sent = sending.send(
+            self._agent, prepared.method, prepared.url, prepared.body, prepared.headers, self.max_answer
+        )
         if sent.error is not None:
             reason: str | None = sent.no_answer()
         else:
             headers = sent.response.headers  # geventhttpclient's: .get is case-insensitive
             if headers is None:
                 headers = {}
-            trouble = None
-            if self.trouble.checks and "html" in (headers.get("content-type") or "").lower():
-                trouble = self.trouble.reason(sent.body)
+            trouble = self.trouble.reason(headers.get("content-type"), sent.body)
             reason = (
                 f"soft failure: {trouble}"
                 if trouble

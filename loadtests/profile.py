@@ -70,6 +70,13 @@ class LoadProfile(Strict):
     request_timeout_seconds: float = Field(
         10, gt=0, le=300, description="a hung portal fails the request, never the run"
     )
+    max_answer_mb: float = Field(
+        10,
+        gt=0,
+        le=1000,
+        description="what one answer may hold (MB, 10⁶ bytes); past it the request fails and nothing "
+        "more is read: an endless body fails a request, never the run",
+    )
 
     def capped(self, users: int = 0, seconds: float = 0) -> tuple[int, float]:
         """The profile's caps, lowered (never raised) by the command line (0: not given)."""

@@ -25,8 +25,9 @@ import yaml
 from dvcwatch.core.catalog import Catalog, load_catalog
 from dvcwatch.core.flows import Flow
 from dvcwatch.core.flows.model import FLOW_SUFFIX
-from dvcwatch.core.page_markers import check_selector
+from dvcwatch.core.page_markers import split_readable
 from dvcwatch.core.profile import Profile
+from dvcwatch.core.selector_syntax import problem
 from probes.checks.flow import PROBE_STEPS
 from probes.config import SOFT_FAILURE_MARKERS
 
@@ -59,7 +60,8 @@ class Plan:
     unmapped: list[str] = field(default_factory=list)
     """Catalog services without a code in the profile's `services:` (their pages are by code)."""
     unseen: list[str] = field(default_factory=list)
-    """The profile's error selectors only a browser evaluates: no probe can see them."""
+    """The parts of the profile's error selectors only a browser evaluates (a whole selector, or one
+    part of a list): no probe can see them."""
     notes: list[str] = field(default_factory=list)
 
 
@@ -67,14 +69,6 @@ def declares_api(profile: Profile) -> bool:
     """The profile says the portal has a JSON API: `paths.api_base` written in the file (the sandbox's
     profile does). The default `/api/v1` is the sandbox's, not a guess about another portal."""
     return "api_base" in profile.paths.model_fields_set
-
-
-def _readable(selector: str) -> bool:
-    try:
-        check_selector(selector)
-    except ValueError:
-        return False
-    return True
 
 
 def _profile_error_selectors(profile: Profile) -> dict[str, list[str]]:
@@ -86,12 +80,26 @@ def _profile_error_selectors(profile: Profile) -> dict[str, list[str]]:
     return out
 
 
+def _split(selector: str) -> tuple[str | None, tuple[str, ...]]:
+    """What a probe reads of `selector` and what it leaves to a browser; an invalid selector (a profile
+    not read by `load_profile`) is a ValueError saying so, never "needs a browser"."""
+    why = problem(selector)
+    if why:
+        raise ValueError(f"invalid selector: {why}")
+    return split_readable(selector)
+
+
 def error_selectors(profile: Profile) -> dict[str, list[str]]:
-    """The profile's error page and busy banner, as the probes' selector content checks: only those
-    the core's matcher (`dvcwatch.core.page_markers`) reads without a browser; the rest are named by
-    `browser_only` (a check that can never see its page would pass every probe, or be refused)."""
-    out = {k: [s for s in v if _readable(s)] for k, v in _profile_error_selectors(profile).items()}
-    return {k: v for k, v in out.items() if v}
+    """The profile's error page and busy banner, as the probes' selector content checks: what the
+    core's matcher (`dvcwatch.core.page_markers`) reads without a browser, a list kept but for its
+    parts only a browser judges; those are named by `browser_only` (a check that can never see its
+    page would pass every probe, or be refused)."""
+    out: dict[str, list[str]] = {}
+    for key, selectors in _profile_error_selectors(profile).items():
+        kept = [k for k in (_split(s)[0] for s in selectors) if k]
+        if kept:
+            out[key] = kept
+    return out
 
 
 UNSEEN = (
@@ -101,10 +109,14 @@ UNSEEN = (
 
 
 def browser_only(profile: Profile) -> list[str]:
-    """The profile's error selectors a probe cannot read (`role=`, `xpath=` …), so the generated file
-    and the command can say so."""
+    """Exactly what of the profile's error selectors a probe cannot read (`role=`, `xpath=`, a list's
+    `div:visible` part …), so the generated file and the command can say so."""
     sel = _profile_error_selectors(profile)
-    return [x for x in [*sel.get("error_selectors", []), *sel.get("busy_selectors", [])] if not _readable(x)]
+    return [
+        part
+        for s in [*sel.get("error_selectors", []), *sel.get("busy_selectors", [])]
+        for part in _split(s)[1]
+    ]
 
 
 def page_module(profile: Profile) -> dict[str, Any]:

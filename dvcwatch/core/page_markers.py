@@ -25,7 +25,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
@@ -334,20 +334,31 @@ class PageTrouble:
     """A look for a few byte strings for the whole profile, when every way a selector can match needs some bytes on the
     page (a class name, an id, an attribute value): no hit, no trouble — the healthy page's cost."""
 
+    unseen: tuple[str, ...] = ()
+    """The parts of the profile's selector lists only a browser can judge (`selectors.error_page:
+    div:visible`), left out of `checks` for the caller to name."""
+
     @classmethod
     def of(cls, selectors: object, *, source: str | None = None) -> PageTrouble:
-        """From a profile's `selectors` (error_page, error_banner); an unreadable one is a ConfigError."""
-        named = []
+        """From a profile's `selectors` (error_page, error_banner). An invalid one, or one of which
+        nothing is read without a browser, is a ConfigError; a list's parts only a browser judges are
+        left out and named in `unseen`."""
+        named, unseen = [], []
         for key, what in TROUBLE:
             sel = getattr(selectors, key, None)
             if not isinstance(sel, str) or not sel.strip():
                 continue
             try:
                 check_selector(sel)
+                kept: str | None = sel
             except ValueError as exc:
-                raise ConfigError(str(exc), path=source, field=f"selectors.{key}") from None
-            named.append((f"{what}: {sel}", sel))
-        return page_trouble(tuple(named))
+                kept, dropped = split_readable(sel) if problem(sel) is None else (None, ())
+                if kept is None:
+                    raise ConfigError(str(exc), path=source, field=f"selectors.{key}") from None
+                unseen += [f"selectors.{key}: {part}" for part in dropped]
+            named.append((f"{what}: {sel}", kept))
+        trouble = page_trouble(tuple(named))
+        return replace(trouble, unseen=tuple(unseen)) if unseen else trouble
 
     @classmethod
     def named(cls, named: Sequence[tuple[str, str]]) -> PageTrouble:

@@ -187,3 +187,16 @@ def test_check_selector_says_invalid_or_needs_a_browser() -> None:
     with pytest.raises(ValueError, match="needs a browser"):
         check_selector("a:visible")
     assert check_selector(ASPNET_LIST) == ASPNET_LIST
+
+
+def test_a_lists_parts_that_need_a_browser_are_left_out_and_named_not_the_whole_profile_refused() -> None:
+    """`load` reads the same selectors: a list is not refused for one part only a browser judges."""
+    trouble = PageTrouble.of(
+        Selectors(error_page="div.loi, div.ban:visible", error_banner="div.qua-tai"), source="p.yaml"
+    )
+    assert trouble.unseen == ("selectors.error_page: div.ban:visible",)
+    assert trouble.reason(b'<main><div class="loi">L\xe1\xbb\x97i</div></main>') == (
+        "error page: div.loi, div.ban:visible"
+    )
+    assert trouble.reason(b'<main><div class="ban">B\xe1\xba\xadn</div></main>') is None
+    assert PageTrouble.of(Selectors(error_page=ASPNET_LIST, error_banner="div.qua-tai")).unseen == ()

@@ -9,8 +9,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import shutil
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dvcwatch.core.scratch import private_dir
 from playwright_journeys.personas import Persona
 
 if TYPE_CHECKING:
@@ -60,10 +63,21 @@ def quiet_driver_teardown() -> None:
     logging.getLogger("playwright._impl.connection").setLevel(logging.CRITICAL)
 
 
+TRACES_PREFIX = ".playwright-traces-"
+
+
 class BrowserHost:
-    def __init__(self, playwright: Playwright, executable: str = CHROMIUM) -> None:
+    """One browser for a sweep, relaunched if it dies. `scratch`: the run's output folder, where
+    Playwright's trace files go while journeys run (a private folder removed at `close`, and by the
+    next run in that folder if this one was killed), instead of `playwright-tracing-*` in /tmp."""
+
+    def __init__(
+        self, playwright: Playwright, executable: str = CHROMIUM, scratch: Path | None = None
+    ) -> None:
         self.playwright = playwright
         self.executable = executable
+        self.scratch = scratch
+        self.traces_dir: Path | None = None
         self.browser: Browser | None = None
         self.launches = 0
         self._lock = asyncio.Lock()
@@ -76,8 +90,13 @@ class BrowserHost:
                         await self.browser.close()
                     except Exception:
                         pass
+                if self.scratch is not None and self.traces_dir is None:
+                    self.traces_dir = private_dir(self.scratch, TRACES_PREFIX)
                 self.browser = await self.playwright.chromium.launch(
-                    executable_path=self.executable, headless=True, args=CHROMIUM_ARGS
+                    executable_path=self.executable,
+                    headless=True,
+                    args=CHROMIUM_ARGS,
+                    traces_dir=self.traces_dir,
                 )
                 self.launches += 1
             return self.browser
@@ -123,3 +142,6 @@ class BrowserHost:
             except Exception:
                 pass
             self.browser = None
+        if self.traces_dir is not None:
+            shutil.rmtree(self.traces_dir, ignore_errors=True)
+            self.traces_dir = None

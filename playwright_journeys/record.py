@@ -24,9 +24,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
 import re
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -39,8 +39,10 @@ from dvcwatch.core.credentials import Redactor, Secret
 from dvcwatch.core.errors import ConfigError
 from dvcwatch.core.identities import Citizen
 from dvcwatch.core.profile import Profile
+from dvcwatch.core.scratch import private_dir, remove_stale
 from playwright_journeys.results import now_iso
 
+RAW_PREFIX = ".dvcwatch-har-"
 HAR_FILE = "recording.har"
 ASSETS_FILE = "assets.har"
 STEPS_FILE = "steps.json"
@@ -183,13 +185,31 @@ class Take:
         self.marks.append({"step": step, "start": time.time()})
 
 
+def check_directory(directory: Path) -> None:
+    """Refuse, before any journey, a --record folder that cannot be made or written (one line)."""
+    probe = directory / f".dvcwatch-write-test.{os.getpid()}"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(f"--record {directory}: cannot write there ({exc.strerror or exc})") from None
+
+
 class Recorder:
     def __init__(self, directory: Path, profile: Profile) -> None:
         refuse_production(profile)
         self.directory = Path(directory)
         self.profile = profile
         self.filter = origin_filter(profile)
-        self.directory.mkdir(parents=True, exist_ok=True)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            remove_stale(self.directory, RAW_PREFIX)
+            self._write_index(profile)
+        except OSError as exc:
+            raise ConfigError(f"--record {directory}: cannot write there ({exc.strerror or exc})") from None
+
+    def _write_index(self, profile: Profile) -> None:
         write_text_atomic(
             self.directory / INDEX_FILE,
             json.dumps(
@@ -207,7 +227,9 @@ class Recorder:
 
     def start(self, service: str, persona: str, personas: int) -> Take:
         key = service if personas <= 1 else f"{service}--{persona}"
-        raw = Path(tempfile.mkdtemp(prefix="dvcwatch-har-"))  # 0700: the raw HAR holds the password
+        # 0700, in DIR, not /tmp: the raw HAR holds the password until `keep` scrubs it; one left by a
+        # killed run is removed by the next recording into DIR
+        raw = private_dir(self.directory, RAW_PREFIX)
         return Take(key, service, raw, self.filter)
 
     def keep(self, take: Take, who: Citizen, username: str, password: Secret | None, verdict: str) -> None:

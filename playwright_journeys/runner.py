@@ -230,7 +230,7 @@ class Sweep:
             for p in cfg.personas:
                 if p.device and p.device not in pw.devices:
                     raise DvcwatchError(f"persona {p.name}: unknown Playwright device {p.device!r}")
-            self.host = BrowserHost(pw, cfg.executable)
+            self.host = BrowserHost(pw, cfg.executable, scratch=cfg.out_dir)  # trace files: not in /tmp
             try:
                 await self.host.ensure()
             except Exception as exc:

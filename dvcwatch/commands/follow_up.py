@@ -54,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
     from dvcwatch.core.errors import ConfigError
     from dvcwatch.core.interrupts import Signalled, until_signalled
     from dvcwatch.core.profile import load_profile
+    from dvcwatch.core.terminal_text import safe_text
     from dvcwatch.core.yamlconfig import parse_duration
     from dvcwatch.orchestration.follow_up import FollowUp
 
@@ -80,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"{exc} (the looks made so far are saved)")
         return exc.exit_code
     for problem in passes[-1].problems if passes else []:
-        console.print(f"[yellow]{escape(problem[0])}[/]: {escape(problem[1])}")
+        console.print(f"[yellow]{escape(safe_text(problem[0]))}[/]: {escape(safe_text(problem[1]))}")
     looked = sum(p.looked for p in passes)
     console.print(
         f"{looked} looks in {len(passes)} pass(es); {passes[-1].still_open if passes else 0} still open"

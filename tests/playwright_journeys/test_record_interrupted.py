@@ -1,6 +1,8 @@
 """A recording stopped mid-sweep leaves no raw HAR behind: Playwright writes a context's HAR (password
-and all) into a private temporary folder when the context closes, and the recorder scrubs it from
-there; a journey stopped by Ctrl-C or SIGTERM never gets scrubbed, so its raw folder must go."""
+and all) into a private folder when the context closes, and the recorder scrubs it from there; a
+journey stopped by Ctrl-C or SIGTERM never gets scrubbed, so its raw folder must go. That folder, and
+Playwright's trace files, live in the run's own folders, never in the system's temporary folder: a
+SIGKILL leaves them there (issue 31.15), and the next recording into the same folder removes them."""
 
 from __future__ import annotations
 
@@ -20,7 +22,11 @@ pytestmark = pytest.mark.browser
 SERVICES = ["cap-doi-cccd", "dang-ky-thuong-tru", "khai-bao-tam-vang", "cap-ho-chieu"]
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+RAW = ".dvcwatch-har-"
+LEFT_IN_TMP = ("dvcwatch-har-*", "playwright-tracing-*")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
 def test_a_stopped_recording_leaves_no_raw_har(sandbox, tmp_path: Path, sig: signal.Signals, request) -> None:  # type: ignore[no-untyped-def]
     tmp = Path(tempfile.mkdtemp(prefix="rec-tmp-"))  # short: chromium's own files go there too
     request.addfinalizer(lambda: shutil.rmtree(tmp, ignore_errors=True))
@@ -43,7 +49,7 @@ def test_a_stopped_recording_leaves_no_raw_har(sandbox, tmp_path: Path, sig: sig
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             pytest.fail(f"shop ended before the signal: {err.read_text()}")
-        if any(rec.glob("*/recording.har")) and list(tmp.glob("dvcwatch-har-*")):
+        if any(rec.glob("*/recording.har")) and list(rec.glob(f"{RAW}*")):
             break
         time.sleep(0.05)
     else:
@@ -53,6 +59,14 @@ def test_a_stopped_recording_leaves_no_raw_har(sandbox, tmp_path: Path, sig: sig
     os.killpg(proc.pid, sig) if sig == signal.SIGINT else proc.send_signal(sig)
     proc.wait(timeout=60)
     assert wait_gone(procs) == []
-    assert list(tmp.glob("dvcwatch-har-*")) == [], "a raw HAR (with the password) was left behind"
+    assert [p.name for pattern in LEFT_IN_TMP for p in tmp.glob(pattern)] == []
     kept = [p.parent.name for p in rec.glob("*/recording.har")]
     assert kept and len(kept) < len(SERVICES)
+    if sig != signal.SIGKILL:
+        assert list(rec.glob(f"{RAW}*")) == [], "a raw HAR (with the password) was left behind"
+    else:  # nothing could remove it: the next recording into this folder does
+        from dvcwatch.core.profile import load_profile
+        from playwright_journeys.record import Recorder
+
+        Recorder(rec, load_profile(sandbox.url))
+        assert list(rec.glob(f"{RAW}*")) == []

@@ -87,3 +87,32 @@ async def test_markup_in_portal_text_does_not_end_the_monitoring_loop(
         assert_files_escape(run)
     assert err.count("[lowercase]") >= 2, err
     assert_shown_literally(err)
+
+
+ESCAPES = "\x1b]52;c;ZXZpbA==\x07 \x1b]0;pwned\x1b\\ \x1b[2J\x9b31m Lỗi hệ thống \x07\x08 bảo trì"
+
+
+def escaping_app() -> web.Application:
+    """Every page is a 503 whose text carries terminal escapes: OSC 52 (clipboard), OSC 0 (window
+    title), CSI 2J (clear screen), an 8-bit CSI, a bell and a backspace."""
+
+    async def page(request: web.Request) -> web.Response:
+        body = f"<html><body><main><p class='error'>{ESCAPES}</p></main></body></html>"
+        return web.Response(status=503, text=body, content_type="text/html")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", page)
+    return app
+
+
+async def test_terminal_escapes_in_portal_text_never_reach_the_console(
+    serve_app: Callable[[object], Awaitable[str]], tmp_path: Path
+) -> None:
+    """Issue 31.8: the summary showed the portal's OSC 52, OSC 0 and CSI 2J to the terminal intact."""
+    url = await serve_app(escaping_app())
+    code, err = await shop(url, tmp_path / "out", "--parallel", "2")
+    assert code == 1, err
+    assert "Lỗi hệ thống" in err and "bảo trì" in err, err  # what the citizen read is still shown
+    controls = sorted({c for c in err if (ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) <= 0x9F})
+    assert controls == [], f"{controls!r} in {err!r}"
+    assert "52;c;" not in err and "pwned" not in err, err

@@ -152,6 +152,9 @@ def all_selectors(profile: Profile) -> list[tuple[str, Sel]]:
         for xname, x in section.extra.items():
             if x.selector is not None:
                 out.append((f"forms.{sid}.extra.{xname}.selector", x.selector))
+        for dname, d in section.extra_documents.items():
+            if d.selector is not None:
+                out.append((f"forms.{sid}.extra_documents.{dname}.selector", d.selector))
     return out
 
 

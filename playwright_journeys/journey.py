@@ -7,6 +7,8 @@ Steps talk to the portal only through these helpers, so that every step sees han
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -18,6 +20,7 @@ from dvcwatch.core.catalog.models import Catalog, Service
 from dvcwatch.core.credentials import Redactor, Secret
 from dvcwatch.core.identities import Citizen
 from dvcwatch.core.profile import By, Profile, Sel, describe_selector
+from playwright_journeys import refusal
 from playwright_journeys.locate import locate
 from playwright_journeys.outcome import StepFailure
 from playwright_journeys.personas import Persona
@@ -34,6 +37,14 @@ SEEN_CHARS = 400
 class StepSkipped(Exception):
     """The step did not apply on this visit (e.g. payment moved offline); the reason is kept."""
 
+
+# The steps where the portal judges what the citizen gave it, and what it refuses there.
+REFUSED_WHAT = {
+    "form": "the form",
+    "upload": "the documents",
+    "submit": "the dossier",
+    "payment": "the payment",
+}
 
 STEP_WAITS = 3  # a step's whole time, in answers' patience (step_timeout): see Journey.step_limit
 
@@ -59,7 +70,8 @@ class Errand:
 class Login:
     """Who logs in: the synthetic citizen on the sandbox, a test account (secret password) elsewhere.
 
-    The citizen's identity fills the forms either way; the account only replaces what is typed at login."""
+    The citizen's identity fills the forms either way; the account replaces what is typed at login,
+    and, with `journey.form_identity: account`, the CCCD on the form too (see Journey.__post_init__)."""
 
     citizen: Citizen
     username: str = ""
@@ -140,6 +152,10 @@ class Journey:
 
     def __post_init__(self) -> None:
         self.redactor.add(self.password)
+        if self.account and self.profile.journey.form_identity == "account":
+            # the account's own CCCD on the e-form (a portal may check it against the login)
+            self.login.citizen = dataclasses.replace(self.login.citizen, cccd=self.login.username)
+        self._in_flight: dict[object, float] = {}  # requests sent and not yet answered, when sent
 
     # --- the parts, as steps read them ----------------------------------------------------------
     @property
@@ -216,7 +232,21 @@ class Journey:
                 self.nav_url = request.url
                 self.step_pages_seen.append(request.url)
 
+        def on_done(request) -> None:  # type: ignore[no-untyped-def]
+            self._in_flight.pop(request, None)
+
+        def on_any(request) -> None:  # type: ignore[no-untyped-def]
+            self._in_flight[request] = time.monotonic()
+
         self.page.on("request", on_request)
+        self.page.on("request", on_any)
+        self.page.on("requestfinished", on_done)
+        self.page.on("requestfailed", on_done)
+
+    def unanswered_since(self, t: float) -> bool:
+        """Whether a request sent since `t` is still waiting for its answer: the portal, not the
+        page, is what the step is waiting for (an upload that hangs)."""
+        return any(sent >= t for sent in self._in_flight.values())
 
     # --- timing -------------------------------------------------------------------------------
     def begin_step(self, name: str = "") -> None:
@@ -293,10 +323,19 @@ class Journey:
     async def present(self, name: str, **params: str) -> bool:
         if not self.has(name):
             return False
-        try:
-            return await self.locate(self.sel(name, **params)).count() > 0
-        except PlaywrightError:
-            return False
+        for _ in range(2):
+            try:
+                return await self.locate(self.sel(name, **params)).count() > 0
+            except PlaywrightError as exc:
+                if "context was destroyed" not in str(exc):
+                    return False
+                await self.settled()  # the page left by itself: look at the one it went to
+        return False
+
+    async def settled(self) -> None:
+        """Wait (one answer's patience at most) for the page a script navigated to."""
+        with contextlib.suppress(PlaywrightError):
+            await self.page.wait_for_load_state("domcontentloaded", timeout=self.remaining_ms())
 
     # --- what the citizen sees ----------------------------------------------------------------
     async def seen_text(self, name: str | None = None, **params: str) -> str:
@@ -338,6 +377,19 @@ class Journey:
                 seen=await self.seen_text(),
                 http_status=self.last_status,
             )
+
+    async def check_refusal(self) -> None:
+        """Where the portal refuses what the citizen gave it (the form, the documents, the dossier,
+        the payment), say so in its words and blame whoever left it unfilled, rather than name the
+        element that never came (refusal.py)."""
+        if self.step_name not in REFUSED_WHAT:
+            return
+        found = await refusal.read(self)
+        if not found:
+            return
+        if self.step_name == "payment":
+            raise StepFailure("the payment did not go through", seen=found.words())
+        raise refusal.blame(self, found, REFUSED_WHAT[self.step_name])
 
     # --- actions ------------------------------------------------------------------------------
     async def stop_loading(self) -> None:
@@ -394,6 +446,7 @@ class Journey:
             self._found(name, **params)
             return target
         await self.check_page()
+        await self.check_refusal()
         raise StepFailure(
             f"the page did not show {what} ({self.describe(name, **params)})",
             seen=await self.seen_text(),
@@ -419,6 +472,7 @@ class Journey:
                 self._found(n, **p)
                 return n
         await self.check_page()
+        await self.check_refusal()
         described = "; ".join(self.describe(n, **p) for n, p in wanted)
         raise StepFailure(
             f"the page did not show {what} ({described})", seen=await self.seen_text(), selector=described
@@ -434,6 +488,7 @@ class Journey:
 
     async def missing(self, name: str, **params: str) -> StepFailure:
         await self.check_page()
+        await self.check_refusal()
         return StepFailure(
             f"the page has no {name.replace('_', ' ')} ({self.describe(name, **params)})",
             seen=await self.seen_text(),

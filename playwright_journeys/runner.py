@@ -748,7 +748,12 @@ PROBLEM_SELECTORS = (
 async def _show_the_problem(page, profile: Profile) -> None:  # type: ignore[no-untyped-def]
     """Scroll the message the citizen met into view, so the screenshot shows it, not the page header."""
     from playwright_journeys.locate import locate
+    from playwright_journeys.refusal import REFUSED
 
+    refused = page.locator(f"[{REFUSED}]")  # the row the portal refused (refusal.py marked it)
+    if await refused.count():
+        await refused.first.scroll_into_view_if_needed(timeout=1000)
+        return
     for name in PROBLEM_SELECTORS:
         if not profile.selectors.has(name):
             continue

@@ -56,7 +56,8 @@ _UNFILLED = """skip => {
   const out = [], radios = new Set();
   for (const e of document.querySelectorAll('input, select, textarea')) {
     if (e === skip || e.disabled || ['hidden', 'file', 'submit', 'button', 'reset', 'image'].includes(e.type)) continue;
-    if (!(e.required || e.getAttribute('aria-required') === 'true')) continue;
+    const aspnet = e.hasAttribute('data-val-required') && e.type !== 'checkbox';  // a bool is always "required"
+    if (!(e.required || aspnet || e.getAttribute('aria-required') === 'true')) continue;
     const label = e.labels && e.labels[0];
     if (!shown(e) && !(label && shown(label))) continue;
     if (e.type === 'radio') {
@@ -96,6 +97,7 @@ async def form(j: Journey) -> None:
         await _no_gap(j)
         await j.click_and_wait("form_next")
         if await j.present("form_errors"):
+            await j.check_refusal()  # its words, and whose gap it is
             raise StepFailure("the e-form refused the answers", seen=await j.seen_text("form_errors"))
     else:
         raise StepFailure("the e-form never reached the documents page", seen=await j.seen_text())

@@ -39,6 +39,8 @@ async def submit(j: Journey) -> None:
         await j.click_and_wait("confirm_button")
     else:
         await j.click_and_wait("submit_button")
+    if await j.present("submit_button"):  # the form came back: refused, in the portal's words
+        await j.check_refusal()
     wanted = ["dossier_code"]
     if j.profile.journey.payment == "after_submit" and j.service.charges_fee:
         wanted.insert(0, "payment_amount")
@@ -46,6 +48,7 @@ async def submit(j: Journey) -> None:
         wanted.append("form_errors")
     found = await j.expect_any(wanted, "the receipt")
     if found == "form_errors":
+        await j.check_refusal()
         raise StepFailure("the portal refused the form", seen=await j.seen_text("form_errors"))
     if found == "payment_amount":
         j.submitted_at = time.monotonic()

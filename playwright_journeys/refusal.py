@@ -15,13 +15,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
 from dvcwatch.core.profile import By, Sel
 from playwright_journeys.outcome import HarnessError, StepFailure
 
-if TYPE_CHECKING:
-    from playwright_journeys.journey import Journey
+# `j` below is a playwright_journeys.journey.Journey, which calls this module (so no import back).
+Journey = Any
 
 REFUSED = "data-dvcwatch-refused"
 MAX_QUOTED = 3  # messages quoted in a finding; the rest are in `seen`

@@ -82,6 +82,9 @@ class Bindings:
     otp: Callable[[], str] | None = None
     rendered: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
     """URL template → URL, for templates of this citizen's own values only (STABLE_NAMES)."""
+    rendered_headers: dict[str, dict[str, str]] = field(default_factory=dict, repr=False, compare=False)
+    """A request's headers (by `_Planned.headers_key`) when their templates are of this citizen's own
+    values only: a compiled flow keeps the recording's `Origin` and `Referer` on `${base}`."""
 
 
 STABLE_NAMES = ("base", "origin.", "citizen.", "account.username")
@@ -155,6 +158,8 @@ class _Planned:
     headers: tuple[tuple[str, Pieces], ...]
     static_headers: dict[str, str] | None
     """The headers when none is a template (copied per request: callers may add to them)."""
+    headers_key: str | None
+    """Set when every templated header uses only the citizen's own values: rendered once per Bindings."""
     think_seconds: float
     expect_status: tuple[int, ...]
 
@@ -162,6 +167,7 @@ class _Planned:
 def _plan_request(step: str, req: FlowRequest) -> _Planned:
     headers = tuple((k, parse(v)) for k, v in req.headers.items())
     static = all(all(not is_name for _, is_name in pieces) for _, pieces in headers)
+    stable = not static and all(_stable(pieces) for _, pieces in headers)
     url = parse(req.url)
     return _Planned(
         step=step,
@@ -170,6 +176,7 @@ def _plan_request(step: str, req: FlowRequest) -> _Planned:
         url_stable=_stable(url),
         headers=headers,
         static_headers={k: "".join(p for p, _ in pieces) for k, pieces in headers} if static else None,
+        headers_key="\n".join(f"{k}: {v}" for k, v in req.headers.items()) if stable else None,
         think_seconds=min(req.think_seconds, THINK_CAP_SECONDS),
         expect_status=tuple(req.expect_status),
     )
@@ -308,6 +315,13 @@ class Replay:
             url = render_pieces(planned.url, lookup, url_encode)
         if planned.static_headers is not None:
             headers = dict(planned.static_headers)
+        elif planned.headers_key is not None:
+            mine = self.bindings.rendered_headers.get(planned.headers_key)
+            if mine is None:
+                mine = self.bindings.rendered_headers[planned.headers_key] = {
+                    k: render_pieces(v, lookup) for k, v in planned.headers
+                }
+            headers = dict(mine)
         else:
             headers = {k: render_pieces(v, lookup) for k, v in planned.headers}
         body: bytes | None = None

@@ -201,3 +201,25 @@ def test_a_citizens_own_urls_are_rendered_once_for_all_its_visits_and_extracted_
     second, reason = _walk(Replay(flow, bindings), other)
     assert reason is None and bindings.rendered == kept
     assert [p.url for p in second] == [p.url.replace("D-42", "D-43") for p in first]
+
+
+def test_headers_of_a_citizens_own_values_are_rendered_once_and_handed_out_as_copies():
+    """A compiled flow keeps the recording's Origin and Referer on `${base}`: worked out once per
+    citizen, not per request; a header with an extracted value is still rendered every time."""
+    _, bindings = _bindings()
+    flow = load_flow(EXAMPLE)
+    first = flow.steps[0].requests[0]
+    own = {"Origin": "${base}", "Referer": "${base}/dich-vu/{x}", "Accept": "text/html"}
+    moved = first.model_copy(update={"headers": own})
+    step = flow.steps[0].model_copy(update={"requests": [moved, *flow.steps[0].requests[1:]]})
+    copy = flow.model_copy(update={"steps": [step, *flow.steps[1:]]})
+    sent = Replay(copy, bindings).next_request()
+    wanted = {
+        "Origin": "http://127.0.0.1:9",
+        "Referer": "http://127.0.0.1:9/dich-vu/{x}",
+        "Accept": "text/html",
+    }
+    assert sent.headers == wanted and list(bindings.rendered_headers.values()) == [wanted]
+    sent.headers["Content-Type"] = "text/plain"  # a caller adds to its own copy
+    assert Replay(copy, bindings).next_request().headers == wanted
+    assert len(bindings.rendered_headers) == 1

@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from dvcwatch.core.errors import ConfigError, LocatedValueError
+from dvcwatch.core.inputfile import MAX_CONFIG_BYTES, read_input_text
 
 M = TypeVar("M", bound=BaseModel)
 PathKey = tuple[Any, ...]
@@ -42,10 +43,10 @@ document, a few lines of nested aliases, has billions, and walking them would ha
 live reload (the line index alone costs about a second per 200 000 nodes on a loaded machine)."""
 
 
-def _expanded_size(root: yaml.Node, source: str) -> int:
-    """The number of nodes the document has with every alias expanded, counted on the node graph (each
-    shared node once), so the count itself costs time in the size of the text, not of the expansion.
-    Merge keys (`<<: *base`) are counted the same way: they copy the merged mapping's pairs."""
+def _expanded_size(root: yaml.Node, source: str) -> tuple[int, int]:
+    """(nodes with every alias expanded, distinct nodes), counted on the node graph (each shared node
+    once), so the count itself costs time in the size of the text, not of the expansion. Merge keys
+    (`<<: *base`) are counted the same way: they copy the merged mapping's pairs."""
     size: dict[int, int] = {}
     on_path: set[int] = set()
     stack: list[tuple[yaml.Node, bool]] = [(root, False)]
@@ -72,7 +73,7 @@ def _expanded_size(root: yaml.Node, source: str) -> int:
         on_path.add(key)
         stack.append((node, True))
         stack.extend((c, False) for c in children if id(c) not in size)
-    return size[id(root)]
+    return size[id(root)], len(size)
 
 
 def _compose(text: str, source: str) -> Any:
@@ -83,7 +84,14 @@ def _compose(text: str, source: str) -> Any:
         node = loader.get_single_node()
         if node is None:
             return None, None
-        expanded = _expanded_size(node, source)
+        expanded, distinct = _expanded_size(node, source)
+        if distinct > EXPANDED_NODES_MAX:
+            raise ConfigError(
+                f"the document has more than {EXPANDED_NODES_MAX:,} values, keys and list items; "
+                "is it the right file? (split a config that large)",
+                path=source,
+                line=1,
+            )
         if expanded > EXPANDED_NODES_MAX:
             raise ConfigError(
                 f"the document's aliases expand to more than {EXPANDED_NODES_MAX:,} nodes "
@@ -125,17 +133,9 @@ def parse_yaml(text: str, source: str) -> tuple[Any, dict[PathKey, int]]:
     return data, lines
 
 
-def read_yaml(path: str | Path) -> tuple[Any, dict[PathKey, int]]:
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("file not found", path=str(p)) from None
-    except IsADirectoryError:
-        raise ConfigError("is a directory, expected a YAML file", path=str(p)) from None
-    except UnicodeDecodeError:
-        raise ConfigError("not UTF-8 text", path=str(p)) from None
-    return parse_yaml(text, str(p))
+def read_yaml(path: str | Path, *, limit: int = MAX_CONFIG_BYTES) -> tuple[Any, dict[PathKey, int]]:
+    """Read (a regular file within `limit` bytes: `dvcwatch.core.inputfile`) and parse."""
+    return parse_yaml(read_input_text(path, limit=limit), str(path))
 
 
 def describe_location(data: Any, loc: PathKey) -> str:

@@ -358,7 +358,8 @@ def _portal_only(
 def slug(label: str, taken: set[str]) -> str:
     """An id for a portal-only document from its name: «Tờ khai tham gia BHYT (Mẫu TK1-TS)» →
     to-khai-tham-gia-bhyt-mau-tk1-ts (unique among `taken`)."""
-    base = re.sub(r"[^a-z0-9]+", "-", normalize(label)).strip("-")[:48].rstrip("-") or "giay-to"
+    whole = re.sub(r"[^a-z0-9]+", "-", normalize(label)).strip("-")
+    base = (whole if len(whole) <= 48 else whole[:49].rsplit("-", 1)[0]) or "giay-to"  # whole words
     ident, n = base, 2
     while ident in taken:
         ident, n = f"{base}-{n}", n + 1

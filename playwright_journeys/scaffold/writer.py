@@ -110,29 +110,41 @@ def section_lines(section: ServiceForm, indent: str) -> list[str]:
     return out
 
 
+_SHARED = ("fields", "agencies", "decide")  # what moves to `default` when every section has it alike
+_MERGED = ("fields", "extra", "documents", "extra_documents", "agencies", "decide")  # ServiceForm.over
+
+
 def factor_default(sections: dict[str, ServiceForm], every_service: bool) -> dict[str, ServiceForm]:
-    """Entries of `fields` and `decide` that every section has, alike, move to `default` (only when
-    every catalog service has a section: `default` applies to all of them)."""
-    if not every_service or len(sections) < 2:
-        return sections
-    first = next(iter(sections.values()))
-    shared_fields = {
-        k: f for k, f in first.fields.items() if all(s.fields.get(k) == f for s in sections.values())
-    }
-    shared_decide = {
-        k: d for k, d in first.decide.items() if all(s.decide.get(k) == d for s in sections.values())
-    }
-    if not shared_fields and not shared_decide:
-        return sections
-    out = {DEFAULT_FORM: ServiceForm(fields=shared_fields, decide=shared_decide)}
-    for sid, s in sections.items():
-        out[sid] = s.model_copy(
-            update={
-                "fields": {k: f for k, f in s.fields.items() if k not in shared_fields},
-                "decide": {k: d for k, d in s.decide.items() if k not in shared_decide},
+    """Entries of `fields`, `agencies` and `decide` that every section has, alike, move to `default`
+    (only when every catalog service has a section: `default` applies to all of them). Wherever a
+    `default` is written, an entry a section repeats from it, alike, is left out of the section: the
+    section over `default` reads the same, and the file says it once."""
+    if every_service and len(sections) >= 2 and DEFAULT_FORM not in sections:
+        first = next(iter(sections.values()))
+        shared = {
+            part: {
+                k: v
+                for k, v in getattr(first, part).items()
+                if all(getattr(s, part).get(k) == v for s in sections.values())
             }
-        )
+            for part in _SHARED
+        }
+        if any(shared.values()):
+            sections = {DEFAULT_FORM: ServiceForm(**shared), **sections}
+    base = sections.get(DEFAULT_FORM)
+    if base is None:
+        return sections
+    out = {DEFAULT_FORM: base}
+    for sid, s in sections.items():
+        if sid != DEFAULT_FORM:
+            out[sid] = s.model_copy(
+                update={part: _beyond(getattr(s, part), getattr(base, part)) for part in _MERGED}
+            )
     return out
+
+
+def _beyond(mine: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in mine.items() if k not in base or base[k] != v}
 
 
 def render_forms(

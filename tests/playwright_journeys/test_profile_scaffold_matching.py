@@ -359,3 +359,41 @@ def test_the_console_counts_the_decisions_the_file_holds(tmp_path: Path) -> None
     shown = " ".join(buf.getvalue().split())
     assert f"left for a person to decide ({in_file})" in shown and f"{in_file} entries to decide" in shown
     assert shown.count("default: field ho_ten") == 1 and "cap-doi-cccd: field ho_ten" not in shown
+
+
+def test_what_a_section_repeats_from_default_is_written_once() -> None:
+    """A partial profile's `default:` (the agencies' words, say) is part of every section the
+    scaffold reads; written back into each, it said the same thing 26 times."""
+    from dvcwatch.core.profile import ServiceForm
+    from playwright_journeys.scaffold.writer import factor_default
+
+    words = {"mps": "Bộ Công an"}
+    base = ServiceForm(agencies=words)
+    mine = ServiceForm(agencies={**words, "justice": "Sở Tư pháp"}, documents={"to-khai-cc": "Tờ khai"})
+    out = factor_default({"default": base, "cap-doi-cccd": mine}, every_service=False)
+    assert out["cap-doi-cccd"].agencies == {"justice": "Sở Tư pháp"}
+    assert out["cap-doi-cccd"].over(out["default"]) == mine.over(base)
+    every = factor_default({s.id: ServiceForm(agencies=words) for s in CATALOG.services}, every_service=True)
+    assert every["default"].agencies == words and not any(
+        f.agencies for k, f in every.items() if k != "default"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "taken", "ident"),
+    [
+        ("Tờ khai tham gia BHYT (Mẫu TK1-TS)", set(), "to-khai-tham-gia-bhyt-mau-tk1-ts"),
+        ("Giấy đề nghị mua điện (Mẫu 01/ĐNMĐ)", set(), "giay-de-nghi-mua-dien-mau-01-dnmd"),
+        (
+            "Giấy tờ chứng minh nơi cư trú cuối cùng của người đã mất",
+            set(),
+            "giay-to-chung-minh-noi-cu-tru-cuoi-cung-cua",
+        ),
+        ("Sổ bảo hiểm xã hội", {"so-bao-hiem-xa-hoi"}, "so-bao-hiem-xa-hoi-2"),
+    ],
+)
+def test_a_portal_only_document_id_is_a_slug_of_whole_words(name: str, taken: set[str], ident: str) -> None:
+    from dvcwatch.core.profile import SLUG
+    from playwright_journeys.scaffold.draft import slug
+
+    assert slug(name, taken) == ident and SLUG.match(ident)

@@ -26,8 +26,10 @@ EXAMPLES = """examples:
   dvcwatch shop --every 15m --listen 127.0.0.1:9465 --pushgateway http://127.0.0.1:9091
   dvcwatch shop --target tinh-x.yaml              production profile: stops at the last reversible point
 exit codes: 0 every journey passed, 1 one failed or was degraded (--fail-on fail: only failures),
-            2 usage or configuration error, 130 stopped by Ctrl-C, 143 stopped by SIGTERM
-            (a stopped sweep keeps the journeys that finished, marked partial: true)"""
+            2 usage or configuration error, 130 stopped by Ctrl-C, 143 stopped by SIGTERM,
+            129 stopped by SIGHUP (a stopped sweep keeps the journeys that finished, marked partial: true)
+--overwrite moves the earlier results to OUT/earlier-<time>/ first, and removes them only once this
+sweep has finished at least as many journeys"""
 
 SHARD_RE = re.compile(r"^(\d+)/(\d+)$")
 STEP_TIMEOUT_MAX = 3600.0  # an answer awaited for an hour is no answer (nan and inf are refused too)
@@ -84,7 +86,8 @@ def _add_results_and_limits(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--overwrite",
         action="store_true",
-        help="replace the results in an --out folder that already holds some (default: refuse)",
+        help="replace the results in an --out folder that already holds some (default: refuse); the "
+        "earlier ones wait in OUT/earlier-<time>/ until this sweep finishes as many journeys",
     )
     p.add_argument(
         "--fail-on",

@@ -2,7 +2,7 @@
 
 A `ShopRun` is built from the parsed options (`dvcwatch.commands.shop` checks them first). It starts an
 embedded sandbox when no target is given, serves `/metrics` between scheduled sweeps, pushes each sweep to
-a Pushgateway, and stops the same way on Ctrl-C or SIGTERM. It hands back a `ShopOutcome`; the command
+a Pushgateway, and stops the same way on Ctrl-C, SIGTERM or SIGHUP (a closed terminal or SSH session). It hands back a `ShopOutcome`; the command
 turns that into an exit code, as `load` does with `load_runs`.
 """
 
@@ -12,7 +12,8 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from dvcwatch.core.errors import ConfigError, DvcwatchError
+from dvcwatch.core.terminal_text import safe_text
 
 if TYPE_CHECKING:
     from dvcwatch.core.catalog import Catalog
@@ -29,7 +31,8 @@ if TYPE_CHECKING:
     from playwright_journeys.results import RunResults, ServiceResult
     from playwright_journeys.runner import Sweep
 
-STOP_CODES = {"Ctrl-C": 130, "SIGTERM": 143}
+STOP_CODES = {"Ctrl-C": 130, "SIGTERM": 143, "SIGHUP": 129}
+STOP_NAMES = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM", signal.SIGHUP: "SIGHUP"}
 
 
 @dataclass(frozen=True)
@@ -100,8 +103,25 @@ class ShopRun:
         self._persona_list: list[Persona] = [self._personas_cfg.get(n) for n in self.personas]
         if self.merge:
             prepare_out(self.out, overwrite=self.overwrite, every=False)
-            return ShopOutcome(self._merge())
+            with self._earlier_kept():
+                return ShopOutcome(self._merge())
         return self._with_target()
+
+    @contextmanager
+    def _earlier_kept(self) -> Iterator[None]:
+        """--overwrite: the earlier results wait aside until this run has done at least as much."""
+        from dvcwatch.orchestration.shop_earlier import set_aside
+
+        earlier = set_aside(self.out) if self.overwrite and self.every is None else None
+        if earlier is not None:
+            self.console.print(
+                f"earlier results moved to {escape(str(earlier.folder))} until this sweep finishes as many journeys"
+            )
+        try:
+            yield
+        finally:
+            if earlier is not None:
+                self.console.print(escape(earlier.settle(self.out)))
 
     def _with_target(self) -> ShopOutcome:
         from dvcwatch.core.profile import load_profile
@@ -119,12 +139,17 @@ class ShopRun:
 
                         refuse_production(profile)
                 prepare_out(self.out, overwrite=self.overwrite, every=self.every is not None)
-                if not self.target:
-                    self.console.print("starting an embedded healthy sandbox portal …")
-                    sandbox = EmbeddedSandbox()
-                    sandbox.start()
-                    profile = load_profile(sandbox.url)
-                return self._sweeps(profile)
+                if self.record:
+                    from playwright_journeys.record import check_directory
+
+                    check_directory(Path(self.record))
+                with self._earlier_kept():
+                    if not self.target:
+                        self.console.print("starting an embedded healthy sandbox portal …")
+                        sandbox = EmbeddedSandbox()
+                        sandbox.start()
+                        profile = load_profile(sandbox.url)
+                    return self._sweeps(profile)
             except Interrupted:
                 self.console.print(f"stopped by {stopper.why}")
                 return ShopOutcome(None, stopper.why)
@@ -320,7 +345,7 @@ class Interrupted(BaseException):
 
 
 class Stopper:
-    """Ctrl-C and SIGTERM stop `shop` the same way: a running sweep is told to stop (it cancels its
+    """Ctrl-C, SIGTERM and SIGHUP stop `shop` the same way: a running sweep is told to stop (it cancels its
     journeys, closes its browser and returns what finished, marked partial); between sweeps the
     handler raises `Interrupted`. Either way the outcome says which signal it was."""
 
@@ -332,7 +357,7 @@ class Stopper:
 
     def __enter__(self) -> Stopper:
         if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
+            for sig in STOP_NAMES:
                 self._old[sig] = signal.signal(sig, self._handle)
         return self
 
@@ -343,7 +368,7 @@ class Stopper:
     def _handle(self, signum: int, _frame: object) -> None:
         if self.why is not None:
             return  # already stopping; the cleanups are bounded
-        self.why = "Ctrl-C" if signum == signal.SIGINT else "SIGTERM"
+        self.why = STOP_NAMES.get(signum, signal.Signals(signum).name)
         if self.sweep is not None:
             self.sweep.stop_soon(self.why)
         elif self.may_raise:
@@ -361,10 +386,11 @@ MARKS = {
 
 def journey_line(r: ServiceResult) -> str:
     """One finished journey as a console line; every text from the portal or a profile is escaped,
-    so `[/]` in a banner cannot break the sweep and `[link=…]` cannot become a hyperlink."""
+    so `[/]` in a banner cannot break the sweep and `[link=…]` cannot become a hyperlink, and loses its
+    terminal escapes (an OSC 52 in a banner must not write the operator's clipboard)."""
     where = f" at {r.failed_step}: {r.failure.message}" if r.failure else ""
     if r.checked_to and not r.failure:
         where = f" works up to filing, not filed: production (checked to {r.checked_to})"
     extra = f" ({', '.join(r.degraded_reasons)})" if r.degraded_reasons else ""
     text = f"{r.service:<28} {r.persona:<8} {r.duration_seconds:5.1f} s{extra}{where}"
-    return f"{MARKS[r.verdict]} {escape(text)}"
+    return f"{MARKS[r.verdict]} {escape(safe_text(text))}"

@@ -40,9 +40,9 @@ class Running:
     sandbox_dir: Path
 
 
-def start_and_wait_for_a_finished_journey(tmp_path: Path) -> Running:
+def start_and_wait_for_a_finished_journey(tmp_path: Path, *extra: str) -> Running:
     out, err = tmp_path / "out", tmp_path / "stderr.txt"
-    argv = [sys.executable, "-m", "dvcwatch", "shop", "--out", str(out), "--parallel", "2"]
+    argv = [sys.executable, "-m", "dvcwatch", "shop", "--out", str(out), "--parallel", "2", *extra]
     for s in SERVICES:
         argv += ["--service", s]
     with err.open("wb") as f:
@@ -52,7 +52,7 @@ def start_and_wait_for_a_finished_journey(tmp_path: Path) -> Running:
         if proc.poll() is not None:
             pytest.fail(f"shop ended before the signal: {err.read_text()}")
         data = _results(out)
-        if data and data["results"]:
+        if data and data["results"] and data["partial"]:  # this sweep's, not an earlier one's
             break
         time.sleep(0.1)
     else:
@@ -147,3 +147,48 @@ def test_sigterm_between_scheduled_sweeps_stops_the_loop_and_its_sandbox(tmp_pat
     assert wait_gone(procs) == []
     assert "Traceback" not in err.read_text()
     assert len(list(out.glob("run-*"))) == 1
+
+
+def earlier_sweep(out: Path) -> int:
+    """A complete earlier sweep in `out`, as `--overwrite` finds it; returns its number of journeys."""
+    from journey_samples import sample_run
+
+    from playwright_journeys.results import write_results
+
+    run = sample_run(out)
+    write_results(run, out)
+    return len(run.results)
+
+
+def kept_earlier(out: Path) -> dict[str, Any]:
+    (folder,) = out.glob("earlier-*")
+    data = _results(folder)
+    assert data is not None, sorted(p.name for p in folder.iterdir())
+    return data
+
+
+def test_sighup_keeps_finished_journeys_exits_129_and_overwrite_keeps_the_fuller_earlier_sweep(
+    tmp_path: Path,
+) -> None:
+    """Issue 31.5 and 31.4: a closed terminal stops shop like SIGTERM (docs/sre.md's promise), and the
+    one-journey sweep it leaves does not replace the complete sweep --overwrite found."""
+    earlier = earlier_sweep(tmp_path / "out")
+    run = start_and_wait_for_a_finished_journey(tmp_path, "--overwrite")
+    run.proc.send_signal(signal.SIGHUP)
+    assert run.proc.wait(timeout=60) == 129, run.err.read_text()
+    assert_nothing_left(run)
+    data = assert_kept(_results(run.out))
+    assert data["partial"] is True and "SIGHUP" in data["partial_reason"]
+    assert len(kept_earlier(run.out)["results"]) == earlier
+    err = " ".join(run.err.read_text().split())
+    assert f"are kept in {run.out}/earlier-" in err and "Traceback" not in err, err
+
+
+def test_sigkill_under_overwrite_leaves_the_earlier_sweep_whole(tmp_path: Path) -> None:
+    earlier = earlier_sweep(tmp_path / "out")
+    run = start_and_wait_for_a_finished_journey(tmp_path, "--overwrite")
+    run.proc.kill()
+    run.proc.wait(timeout=30)
+    assert_nothing_left(run)
+    assert len(kept_earlier(run.out)["results"]) == earlier
+    assert "earlier results moved to" in " ".join(run.err.read_text().split())

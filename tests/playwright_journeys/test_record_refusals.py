@@ -36,3 +36,18 @@ def test_recording_is_one_sweep(tmp_path: Path, capsys: pytest.CaptureFixture[st
     argv = ["shop", "--target", str(staging), "--record", str(tmp_path / "rec"), "--every", "1m"]
     assert main(argv) == 2
     assert "--record keeps one sweep's journeys" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("where", ["/proc/x", "a-file/below"])
+def test_a_recording_folder_that_cannot_be_written_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    """Issue 31.10: `--record /proc/x` ended in a traceback once the sweep had started."""
+    (tmp_path / "a-file").write_text("")
+    rec = where if where.startswith("/") else str(tmp_path / where)
+    staging = _profile(tmp_path / "staging.yaml", "staging")
+    argv = ["shop", "--target", str(staging), "--out", str(tmp_path / "out"), "--record", rec]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"--record {rec}: cannot write there" in err and "Traceback" not in err, err
+    assert len(err.strip().splitlines()) == 1, err

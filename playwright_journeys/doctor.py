@@ -262,13 +262,9 @@ def _walked_as(profile: Profile, through: str) -> Profile:
     if through != LOOK:
         return profile
     uploads = profile.environment != "production" or profile.journey.production_uploads
-    return profile.model_copy(
-        update={
-            "environment": "production",
-            "allow_submit": False,
-            "journey": profile.journey.model_copy(update={"production_uploads": uploads}),
-        }
-    )
+    looking = profile.looking_only()
+    looking.journey = profile.journey.model_copy(update={"production_uploads": uploads})
+    return looking
 
 
 def _resolved_by_step(sweep: Sweep) -> dict[str, list[str]]:

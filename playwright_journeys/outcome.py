@@ -36,6 +36,15 @@ class HarnessError(Exception):
         self.selector = selector
 
 
+# How a harness error that Playwright named begins (usage_error); a report that says "harness or
+# profile error" itself drops it from the message rather than say it twice.
+HARNESS_BLAME = "harness or profile error, not the portal: "
+
+
+def without_blame(message: str) -> str:
+    return message.removeprefix(HARNESS_BLAME)
+
+
 # Playwright's words for "the harness asked for something impossible": the element is not what the
 # profile said it was, or the selector itself is wrong. None is the portal failing the citizen.
 USAGE_ERRORS = (
@@ -78,6 +87,6 @@ def usage_error(exc: BaseException) -> HarnessError | None:
     )
     where = next(g for g in locator.groups() if g).strip() if locator else None
     return HarnessError(
-        f"harness or profile error, not the portal: {first}" + (f" (selector {where})" if where else ""),
+        f"{HARNESS_BLAME}{first}" + (f" (selector {where})" if where else ""),
         selector=where,
     )

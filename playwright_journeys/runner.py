@@ -27,6 +27,7 @@ from dvcwatch.core.catalog.models import Catalog, Service
 from dvcwatch.core.credentials import Account, AccountResolver, Redactor
 from dvcwatch.core.errors import DvcwatchError
 from dvcwatch.core.identities import Citizen, citizen
+from dvcwatch.core.identities.lease import CitizenBlock, claim_block
 from dvcwatch.core.politeness import Politeness, is_loopback
 from dvcwatch.core.profile import Profile
 from playwright_journeys.browser import CHROMIUM, BrowserHost, quiet_driver_teardown
@@ -131,6 +132,7 @@ class Sweep:
         self.steps = step_functions(cfg.profile.journey.plugins)
         self.recorder = Recorder(cfg.record_dir, cfg.profile) if cfg.record_dir else None
         self.journeys: list[Journey] = []  # kept for `dvcwatch profile check`, which reports selectors
+        self.citizens = CitizenBlock(0, cfg.profile.identities.count)  # run() claims this run's own
         self.stop_reason: str | None = None  # set by stop_soon (Ctrl-C, SIGTERM): finish early, keep results
         self._loop: asyncio.AbstractEventLoop | None = None
         self._workers: asyncio.Future[list[None]] | None = None
@@ -211,6 +213,8 @@ class Sweep:
         jobs = plan(self.cfg)
         started, t0 = now_iso(), time.monotonic()
         results: list[ServiceResult] = []
+        ids, whole = self.cfg.profile.identities, len(self.cfg.personas) * len(self.cfg.services)
+        self.citizens = claim_block(self.cfg.profile.base_url, ids.seed, ids.count, whole)  # not another run's
         try:
             await self._run(jobs, results, started, t0)
         except Exception:
@@ -220,6 +224,7 @@ class Sweep:
                 raise
         finally:
             self._loop = None
+            self.citizens.release()
         return self._results(results, len(jobs), started, t0)
 
     async def _run(self, jobs: list[Job], results: list[ServiceResult], started: str, t0: float) -> None:
@@ -327,7 +332,7 @@ class Sweep:
     async def _attempt(self, job: Job, number: int) -> _Attempt:
         """One try at a job, inside the host's politeness limit and the account's session slot."""
         profile = self.cfg.profile
-        who = citizen(profile.identities.seed, job.index % profile.identities.count)
+        who = citizen(profile.identities.seed, self.citizens.index(job.index))
         acc = self._account_for(job)
         key = acc.name if acc else who.cccd  # who logs in: a test account, or a synthetic citizen
         turn = _LoginTurn(self._login_locks.setdefault(key, asyncio.Lock()))
@@ -526,7 +531,9 @@ class _Steps:
         if walk.failure or walk.harness:
             walk.steps.append(StepResult(name=name, status="not_run"))
         elif self.j.checked_to:
-            walk.steps.append(StepResult(name=name, status="not_run", detail=NOT_DONE))
+            prof = self.sweep.cfg.profile  # a look-only check of a staging profile is not production
+            done = NOT_DONE if prof.environment == "production" else f"not done: {prof.look_only_why}"
+            walk.steps.append(StepResult(name=name, status="not_run", detail=done))
         elif self.session is not None and name in LOGIN_STEPS:
             walk.steps.append(StepResult(name=name, status="skipped", detail=REUSED))
         else:

@@ -163,8 +163,10 @@ def _print_steps(console, report, out: Path) -> None:  # type: ignore[no-untyped
 def _print_failure(console, r, out: Path) -> None:  # type: ignore[no-untyped-def]
     from rich.markup import escape
 
+    from playwright_journeys.outcome import without_blame
+
     if r.verdict == "error":
-        console.print(f"      [red]harness or profile error[/] {escape(r.failure.message)}")
+        console.print(f"      [red]harness or profile error[/] {escape(without_blame(r.failure.message))}")
     elif r.failure.selector:
         console.print(f"      [red]not found[/] {escape(r.failure.selector)}")
     if r.failure.url:
@@ -190,6 +192,8 @@ def _print_unverified(console, report) -> None:  # type: ignore[no-untyped-def]
 def _print_verdict(console, report) -> None:  # type: ignore[no-untyped-def]
     from rich.markup import escape
 
+    from playwright_journeys.outcome import without_blame
+
     r = report.result
     if report.ok:
         console.print(
@@ -203,7 +207,7 @@ def _print_verdict(console, report) -> None:  # type: ignore[no-untyped-def]
         return
     if r is not None and r.verdict == "error":
         at = f" at step {r.failed_step}" if r.failed_step else ""
-        message = r.failure.message if r.failure else ""
+        message = without_blame(r.failure.message) if r.failure else ""
         console.print(f"[red]FAILED[/]{at}: a harness or profile error, not the portal: {escape(message)}")
     elif r is not None and r.failed_step:
         what = (

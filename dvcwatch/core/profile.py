@@ -730,6 +730,7 @@ class Profile(BaseModel):
         description="catalog service id (or default) → its e-form on this portal: labels, absent and "
         "portal-only fields, options, document and agency names",
     )
+    _looking_only: bool = PrivateAttr(False)
     _source: str = PrivateAttr("")
     _lines: dict[tuple[str | int, ...], int] = PrivateAttr(default_factory=dict)
 
@@ -939,8 +940,23 @@ class Profile(BaseModel):
 
     @property
     def look_only(self) -> bool:
-        """Production: stop at the last reversible point unless submitting was allowed (and authorised)."""
-        return self.environment == "production"
+        """Production: stop at the last reversible point unless submitting was allowed (and authorised);
+        any environment when a check asked to look only (`looking_only`)."""
+        return self.environment == "production" or self._looking_only
+
+    def looking_only(self) -> Profile:
+        """This profile walked look-don't-touch whatever its environment (`profile check`), without
+        calling a staging portal production in what it reports."""
+        copy = self.model_copy(update={"allow_submit": False})
+        copy._looking_only = True
+        return copy
+
+    @property
+    def look_only_why(self) -> str:
+        """Why a journey stops at the last reversible point, in the words its report uses."""
+        if self.environment == "production":
+            return "production: look, don't touch"
+        return f"a look-only check of this {self.environment} profile"
 
     def hosts(self) -> list[str]:
         return [self.base_url, *self.origins.values()]

@@ -43,7 +43,7 @@ async def _before_submit(j: Journey) -> None:
     if j.look_only:
         shown = await j.seen_text("review_amount") if await j.present("review_amount") else ""
         raise LookOnlyStop(
-            "ready to pay" + (f" {shown}" if shown else "") + "; not paid (production: look, don't touch)"
+            "ready to pay" + (f" {shown}" if shown else "") + f"; not paid ({j.profile.look_only_why})"
         )
     await j.click_and_wait("pay_button")
     await _pay_and_confirm(j)
@@ -67,7 +67,7 @@ async def _pay_and_confirm(j: Journey) -> None:
     j.fee_charged = int(digits) if digits else None
     if j.look_only:
         shown = f"{j.fee_charged:,} ₫" if j.fee_charged is not None else "the amount"
-        raise LookOnlyStop(f"the payment page shows {shown}; not paid (production: look, don't touch)")
+        raise LookOnlyStop(f"the payment page shows {shown}; not paid ({j.profile.look_only_why})")
     bank = j.profile.journey.bank
     box = await j.expect("bank", f"the bank {bank}")
     # a selector naming the bank ({bank}) is the bank itself; one without it is the list to choose in

@@ -30,9 +30,7 @@ async def submit(j: Journey) -> None:
         )
         j.resolved.append((j.step_name, j.describe("declaration")))
     if j.look_only:
-        raise LookOnlyStop(
-            "the filled form is ready to submit; not submitted (production: look, don't touch)"
-        )
+        raise LookOnlyStop(f"the filled form is ready to submit; not submitted ({j.profile.look_only_why})")
     if j.has("confirm_button"):
         await j.click("submit_button")
         await j.expect("confirm_button", "the confirmation dialog")

@@ -357,3 +357,14 @@ def load_config(path: str | Path, *, secrets: bool = True) -> ProbeConfig:
 def load_config_text(text: str, source: str = "<text>", *, secrets: bool = True) -> ProbeConfig:
     data, lines = parse_yaml(text, source)
     return _finish(data, lines, source, secrets)
+
+
+def load_config_bytes(raw: bytes, path: str | Path) -> ProbeConfig:
+    """`load_config` of content already read (by `read_input_bytes`, as a reload reads it once for its
+    fingerprint and its parse)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError("not UTF-8 text", path=str(path)) from None
+    data, lines = parse_yaml(text, str(path))
+    return _finish(data, lines, str(path), True, Path(path).resolve().parent)

@@ -14,7 +14,7 @@ aiohttp's `handler_cancellation`), so nothing it started keeps a socket open.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from functools import cache
 from pathlib import Path
 
@@ -53,7 +53,7 @@ class Exporter:
         metrics: ProbeMetrics,
         session: aiohttp.ClientSession,
         config: Callable[[], ProbeConfig],
-        reload: Callable[[str], bool] | None = None,
+        reload: Callable[[str], Awaitable[bool]] | None = None,
         last_error: Callable[[], str | None] | None = None,
     ) -> None:
         self.metrics = metrics
@@ -121,7 +121,7 @@ class Exporter:
     async def handle_reload(self, _request: web.Request) -> web.Response:
         if self.reload is None:
             return web.Response(status=404, text="no config file to reload\n")
-        if self.reload("POST /-/reload"):
+        if await self.reload("POST /-/reload"):
             return web.Response(text="reloaded\n")
         return web.Response(status=400, text=f"rejected: {self.last_error()}\n")
 

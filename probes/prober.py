@@ -81,7 +81,7 @@ class Prober:
             host = f"[{self.host}]" if ":" in self.host else self.host
             self.url = f"{'https' if self.ssl_context else 'http'}://{host}:{port}"
             with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(signal.SIGHUP, reloader.reload, "SIGHUP")
+                loop.add_signal_handler(signal.SIGHUP, reloader.reload_soon, "SIGHUP")
                 loop.add_signal_handler(signal.SIGTERM, stop.set)
                 loop.add_signal_handler(signal.SIGINT, stop.set)
             log.info(

@@ -332,3 +332,46 @@ def test_an_out_that_cannot_be_written_is_one_line_and_exit_2(
     assert err.count("\n") == 0 and f"--out {out}" in err and "Traceback" not in err, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
     assert not list(tmp_path.parent.glob(f"{tmp_path.name}.*.tmp"))
+
+
+def test_a_big_config_is_reloaded_off_the_loop_and_health_keeps_answering(
+    portal, tmp_path: Path, prober_proc
+) -> None:
+    """A big (allowed) file takes seconds to parse; /-/healthy and /metrics answer while it is parsed:
+    seen by /metrics showing the reload still unfinished after it started."""
+    cfg = tmp_path / "probes.yaml"
+    good = config_text(portal.url, "/ok", interval=60, timeout=5)
+    cfg.write_text(good)
+    proc, base = prober_proc(cfg, [])
+    success = ("dvc_prober_config_reloads_total", (("result", "success"), ("vantage", "phuong-vinh-hung")))
+    before = metrics(base).get(success, 0.0)
+    comment = "# " + "x" * 76 + "\n"
+    cfg.write_text(good + comment * 13_000)  # 1 MB of comment: seconds for PyYAML's scanner
+    os.kill(proc.pid, signal.SIGHUP)
+    log = tmp_path / "prober0.log"
+    wait_for(lambda: "config reload (SIGHUP) started" in log.read_text())
+    assert get(base + "/-/healthy")[0] == 200
+    assert metrics(base).get(success, 0.0) == before, "answered only once the reload was over"
+    wait_for(lambda: metrics(base).get(success, 0.0) == before + 1, timeout=120)
+    assert proc.poll() is None
+
+
+def test_a_fifo_or_an_oversized_file_saved_over_the_config_is_refused_at_once(
+    portal, tmp_path: Path, prober_proc
+) -> None:
+    cfg = tmp_path / "probes.yaml"
+    good = config_text(portal.url, "/ok", "/json")
+    cfg.write_text(good)
+    proc, base = prober_proc(cfg, [])
+    cfg.unlink()
+    os.mkfifo(cfg)  # the poller sees it, and so does SIGHUP: neither blocks on it
+    os.kill(proc.pid, signal.SIGHUP)
+    _keeps_old_config(proc, base, portal, ("ok", "json"), failures=1)
+    cfg.unlink()
+    with cfg.open("w") as f:
+        f.write(good)
+        f.truncate(8 * 1_048_576)
+    _keeps_old_config(proc, base, portal, ("ok", "json"), failures=2)
+    log = (tmp_path / "prober0.log").read_text()
+    assert f"{cfg}: is a named pipe (FIFO), expected a YAML file" in log
+    assert f"{cfg}: 8.0 MB, over the 4.0 MB limit for a YAML file" in log

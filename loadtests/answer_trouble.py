@@ -10,7 +10,10 @@ was meant to find (issue 31). Here one judge reads an answer by its kind:
 - text: a busy phrase, or the profile's selectors read over the text (`text=…` ones match there);
 - anything else (a PDF, an image) is not read.
 
-A healthy answer costs a parse the citizens make anyway (JSON) or a few `in` looks (HTML, text).
+A healthy answer costs a few `in` looks: a JSON answer is read only when its bytes hold a busy word or
+phrase as it may be written (lower case, capitalised, upper case), an escaped character (`\\u…`, which
+could hide one), or a byte string the profile's selectors need; the flow user's replay parses what it
+extracts from on its own, and a second parse of every answer would cost a load generator dearly.
 """
 
 from __future__ import annotations
@@ -74,22 +77,27 @@ class AnswerTrouble:
     status_keys: frozenset[str] = frozenset()
     busy_values: frozenset[str] = frozenset()
     phrases: tuple[str, ...] = ()
+    needles: tuple[bytes, ...] = ()
+    """What a busy JSON answer's bytes must hold (`_needles`): none of them, nothing to read."""
 
     @classmethod
     def of(cls, pages: PageTrouble, markers_file: Path = MARKERS_FILE) -> AnswerTrouble:
         markers = load_model(Markers, markers_file)
+        values = [v.strip() for v in markers.busy_values if v.strip()]
+        phrases = [p.strip() for p in markers.phrases if p.strip()]
         return cls(
             pages,
             frozenset(k.casefold() for k in markers.status_keys),
-            frozenset(v.strip().casefold() for v in markers.busy_values),
-            tuple(p.casefold() for p in markers.phrases if p.strip()),
+            frozenset(v.casefold() for v in values),
+            tuple(p.casefold() for p in phrases),
+            _needles([*values, *phrases]),
         )
 
     def reason(self, content_type: str | None, body: bytes) -> str | None:
         """Why this answer is a soft failure ("busy banner: …", "busy answer: status busy"), or None."""
         kind = kind_of(content_type, body)
         if kind == "json":
-            return self.of_json(parse_json(body), body)
+            return self.of_json(parse_json(body), body) if body and self.may_be_busy(body) else None
         return self.of_kind(kind, body)
 
     def of_kind(self, kind: Kind, body: bytes, data: Any = NOT_JSON) -> str | None:
@@ -104,7 +112,20 @@ class AnswerTrouble:
             return self.of_text(body)
         return None
 
+    def may_be_busy(self, body: bytes) -> bool:
+        """False when this JSON answer cannot say busy: none of the needles, and nothing the profile's
+        selectors need (`PageTrouble.sentinels`; a selector with none, such as `text=…`, needs a read)."""
+        for needle in self.needles:
+            if needle in body:
+                return True
+        pages = self.pages
+        if not pages.checks:
+            return False
+        return pages.sentinels is None or any(t in body for t in pages.sentinels)
+
     def of_json(self, data: Any, body: bytes) -> str | None:
+        if not self.may_be_busy(body):
+            return None
         if data is NOT_JSON:
             return self.of_text(body)  # announced as JSON, and is not: a busy page may say so in words
         strings: list[str] = []
@@ -160,3 +181,13 @@ class AnswerTrouble:
         if pages.sentinels is not None and not any(t in body for t in pages.sentinels):
             return None
         return pages.reason("\n".join(strings).encode())
+
+
+def _needles(words: list[str]) -> tuple[bytes, ...]:
+    """Each word as a portal may write it in JSON: as given, lower case, capitalised, upper case; and
+    `\\u`, since an escaped character may hide any of them (`"b\\u1eadn"`)."""
+    out: set[bytes] = {b"\\u"}
+    for word in words:
+        for form in (word, word.lower(), word.capitalize(), word.upper()):
+            out.add(form.encode())
+    return tuple(sorted(out, key=len))

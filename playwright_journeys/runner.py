@@ -214,7 +214,8 @@ class Sweep:
         started, t0 = now_iso(), time.monotonic()
         results: list[ServiceResult] = []
         ids, whole = self.cfg.profile.identities, len(self.cfg.personas) * len(self.cfg.services)
-        self.citizens = claim_block(self.cfg.profile.base_url, ids.seed, ids.count, whole)  # not another run's
+        # citizens no other run on this machine plays at the same time (their OTPs would cross)
+        self.citizens = claim_block(self.cfg.profile.base_url, ids.seed, ids.count, whole)
         try:
             await self._run(jobs, results, started, t0)
         except Exception:
@@ -448,6 +449,8 @@ class Sweep:
             submit_seconds=submit_seconds,
             service_budget_seconds=service.latency_budget_seconds,
             persona_budget_seconds=persona.budget_seconds,
+            fee_published=service.fee.amount if service.fee.kind in ("fixed", "none") else None,
+            fee_charged=j.fee_charged if j else None,
         )
         return ServiceResult(
             service=service.id,

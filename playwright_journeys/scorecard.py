@@ -48,6 +48,7 @@ REASONS = {
     "level_shortfall": ("phải đến Bộ phận Một cửa", "must go to the One-Stop counter"),
     "over_service_budget": ("quá chậm so với mục tiêu", "slower than its target"),
     "over_persona_budget": ("quá chậm với thiết bị này", "too slow on this device"),
+    "fee_differs": ("lệ phí thu khác lệ phí công bố", "the fee charged is not the published one"),
 }
 
 

@@ -2,7 +2,8 @@
 
 `degraded` exists because "it worked" can still be a broken promise: a fully-online (toàn trình)
 service that ends with "come to the office" delivered only a partly-online one, and a journey far
-slower than its budget is one a citizen gives up on.
+slower than its budget is one a citizen gives up on. A fee charged other than the published one
+(`fee_published`: None where the amount depends on the case) is a broken promise too.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ def judge(
     submit_seconds: float | None,
     service_budget_seconds: float,
     persona_budget_seconds: float,
+    fee_published: int | None = None,
+    fee_charged: int | None = None,
 ) -> Judgement:
     if harness_error:
         return Judgement("error", [])
@@ -38,4 +41,6 @@ def judge(
             reasons.append("over_service_budget")
         if submit_seconds > persona_budget_seconds:
             reasons.append("over_persona_budget")
+    if fee_published is not None and fee_charged is not None and fee_charged != fee_published:
+        reasons.append("fee_differs")  # citizens overcharged, or the catalog is stale: either is news
     return Judgement("degraded" if reasons else "pass", reasons)

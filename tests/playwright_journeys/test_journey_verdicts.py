@@ -38,3 +38,17 @@ def test_slower_than_either_budget_is_degraded() -> None:
 def test_a_failed_step_is_fail_and_a_harness_problem_is_error_never_fail() -> None:
     assert verdict(failed=True, level_delivered="partial") == ("fail", [])
     assert verdict(harness_error=True, failed=True) == ("error", [])
+
+
+def test_a_fee_charged_other_than_the_published_one_is_degraded_and_a_case_priced_fee_is_not_judged() -> None:
+    assert verdict(fee_published=30_000, fee_charged=50_000) == ("degraded", ["fee_differs"])
+    assert verdict(fee_published=0, fee_charged=10_000) == ("degraded", ["fee_differs"])  # a free service
+    assert verdict(fee_published=30_000, fee_charged=30_000) == ("pass", [])
+    assert verdict(fee_published=None, fee_charged=1_263_600) == (
+        "pass",
+        [],
+    )  # the premium depends on the case
+    assert verdict(fee_published=30_000, fee_charged=None) == (
+        "pass",
+        [],
+    )  # not paid online: nothing to compare

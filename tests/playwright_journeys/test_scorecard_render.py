@@ -85,3 +85,33 @@ def test_a_mixed_production_sweep_counts_not_filed_apart_from_end_to_end(tmp_pat
     )
     assert 'class="tile v-not_filed"' in tile
     assert "Làm được đến bước nộp, chưa nộp: môi trường thật" in tile and "«Nộp hồ sơ»" in tile
+
+
+def test_a_fee_charged_other_than_the_published_one_is_shown_on_its_tile(tmp_path: Path) -> None:
+    import json
+
+    run = sample_run(tmp_path)
+    published = next(r for r in run.results if r.fee_promised and r.verdict == "pass")
+    over = published.model_copy(
+        update={
+            "verdict": "degraded",
+            "degraded_reasons": ["fee_differs"],
+            "fee_charged": published.fee_promised + 20_000,
+        }
+    )
+    run = run.model_copy(update={"results": [over if r is published else r for r in run.results]})
+    write_report(run, load_catalog(), load_personas(), tmp_path)
+    page = (tmp_path / "scorecard.html").read_text(encoding="utf-8")
+    vi = f"{over.fee_charged:,}".replace(",", "."), f"{over.fee_promised:,}".replace(",", ".")
+    tile = page[page.index(f'data-testid="tile-{over.service}"') :]
+    tile = tile[: tile.index("</a>")]
+    assert f'data-testid="fee-{over.service}"' in tile
+    assert f"thu {vi[0]} ₫, công bố {vi[1]} ₫" in tile
+    assert f"charged {over.fee_charged:,} ₫, published {over.fee_promised:,} ₫" in tile
+    assert "lệ phí thu khác lệ phí công bố" in tile
+    saved = next(
+        r
+        for r in json.loads((tmp_path / "results.json").read_text())["results"]
+        if r["service"] == over.service
+    )
+    assert saved["degraded_reasons"] == ["fee_differs"] and saved["fee_charged"] == over.fee_charged

@@ -23,9 +23,13 @@ VALID = [
     'role=alert[name="Hệ thống đang bận"]',
     "xpath=//div[@class='loi']",
     "//div[@id='x']",
+    "//p[text()='Đang tải...']",
+    "xpath=//div/..",
     "..",
     "div:visible",
-    "p::before",
+    "p:before",
+    "> div.loi",
+    'div:text-matches("l[ỗo]i", "i")',
     "li:focus-within",
     "a:nth-match(li, 2)",
     ".md\\:flex",
@@ -48,8 +52,10 @@ INVALID = [
     ("txt=Lỗi", "no selector engine 'txt'"),
     ("text=/lỗi(/", "not a regular expression"),
     ("div)", "closes nothing"),
-    ("#1..2", "not valid CSS"),
-    ("nth=first", "whole number"),
+    ("div..loi", "not valid CSS"),
+    ("p::before", "no pseudo-element"),
+    ("div:has-text(Lỗi)", "takes a quoted text"),
+    ("#1x", "cannot start with a digit"),
 ]
 
 
@@ -101,3 +107,25 @@ def test_a_profile_with_a_selector_list_and_placeholders_loads(tmp_path: Path) -
         "  field: '#f-{field}, [data-label=\"{label}\"]'\n",
     )
     assert load_profile(path).selectors.error_page.startswith("div.validation-summary-errors")
+
+
+@pytest.mark.browser
+def test_playwright_itself_agrees_with_both_tables() -> None:
+    """The tables above are Playwright's word, not ours: each valid selector is taken by a real
+    locator, each invalid one refused."""
+    from playwright.sync_api import Error, sync_playwright
+
+    from playwright_journeys.browser import CHROMIUM
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM)
+        try:
+            page = browser.new_page()
+            page.set_content("<main><div class='loi'>Lỗi</div></main>")
+            for selector in VALID:
+                page.locator(selector).count()
+            for selector, _ in INVALID:
+                with pytest.raises(Error):
+                    page.locator(selector).count()
+        finally:
+            browser.close()

@@ -12,7 +12,7 @@ browser, called it one that "needs a browser". This module tells the three kinds
 - valid and readable without a browser.
 
 The CSS is parsed by lexbor (selectolax's engine, a real CSS parser). It does not know every standard
-pseudo-class (`:focus-within`, `:lang()`, `::before`) nor Playwright's (`:has-text()`, `:visible`), so
+pseudo-class (`:focus-within`, `:lang()`, `:scope`) nor Playwright's (`:has-text()`, `:visible`), so
 those are set aside by name before it parses the rest; a pseudo-class no one defines is refused.
 """
 

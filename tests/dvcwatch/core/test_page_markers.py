@@ -174,7 +174,7 @@ def test_split_readable_keeps_the_parts_read_without_a_browser_and_names_the_oth
         'div.loi, .alert:has-text("Lỗi")',
         ("div.loi:visible",),
     )
-    assert split_readable("li:focus-within, p::before") == (None, ("li:focus-within", "p::before"))
+    assert split_readable("li:focus-within, p:lang(vi)") == (None, ("li:focus-within", "p:lang(vi)"))
     assert split_readable('role=alert[name="Lỗi"]') == (None, ('role=alert[name="Lỗi"]',))
     assert split_readable("main >> div.loi:visible") == (None, ("main >> div.loi:visible",))
 

@@ -15,13 +15,20 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, TypeAdapter, field_validator, model_validator
+from pydantic import Field, TypeAdapter, ValidationError, field_validator, model_validator
 from yarl import URL
 
 from dvcwatch.core.errors import ConfigError, LocatedValueError
 from dvcwatch.core.politeness import PolitenessConfig
-from dvcwatch.core.yamlconfig import PathKey, line_for, parse_yaml, read_yaml, validate
-from probes.checks import SOFT_FAILURE_MARKERS, Duration, Strict, TargetBase
+from dvcwatch.core.yamlconfig import (
+    PathKey,
+    line_for,
+    parse_yaml,
+    read_yaml,
+    validate,
+    validation_to_config_error,
+)
+from probes.checks import SOFT_FAILURE_MARKERS, UNSCHEDULED, Duration, Strict, TargetBase
 from probes.kinds import AnyTarget
 
 VANTAGE_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
@@ -253,12 +260,37 @@ def module_target(config: ProbeConfig, module: str, url: str) -> TargetBase:
     request = {k: v for k, v in fields.items() if k != ALLOWED_KEY} | {"name": "probe", "url": url}
     if "://" not in url and request.get("kind") == "http":
         request["url"] = f"http://{url}"  # blackbox_exporter accepts a bare host:port for http too
-    target = _TARGET.validate_python(request)
+    target = _TARGET.validate_python(request, context={UNSCHEDULED: True})
     check_allowed(config, module, fields, target)
     if len(_MODULE_TARGETS) >= _MODULE_TARGETS_MAX:
         _MODULE_TARGETS.clear()  # a reload or a scan of many targets: start over rather than grow
     _MODULE_TARGETS[key] = (config, target)
     return target
+
+
+PLACEHOLDER_URL = "https://probe.invalid/"
+"""A module is checked as a /probe request would use it; the request brings its own target URL."""
+
+
+def check_modules(data: dict[str, Any], lines: dict[PathKey, int], source: str) -> None:
+    """Every module, with the defaults under it, is validated on load as `/probe` builds its target
+    (no schedule, so no interval rule), so a module that would answer every /probe with 400 is
+    refused here, naming its file, line and field."""
+    defaults = data.get("defaults") or {}
+    for name, mod in (data.get("modules") or {}).items():
+        fields = {k: v for k, v in {**defaults, **mod}.items() if k != ALLOWED_KEY}
+        request = {"url": PLACEHOLDER_URL, **fields, "name": "probe"}
+        try:
+            _TARGET.validate_python(request, context={UNSCHEDULED: True})
+        except ValidationError as exc:
+            local = {(key,): line_for(lines, ("modules", name, key)) for key in mod}
+            local |= {(key,): line_for(lines, ("defaults", key)) for key in defaults if key not in mod}
+            local[()] = line_for(lines, ("modules", name)) or 1
+            err = validation_to_config_error(exc, request, local, source)
+            key = str(err.field or "").split(".", 1)[0].split("[", 1)[0]
+            where = "defaults" if key in defaults and key not in mod else f"modules.{name}"
+            field = where if err.field in (None, "(top level)") else f"{where}.{err.field}"
+            raise ConfigError(err.detail, path=source, line=err.line, field=field) from None
 
 
 def check_secrets(config: ProbeConfig, source: str) -> None:
@@ -341,6 +373,7 @@ def _finish(
     merged = _merge(data, lines, source)
     _profiles_beside(merged, base_dir)
     config = validate(ProbeConfig, merged, lines, source)
+    check_modules(merged, lines, source)
     check_services(config, source, lines)
     if secrets:
         check_secrets(config, source)

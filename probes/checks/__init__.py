@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar
 
 import aiohttp
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, model_validator
 
+from dvcwatch.core.errors import LocatedValueError
 from dvcwatch.core.yamlconfig import parse_duration
 from probes.phases import PhaseTimer
 
@@ -30,6 +31,9 @@ HARMLESS_HEADERS = frozenset(
 )
 """Headers that say nothing about who asks; any other header (Authorization, Cookie, X-Api-Key, …)
 is treated as a secret, so an unknown one is protected rather than leaked."""
+
+UNSCHEDULED = "unscheduled"
+"""Validation context key: the target is a `/probe` request's, run once, never on a schedule."""
 
 Duration = Annotated[float, BeforeValidator(parse_duration), Field(gt=0)]
 
@@ -57,13 +61,17 @@ class TargetBase(Strict):
     ca_file: str | None = None
 
     @model_validator(mode="after")
-    def _timeout_fits(self) -> TargetBase:
-        # consecutive starts can be as close as interval × (1 − jitter); a hang must end before then
+    def _timeout_fits(self, info: ValidationInfo) -> TargetBase:
+        # consecutive starts can be as close as interval × (1 − jitter); a hang must end before then.
+        # A /probe request has no schedule: its timeout is bounded by the scrape's, not an interval.
+        if info.context and info.context.get(UNSCHEDULED):
+            return self
         room = self.interval * (1 - self.jitter)
         if self.timeout > room:
-            raise ValueError(
+            raise LocatedValueError(
                 f"timeout ({self.timeout:g} s) is longer than interval minus jitter ({room:g} s): "
-                "a hanging target would skip its own runs"
+                "a hanging target would skip its own runs",
+                ("timeout",),
             )
         return self
 

@@ -14,8 +14,8 @@ INVALID = Path(__file__).parent / "data" / "invalid"
 EXPECTED = {
     "unknown-kind.yaml": (2, "targets[0](home)", "'http', 'tls', 'api_flow'"),
     "timeout-longer-than-interval.yaml": (
-        3,
-        "targets[0](home)",
+        6,
+        "targets[0](home).timeout",
         "timeout (30 s) is longer than interval minus jitter (9 s)",
     ),
     "bad-duration.yaml": (5, "targets[0](home).interval", "a duration is a number of seconds"),
@@ -30,6 +30,9 @@ EXPECTED = {
     "malformed.yaml": (4, None, "malformed YAML"),
     "empty.yaml": (None, None, "the file is empty"),
     "no-targets.yaml": (1, "(top level)", "no targets: a truncated file?"),
+    # a module is checked on load as /probe uses it, not at every /probe with a 400
+    "module-typo-field.yaml": (4, "modules.page.must_contians", "unknown field"),
+    "module-bad-status.yaml": (5, "modules.api.expect_status", "HTTP status 2000 is not between 100 and 599"),
 }
 
 

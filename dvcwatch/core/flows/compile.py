@@ -48,6 +48,8 @@ DROPPED_HEADERS = {
     "accept-encoding": "the client's: it asks only for what it can decode",
     "cookie": "the replaying session's cookie jar sends its own",
     "user-agent": "the harness says who it is (core.politeness), not the recording browser",
+    "if-none-match": "a new citizen has nothing cached (a recorded 304 expects 200 too)",
+    "if-modified-since": "a new citizen has nothing cached (a recorded 304 expects 200 too)",
     # a proxy's business
     "x-forwarded-for": "a proxy's",
     "x-forwarded-host": "a proxy's",
@@ -73,8 +75,6 @@ _BROWSER_OWN = frozenset(
         "sec-fetch-mode",
         "sec-fetch-site",
         "sec-fetch-user",
-        "if-none-match",
-        "if-modified-since",
     }
 )
 """Standard headers whose values the browser makes up itself: kept as recorded, never looked for in
@@ -160,7 +160,7 @@ class FlowCompiler:
             req["body"] = self._value(ex.raw_body, i, "body", None)
             if ex.content_type:
                 req.setdefault("headers", {})["Content-Type"] = ex.content_type
-        req["expect_status"] = [ex.status]
+        req["expect_status"] = [ex.status] if ex.status != 304 else [200, 304]
         if i > 0:
             gap = ex.started - self.exchanges[i - 1].ended
             if gap >= THINK_MIN_SECONDS:

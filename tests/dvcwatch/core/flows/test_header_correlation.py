@@ -207,3 +207,20 @@ def test_the_portal_refuses_the_recorded_tokens(portal: str) -> None:
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(stale, timeout=10)
     assert refused.value.code == 400
+
+
+def test_a_page_the_recording_browser_had_cached_is_asked_for_afresh(tmp_path: Path) -> None:
+    """The recording browser's cache validators are not a new citizen's: dropped, and the recorded 304
+    accepts the 200 a citizen without a cache gets."""
+    entries = [
+        entry(
+            0.0,
+            "GET",
+            f"{BASE}/ho-so/moi",
+            304,
+            headers={"If-None-Match": 'W/"abc123"', "If-Modified-Since": "Mon, 30 Nov 2026 00:00:00 GMT"},
+        )
+    ]
+    flow = FlowCompiler(read_recording(write(tmp_path, "dich-vu-mau", entries, [("form", -0.1)]))).compile()
+    (page,) = flow.steps[0].requests
+    assert page.headers == {} and page.expect_status == [200, 304]

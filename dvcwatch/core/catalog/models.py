@@ -76,6 +76,9 @@ class Document(Strict):
     types: list[FileType] = Field(min_length=1)
     required: bool = True
     max_bytes: int = 5_000_000
+    source: str | None = Field(
+        None, description="the text that makes the procedure ask for it (form and decision numbers)"
+    )
 
 
 class FormField(Strict):

@@ -430,11 +430,28 @@ def _staging(out: Path) -> Path:
     recording after good ones) leaves none of its flows in `out`."""
     if out.exists() and not out.is_dir():
         raise ConfigError("not a folder: --out names a file", path=str(out))
+    prefix = f".{out.name}-compiling-"
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix=f".{out.name}-compiling-", dir=out.parent))
+        _remove_abandoned(out.parent, prefix)
+        return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=out.parent))
     except OSError as exc:
         raise ConfigError(f"cannot write flows here: {exc.strerror or exc}", path=str(out)) from None
+
+
+def _remove_abandoned(folder: Path, prefix: str) -> None:
+    """Staging folders a killed compile left (SIGKILL runs no cleanup): those whose process is gone.
+    A compile still running beside this one keeps its own."""
+    for path in folder.glob(prefix + "*"):
+        pid = path.name[len(prefix) :].split("-", 1)[0]
+        if not pid.isdigit() or not path.is_dir():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except PermissionError:  # alive, another user's
+            continue
 
 
 def _move_into(staging: Path, out: Path) -> list[Path]:

@@ -149,3 +149,24 @@ def test_an_out_that_is_a_file_is_one_line_exit_2(tmp_path: Path, capsys: pytest
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "not a folder" in err, err
     assert (tmp_path / "flows").read_text(encoding="utf-8") == "a file"
+
+
+def test_a_staging_folder_a_killed_compile_left_is_removed_by_the_next(tmp_path: Path) -> None:
+    """SIGKILL runs no cleanup: the next compile removes a staging folder whose process is gone, and
+    leaves a running one's alone."""
+    import os
+    import subprocess
+    import sys
+
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    abandoned = tmp_path / f".flows-compiling-{int(gone.stdout)}-x1"
+    running = tmp_path / f".flows-compiling-{os.getppid()}-x2"
+    for folder in (abandoned, running):
+        folder.mkdir()
+        (folder / "half.flow.yaml").write_text("version: 1\n", encoding="utf-8")
+    har_builder.portal_recording(tmp_path / "rec")
+    assert main(["flows", "compile", str(tmp_path / "rec"), "--out", str(tmp_path / "flows")]) == 0
+    assert not abandoned.exists() and running.exists()
+    assert sorted(p.name for p in (tmp_path / "flows").iterdir()) == ["dich-vu-mau.flow.yaml", "flows.yaml"]

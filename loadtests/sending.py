@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from geventhttpclient.useragent import ConnectionError as GhcConnectionError
 from geventhttpclient.useragent import RetriesExceeded
 from locust.contrib.fasthttp import FAILURE_EXCEPTIONS
 from locust.exception import CatchResponseError
@@ -56,7 +57,21 @@ class Sent:
             return str(error)
         if isinstance(error, RetriesExceeded) and "redirection limit" in str(error).lower():
             return "too many redirects"
-        return f"no answer: {str(error) or type(error).__name__}"
+        return f"no answer: {_why(error)}"
+
+
+def _why(error: BaseException | None) -> str:
+    """The cause without the URL: geventhttpclient names the URL (a dossier's code, a transaction) in
+    its errors and wraps a timeout in "URL …: 1, original=timed out"; Locust keys its error table by
+    the text, so each URL would be an error row of its own, without bound."""
+    for _ in range(5):  # wrapped at most a few times; bounded all the same
+        inner = getattr(error, "original", None)
+        if not isinstance(inner, BaseException):
+            break
+        error = inner
+    if isinstance(error, GhcConnectionError):
+        return error.text or type(error).__name__
+    return str(error) or type(error).__name__
 
 
 def send(

@@ -143,3 +143,20 @@ def test_a_flow_request_to_another_origin_is_refused_and_counted(
         f"refused: 127.0.0.1:{port} is not the portal's origin" in e for e in errors_of(report, "tracking")
     )
     assert requests_of(report, "submit")[1] == 0, "the steps before it went on as usual"
+
+
+def test_a_timed_out_request_is_one_error_row_whatever_its_url(
+    sandbox_factory: Any, tmp_path: Path, run_load: Any
+) -> None:
+    """Tracking hangs past the profile's 2 s timeout: each dossier's URL differs, and the error says
+    why without it, so the report holds one row, not one per dossier."""
+    faults = tmp_path / "faults.yaml"
+    faults.write_text(yaml.safe_dump({"faults": [{"kind": "hang", "step": "tracking"}]}))
+    sandbox = sandbox_factory(faults_path=faults)
+    code, report = run_load(
+        "--profile", str(DATA / "faulty-portal.yaml"), "--host", sandbox.url, "--out", str(tmp_path / "out")
+    )
+    assert report is not None and code == 1
+    rows = [e for e in report["errors"] if e["name"].endswith(":tracking")]
+    assert rows and all("http://" not in e["error"] and "no answer" in e["error"] for e in rows), rows
+    assert len({e["name"] for e in rows}) == len(rows), rows

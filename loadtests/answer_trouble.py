@@ -84,13 +84,13 @@ class AnswerTrouble:
     def of(cls, pages: PageTrouble, markers_file: Path = MARKERS_FILE) -> AnswerTrouble:
         markers = load_model(Markers, markers_file)
         values = [v.strip() for v in markers.busy_values if v.strip()]
-        phrases = [p.strip() for p in markers.phrases if p.strip()]
+        phrases = [p.strip().casefold() for p in markers.phrases if p.strip()]
         return cls(
             pages,
             frozenset(k.casefold() for k in markers.status_keys),
             frozenset(v.casefold() for v in values),
-            tuple(p.casefold() for p in phrases),
-            _needles([*values, *phrases]),
+            tuple(phrases),
+            _needles([*values, *_shared(phrases)]),
         )
 
     def reason(self, content_type: str | None, body: bytes) -> str | None:
@@ -184,10 +184,25 @@ class AnswerTrouble:
 
 
 def _needles(words: list[str]) -> tuple[bytes, ...]:
-    """Each word as a portal may write it in JSON: as given, lower case, capitalised, upper case; and
-    `\\u`, since an escaped character may hide any of them (`"b\\u1eadn"`)."""
+    """Each word as a portal may write it in JSON: lower case, capitalised, upper case; and `\\u`,
+    since an escaped character may hide any of them (`"b\\u1eadn"`). Each is one `in` over every
+    JSON answer, so they are few: the phrases stand in by the part they share (`_shared`)."""
     out: set[bytes] = {b"\\u"}
     for word in words:
-        for form in (word, word.lower(), word.capitalize(), word.upper()):
+        for form in (word.lower(), word.capitalize(), word.upper()):
             out.add(form.encode())
     return tuple(sorted(out, key=len))
+
+
+def _shared(phrases: list[str], at_least: int = 4) -> list[str]:
+    """The longest part every phrase holds ("hệ thống " for the portals' busy sentences), when it is
+    at least `at_least` characters; else the phrases themselves."""
+    if len(phrases) < 2:
+        return phrases
+    shortest = min(phrases, key=len)
+    for size in range(len(shortest), at_least - 1, -1):
+        for start in range(len(shortest) - size + 1):
+            part = shortest[start : start + size]
+            if part.strip() and all(part in p for p in phrases):
+                return [part]
+    return phrases

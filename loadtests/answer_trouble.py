@@ -47,9 +47,10 @@ class Markers(Strict):
     phrases: list[str] = Field(default_factory=list, description="words said only when busy or down")
 
 
-def kind_of(content_type: str | None, body: bytes) -> Kind:
-    """By Content-Type; without one, by the first byte (a page, a JSON document, else text)."""
-    ctype = (content_type or "").lower()
+def kind_of(content_type: str | list[str] | None, body: bytes) -> Kind:
+    """By Content-Type; without one, by the first byte (a page, a JSON document, else text). A header
+    sent twice comes as a list from geventhttpclient: read together, so either kind is looked at."""
+    ctype = (" ".join(content_type) if isinstance(content_type, list) else content_type or "").lower()
     if "html" in ctype:
         return "html"
     if "json" in ctype:
@@ -93,7 +94,7 @@ class AnswerTrouble:
             _needles([*values, *_shared(phrases)]),
         )
 
-    def reason(self, content_type: str | None, body: bytes) -> str | None:
+    def reason(self, content_type: str | list[str] | None, body: bytes) -> str | None:
         """Why this answer is a soft failure ("busy banner: …", "busy answer: status busy"), or None."""
         kind = kind_of(content_type, body)
         if kind == "json":

@@ -1,5 +1,6 @@
 """A loopback portal that misbehaves in one chosen way, for the load tests of issue 31: an endless
-body, a gzip bomb, a redirect loop, a JSON API whose answers lack what the next step needs. Every
+body, a gzip bomb, a redirect loop, a JSON API whose answers lack what the next step needs, a busy
+answer with two Content-Type headers. Every
 request is counted, so a test can also show that nothing reached it."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-MODES = ("endless", "gzip-bomb", "redirect-loop", "empty-json", "ok")
+MODES = ("endless", "gzip-bomb", "redirect-loop", "empty-json", "busy-twice-typed", "ok")
 CHUNK = b"x" * 65536
 MAX_CHUNKS = 320  # 20 MB at most per answer (twice the default cap): the endless body is bounded for the test's own sake
 BOMB = gzip.compress(b"\0" * 50_000_000, 9)  # ~50 KB on the wire, 50 MB inflated
@@ -70,6 +71,15 @@ class HostilePortal:
                     self._send(200, "text/html", b"<html><body><main>ok</main></body></html>")
                 else:
                     self._send(200, "application/json", b"{}")
+
+            def _busy_twice_typed(self) -> None:
+                body = b'{"status": "busy"}'
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
 
             def _ok(self) -> None:
                 self._send(200, "application/json", json.dumps({"ok": True}).encode())

@@ -95,6 +95,17 @@ def test_an_oversized_answer_fails_its_request_past_the_cap(mode: str, tmp_path:
     no_traceback(out)
 
 
+def test_a_busy_answer_with_two_content_types_is_judged_not_a_crash(tmp_path: Path, run_load: Any) -> None:
+    out = tmp_path / "out"
+    with hostile_portal("busy-twice-typed") as portal:
+        code, report = run_load("--profile", PROFILE, "--host", portal.url, "--out", str(out))
+    assert report is not None and code == 1
+    pages, failed = requests_of(report, "find_service")
+    assert pages > 0 and failed == pages
+    assert all("soft failure: busy answer: status busy" in e for e in errors_of(report, "find_service"))
+    no_traceback(out)
+
+
 def test_a_redirect_loop_is_named_as_one(tmp_path: Path, run_load: Any) -> None:
     out = tmp_path / "out"
     with hostile_portal("redirect-loop") as portal:

@@ -13,6 +13,7 @@ aiohttp's `handler_cancellation`), so nothing it started keeps a socket open.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from functools import cache
@@ -121,7 +122,8 @@ class Exporter:
     async def handle_reload(self, _request: web.Request) -> web.Response:
         if self.reload is None:
             return web.Response(status=404, text="no config file to reload\n")
-        if await self.reload("POST /-/reload"):
+        # shielded: a caller that hangs up (handlers are cancelled then) must not cut a reload in half
+        if await asyncio.shield(self.reload("POST /-/reload")):
             return web.Response(text="reloaded\n")
         return web.Response(status=400, text=f"rejected: {self.last_error()}\n")
 

@@ -6,6 +6,7 @@ ASP.NET-MVC-style portal is served on loopback; the steps run against it one by 
 
 from __future__ import annotations
 
+import asyncio
 import html
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -123,6 +124,17 @@ CLIENT_SCRIPT = """document.getElementById('nop').onclick = () => {
 };"""
 
 
+ON_CHOOSE = f"""<h1>Thành phần hồ sơ</h1>
+<p><input type="file" aria-label="Giấy báo tử"></p><p><input type="file" aria-label="{TK1}"></p>
+<ul id="da-tai"></ul><button>Nộp hồ sơ</button>"""
+ON_CHOOSE_SCRIPT = """for (const box of document.querySelectorAll('input[type=file]')) box.onchange = async () => {
+  const f = box.files[0], r = await fetch('/tai-len', {method: 'POST', body: f});
+  const li = document.createElement('li');
+  li.textContent = f.name + (r.ok ? ' ✓' : ' ✗');
+  document.getElementById('da-tai').append(li);
+};"""
+
+
 def portal(*, refuse_pdf: bool = False, phone: str = "", gateway: str = "timer") -> web.Application:
     async def documents(r: web.Request) -> web.Response:
         return documents_page({})
@@ -153,6 +165,14 @@ def portal(*, refuse_pdf: bool = False, phone: str = "", gateway: str = "timer")
             return review_page(errors, phone)
         raise web.HTTPSeeOther("/bien-nhan")
 
+    async def on_choose(r: web.Request) -> web.Response:
+        return page(ON_CHOOSE, ON_CHOOSE_SCRIPT)
+
+    async def upload_hangs(r: web.Request) -> web.Response:
+        await r.read()
+        await asyncio.sleep(6)  # longer than the step's patience; bounded so the server stops
+        return web.Response(text="ok")
+
     async def client_checked(r: web.Request) -> web.Response:
         return page(CLIENT_CHECKED, CLIENT_SCRIPT)
 
@@ -178,6 +198,8 @@ def portal(*, refuse_pdf: bool = False, phone: str = "", gateway: str = "timer")
     app.router.add_get("/xac-nhan", review)
     app.router.add_post("/nop", file_it)
     app.router.add_get("/xac-nhan-js", client_checked)
+    app.router.add_get("/ho-so-js", on_choose)
+    app.router.add_post("/tai-len", upload_hangs)
     app.router.add_get("/thanh-toan", fee)
     app.router.add_post("/cong", gateway_post)
     app.router.add_get("/bien-nhan", receipt)
@@ -198,12 +220,21 @@ async def journey_at(tmp_path: Path) -> AsyncIterator[JourneyAt]:
         contexts: list[Any] = []
 
         async def make(
-            url: str, *, extra: str = EXTRA, confirm: str = "null", timeout: float = 10.0
+            url: str,
+            *,
+            extra: str = EXTRA,
+            confirm: str = "null",
+            timeout: float = 10.0,
+            on_choose: bool = False,
         ) -> Journey:
             path = tmp_path / "profile.yaml"
-            path.write_text(
-                PROFILE.format(url=url, extra=extra or "    {}", confirm=confirm), encoding="utf-8"
-            )
+            text = PROFILE.format(url=url, extra=extra or "    {}", confirm=confirm)
+            if on_choose:  # files go up as soon as they are chosen; the list shows what arrived
+                text = text.replace(
+                    "upload_submit: {role: button, name: Tiếp tục}",
+                    'upload_submit: null\n  upload_done: {text: "{filename} ✓"}\n  upload_error: {text: "{filename} ✗"}',
+                )
+            path.write_text(text, encoding="utf-8")
             prof = load_profile(path)
             prof.check_forms(CATALOG)
             persona = load_personas().get("desktop")
@@ -315,3 +346,12 @@ async def test_a_gateway_that_returns_by_itself_is_followed_and_one_that_refuses
         await run(j, "payment", "/thanh-toan")
     assert exc.value.message == "the payment did not go through" and exc.value.selector is None
     assert exc.value.seen == "Giao dịch bị từ chối: thẻ đã hết hạn"
+
+
+async def test_an_upload_the_portal_never_answers_is_no_answer_not_its_selectors(
+    serve_app: Callable[[web.Application], Awaitable[str]], journey_at: JourneyAt
+) -> None:
+    j = await journey_at(await serve_app(portal()), on_choose=True, timeout=2.0)
+    with pytest.raises(StepFailure) as exc:
+        await run(j, "upload", "/ho-so-js")
+    assert exc.value.message == "no answer in 2 s" and exc.value.selector is None

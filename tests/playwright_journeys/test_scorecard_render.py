@@ -115,3 +115,12 @@ def test_a_fee_charged_other_than_the_published_one_is_shown_on_its_tile(tmp_pat
         if r["service"] == over.service
     )
     assert saved["degraded_reasons"] == ["fee_differs"] and saved["fee_charged"] == over.fee_charged
+
+
+def test_a_refusal_reads_in_vietnamese_with_the_portals_own_words() -> None:
+    from playwright_journeys.scorecard import message_vi
+
+    words = "«Số điện thoại»: «Số điện thoại không hợp lệ»"
+    assert message_vi(f"the portal refused the dossier: {words}") == f"Cổng không nhận hồ sơ: {words}"
+    assert message_vi(f"the portal refused the form: {words}") == f"Cổng không nhận tờ khai: {words}"
+    assert message_vi("the portal refused Giấy báo tử") == "Cổng không nhận giấy tờ: Giấy báo tử"

@@ -159,6 +159,7 @@ def sweep_hooks(target: str | None, every: float | None) -> list[Callable[[Sweep
     from rich.markup import escape
 
     from dvcwatch.core.errors import DvcwatchError
+    from dvcwatch.core.terminal_text import safe_text
     from playwright_journeys.history import record_run
 
     console = Console(stderr=True, highlight=False)
@@ -183,7 +184,8 @@ def sweep_hooks(target: str | None, every: float | None) -> list[Callable[[Sweep
             try:
                 done = asyncio.run(FollowUp(history(rec), profile).one_pass())
             except Exception as exc:  # a monitoring loop outlives one failed follow-up, as one bad sweep
-                console.print(f"[yellow]follow-up failed:[/] {escape(f'{type(exc).__name__}: {exc}')}")
+                what = safe_text(f"{type(exc).__name__}: {exc}")  # it may quote the portal
+                console.print(f"[yellow]follow-up failed:[/] {escape(what)}")
                 return
             if done.looked:
                 console.print(

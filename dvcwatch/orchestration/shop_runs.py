@@ -197,7 +197,9 @@ class ShopRun:
             if self.every is None or (n == 1 and isinstance(exc, DvcwatchError)):
                 raise  # a configuration error shows in the first sweep: one line, exit 2
             # a monitoring loop outlives one bad sweep; the stale metrics then raise the alarm
-            self.console.print(f"[red]sweep {n} failed:[/] {escape(f'{type(exc).__name__}: {exc}')}")
+            self.console.print(
+                f"[red]sweep {n} failed:[/] {escape(safe_text(f'{type(exc).__name__}: {exc}'))}"
+            )
             return None
 
     def _push(self, result: RunResults, now: float) -> None:

@@ -68,8 +68,10 @@ def two_weeks(real: HistoryStore, into: HistoryStore, now: datetime) -> None:
                     and (datetime.fromisoformat(r.due_date) - timedelta(days=day)).date().isoformat()
                 )
                 code = r.dossier_code and f"{r.dossier_code}-{day}-{vantage}"
-                copies.append(
-                    dataclasses.replace(r, at=iso(at), vantage=vantage, dossier_code=code, due_date=due)
+                copies.append(  # journey_id "": each copy is a journey of its own
+                    dataclasses.replace(
+                        r, at=iso(at), vantage=vantage, dossier_code=code, due_date=due, journey_id=""
+                    )
                 )
     assert into.add_journeys(copies) == len(copies)
 

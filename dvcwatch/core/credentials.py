@@ -188,12 +188,9 @@ def load_secrets_file(path: str | Path) -> dict[str, Any]:
 
     p = Path(path).expanduser()
     check_private(p)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError("not a readable YAML file", path=str(p)) from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read the secrets file: {exc.strerror}", path=str(p)) from None
+    from dvcwatch.core.inputfile import read_input_text
+
+    text = read_input_text(p, what="a secrets file")  # names the file and its size, never its content
     try:
         data, _ = parse_yaml(text, str(p))
     except ConfigError as exc:  # the parser's own words may quote the text: say only where

@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, urljoin
 
 from dvcwatch.core.errors import ConfigError
 from dvcwatch.core.flows.pages import AnswerView, parse_html
+from dvcwatch.core.inputfile import read_input_text
 
 HAR_FILE = "recording.har"
 STEPS_FILE = "steps.json"
@@ -210,14 +211,20 @@ def _recording(
     )
 
 
+MAX_RECORDING_BYTES = 512 * 1024 * 1024
+
+
 def _json_file(path: Path, what: str, *, missing: dict[str, Any] | None = None) -> dict[str, Any]:
     """A recording's JSON file as an object; a truncated or foreign file is a ConfigError naming it
     (a recording cut short by a killed `shop --record` is one)."""
     if missing is not None and not path.exists():
         return missing
+    # a recording's HAR holds every page and document of a journey: tens of MB is usual, a FIFO or a
+    # device named by mistake is not, and neither is a file that would fill the memory
+    text = read_input_text(path, limit=MAX_RECORDING_BYTES, what=what)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        data = json.loads(text)
+    except ValueError as exc:
         raise ConfigError(f"not {what}: {exc}", path=str(path)) from None
     if not isinstance(data, dict):
         raise ConfigError(f"not {what}: a JSON object was expected", path=str(path))

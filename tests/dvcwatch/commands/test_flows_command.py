@@ -142,6 +142,21 @@ def test_a_broken_recording_is_one_line_exit_2_and_writes_no_flow(
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
+def test_a_har_that_is_a_fifo_is_refused_at_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A HAR named by mistake that is a FIFO (or a device) is refused on sight; reading it would block
+    for good (#31.7). No writer ever opens the FIFO, so a read that waited would hang the test."""
+    import os
+
+    rec = tmp_path / "rec"
+    bad = har_builder.portal_recording(rec, "dich-vu-a")
+    (bad / "recording.har").unlink()
+    os.mkfifo(bad / "recording.har")
+    assert main(["flows", "compile", str(rec), "--out", str(tmp_path / "flows")]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    assert "FIFO" in err or "not a regular file" in err, err
+
+
 def test_an_out_that_is_a_file_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     har_builder.portal_recording(tmp_path / "rec")
     (tmp_path / "flows").write_text("a file", encoding="utf-8")

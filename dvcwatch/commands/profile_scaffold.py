@@ -84,8 +84,8 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--step-timeout must be positive")
     if args.base_url and not args.base_url.startswith(("http://", "https://")):
         raise ConfigError("--base-url must start with http:// or https://")
+    profile = load_profile(src)  # first: it refuses a file too big or not a regular file before any read
     text = src.read_text(encoding="utf-8")
-    profile = load_profile(src)
     if args.base_url:
         text = _BASE_URL.sub(f"base_url: {args.base_url.rstrip('/')}", text, count=1)
         profile = profile.model_copy(update={"base_url": args.base_url.rstrip("/")})

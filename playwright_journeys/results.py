@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from dvcwatch.core.atomic import write_text
 from dvcwatch.core.errors import ConfigError
+from dvcwatch.core.inputfile import read_input_text
 
 SCHEMA_VERSION = 1
 
@@ -180,30 +181,16 @@ def write_results(run: RunResults, out_dir: Path) -> Path:
 RESULTS_MAX_BYTES = 64 * 1024 * 1024  # a 25-service sweep's results.json is ~100 KB
 
 
-def _read_text(p: Path) -> str:
-    """A regular file of sane size only: a FIFO would block and /dev/zero would never end."""
-    import stat
-
-    st = p.stat()
-    if not stat.S_ISREG(st.st_mode):
-        raise ConfigError("not a regular file: give a results.json or its folder", path=str(p))
-    if st.st_size > RESULTS_MAX_BYTES:
-        raise ConfigError(f"{st.st_size:,} bytes: larger than any results.json", path=str(p))
-    return p.read_bytes().decode("utf-8")
-
-
 def read_results(path: str | Path) -> RunResults:
     p = Path(path)
     if p.is_dir():
         p = p / "results.json"
+    if not p.exists():
+        raise ConfigError("no results.json here", path=str(p))
+    # a regular file within the cap: a FIFO would block and /dev/zero would never end
+    text = read_input_text(p, limit=RESULTS_MAX_BYTES, what="a results.json")
     try:
-        data = json.loads(_read_text(p))
-    except FileNotFoundError:
-        raise ConfigError("no results.json here", path=str(p)) from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"not UTF-8 text (byte {exc.start}): not a results.json", path=str(p)) from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read it ({exc.strerror or exc})", path=str(p)) from None
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ConfigError(f"not JSON: {exc.msg}", path=str(p), line=exc.lineno) from None
     if isinstance(data, dict) and data.get("schema_version") != SCHEMA_VERSION:

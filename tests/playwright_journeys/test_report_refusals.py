@@ -4,6 +4,7 @@ items 9, 10, 11, 14), each refusal one line and exit 2, and a history they only 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from pathlib import Path
 
@@ -43,7 +44,7 @@ def test_import_writes_to_the_history_given_before_the_action(
         assert len(store.journeys()) == 25
 
 
-def test_import_refuses_a_file_that_is_not_utf8_or_not_dated(
+def test_import_refuses_a_file_that_is_not_utf8_a_fifo_or_not_dated(
     tmp_path: Path, sweep: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     history = str(tmp_path / "h.sqlite3")
@@ -51,6 +52,10 @@ def test_import_refuses_a_file_that_is_not_utf8_or_not_dated(
     latin.write_bytes('{"tool": "Đăng ký"}'.encode("utf-16"))
     assert main(["report", "import", str(latin), "--history", history]) == 2
     one_line_error(capsys, "UTF-8", str(latin))
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)
+    assert main(["report", "import", str(fifo), "--history", history]) == 2  # never blocks on it
+    one_line_error(capsys, "named pipe", str(fifo))
     data = json.loads(sweep.read_text(encoding="utf-8"))
     data["started_at"] = "not a date"
     undated = tmp_path / "undated.json"

@@ -38,13 +38,15 @@ class StepSkipped(Exception):
     """The step did not apply on this visit (e.g. payment moved offline); the reason is kept."""
 
 
-# The steps where the portal judges what the citizen gave it, and what it refuses there.
+# The steps where the portal judges what the citizen gave it, and what it refuses there; and the
+# buttons that hand it over (before one is pressed, a red notice on the page is not a refusal).
 REFUSED_WHAT = {
     "form": "the form",
     "upload": "the documents",
     "submit": "the dossier",
     "payment": "the payment",
 }
+HANDING_OVER = frozenset({"form_next", "upload_submit", "submit_button", "confirm_button", "payment_confirm"})
 
 STEP_WAITS = 3  # a step's whole time, in answers' patience (step_timeout): see Journey.step_limit
 
@@ -148,6 +150,7 @@ class Journey:
     checked_to: str | None = _learnt()
     step_name: str = _learnt("")
     resolved: list[tuple[str, str]] = field(default_factory=list, init=False)  # (step, selector found)
+    handed_over: bool = _learnt(False)  # this step gave the portal something to judge (check_refusal)
     _deadline: float = field(default=0.0, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -253,6 +256,7 @@ class Journey:
         self.step_name = name
         self.detail = ""
         self.step_pages_seen = []
+        self.handed_over = False
         self.last_status = None
         self._deadline = time.monotonic() + self.step_limit
 
@@ -382,7 +386,7 @@ class Journey:
         """Where the portal refuses what the citizen gave it (the form, the documents, the dossier,
         the payment), say so in its words and blame whoever left it unfilled, rather than name the
         element that never came (refusal.py)."""
-        if self.step_name not in REFUSED_WHAT:
+        if self.step_name not in REFUSED_WHAT or not self.handed_over:
             return
         found = await refusal.read(self)
         if not found:
@@ -413,6 +417,7 @@ class Journey:
     async def click_and_wait(self, name: str, **params: str) -> None:
         """Click something that loads a new page (a form POST, a link) and wait for that page."""
         clicked_at = time.monotonic()
+        self.handed_over = self.handed_over or name in HANDING_OVER
         try:
             async with self.page.expect_navigation(
                 wait_until="domcontentloaded", timeout=self.remaining_ms()
@@ -480,6 +485,7 @@ class Journey:
 
     async def click(self, name: str, **params: str) -> None:
         """Click something that changes the page by script (no new page): a search, a modal."""
+        self.handed_over = self.handed_over or name in HANDING_OVER
         try:
             await self.loc(name, **params).click(timeout=self.remaining_ms())
             self._found(name, **params)

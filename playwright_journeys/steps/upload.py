@@ -96,6 +96,7 @@ async def upload(j: Journey) -> None:
             files=[{"name": name, "mimeType": ctype, "buffer": data}], timeout=j.remaining_ms()
         )
         attached += 1
+        j.handed_over = True  # the portal may judge each file as it arrives
         if attached == 1:
             j.resolved.append((j.step_name, _described(j, slot)))
         if on_choose and j.has("upload_done"):

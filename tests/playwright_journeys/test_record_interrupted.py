@@ -56,7 +56,8 @@ def test_a_stopped_recording_leaves_no_raw_har(sandbox, tmp_path: Path, sig: sig
         proc.kill()
         pytest.fail("no second journey under way in time")
     procs = descendants(proc.pid)
-    os.killpg(proc.pid, sig) if sig == signal.SIGINT else proc.send_signal(sig)
+    # Ctrl-C from a terminal, and SIGKILL to the whole group (kill -9 -PGID): the driver cannot tidy up
+    os.killpg(proc.pid, sig) if sig in (signal.SIGINT, signal.SIGKILL) else proc.send_signal(sig)
     proc.wait(timeout=60)
     assert wait_gone(procs) == []
     assert [p.name for pattern in LEFT_IN_TMP for p in tmp.glob(pattern)] == []

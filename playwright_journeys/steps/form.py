@@ -33,7 +33,7 @@ MAX_PAGES = 6
 
 # Required controls still empty: the names a citizen reads next to them (label, aria, legend).
 _UNFILLED = """skip => {
-  const text = s => (s || '').replace(/\\s+/g, ' ').replace(/[*:\\s]+$/, '').trim();
+  const text = s => (s || '').replace(/\\(\\s*\\*\\s*\\)/g, ' ').replace(/\\s+/g, ' ').replace(/[*:\\s]+$/, '').trim();
   const shown = e => !!(e.offsetWidth || e.offsetHeight || e.getClientRects().length);
   const nameOf = e => {
     if (e.labels && e.labels.length) return text(e.labels[0].innerText);

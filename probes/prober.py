@@ -18,6 +18,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from dvcwatch.core.politeness import Politeness
+from probes.eventloop import loop_name
 from probes.exporter import Exporter
 from probes.metrics import ProbeMetrics
 from probes.reload import ConfigSource, Reloader
@@ -85,10 +86,11 @@ class Prober:
                 loop.add_signal_handler(signal.SIGTERM, stop.set)
                 loop.add_signal_handler(signal.SIGINT, stop.set)
             log.info(
-                "probing %d targets from %s; metrics on %s/metrics",
+                "probing %d targets from %s; metrics on %s/metrics (event loop: %s)",
                 len(self.config.targets),
                 self.config.vantage,
                 self.url,
+                loop_name(loop),
             )
             if ready:
                 ready(self.url)

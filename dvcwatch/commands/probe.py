@@ -195,10 +195,10 @@ def _once(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import asyncio
     import logging
 
     from dvcwatch.core.errors import ConfigError
+    from probes import eventloop
     from probes.prober import Prober
     from probes.webconfig import is_loopback, load_web_config
 
@@ -220,7 +220,7 @@ def _serve(args: argparse.Namespace) -> int:
         ssl_context=ssl_context,
     )
     try:
-        asyncio.run(prober.run(duration=args.duration, ready=_announce))
+        eventloop.run(prober.run(duration=args.duration, ready=_announce))
     except OSError as exc:
         from dvcwatch.core.errors import DvcwatchError
 

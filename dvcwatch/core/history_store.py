@@ -2,14 +2,16 @@
 
 Prometheus keeps what alerting needs for a few weeks and only where a monitoring stack runs; a district
 asks "is it getting better, and are dossiers answered on time?" over weeks, from a laptop. So `shop`
-writes one row per journey into an SQLite file beside its results (`history.sqlite3`), `follow-up`
-updates the dossiers it looks up, and `report` reads both. SQLite because it is one file, needs no
-server and survives a killed writer (WAL, one transaction per sweep).
+writes one row per journey into the history, `follow-up` updates the dossiers it looks up, and `report`
+reads both. One runner's history is an SQLite file beside its results (`history.sqlite3`): one file,
+no server, and it survives a killed writer (WAL, one transaction per sweep). Several runners share one
+PostgreSQL (`postgresql://…`, `dvcwatch.core.history_db`): same tables, same rows, same answers.
 
 Each journey has its own identity (`journey_id`, from its results.json): two sweeps of the same services
 started in the same second are two sets of rows, and importing one results.json twice adds nothing.
 A history written before journey ids (schema 1) is migrated in place, its rows kept under ids made of
-what identified them then. `report` opens the file read-only; neither it nor `shop` puts dvcwatch tables
+what identified them then. The tables are created and migrated by the tool, the version kept in `meta`.
+`report` opens the history read-only; neither it nor `shop` puts dvcwatch tables
 into another application's database.
 
 Times are ISO 8601 in UTC; a due date (ngày hẹn trả) is the portal's calendar date, `YYYY-MM-DD`.
@@ -19,16 +21,24 @@ This module is core: it knows rows, not journeys (`playwright_journeys.history` 
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from dvcwatch.core import history_db
 from dvcwatch.core.errors import ConfigError
+from dvcwatch.core.history_db import (
+    Backend,
+    HistoryLocation,
+    PostgresBackend,
+    SqliteBackend,
+    connect,
+    database_errors,
+    parse_location,
+)
 
-FILE_NAME = "history.sqlite3"
+FILE_NAME = history_db.FILE_NAME
 SCHEMA_VERSION = 2
 OUR_TABLES = frozenset({"meta", "journeys", "dossiers"})
 
@@ -186,36 +196,41 @@ def due_end(due_date: str, tz: object) -> datetime:
 
 
 class HistoryStore:
-    """One SQLite file; open it with `HistoryStore.open(path)` and close it (or use `with`)."""
+    """One history, an SQLite file or a PostgreSQL database; open it with `HistoryStore.open(where)` and
+    close it (or use `with`)."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
-        self.conn = conn
-        self.path = path
+    def __init__(self, db: Backend) -> None:
+        self.db = db
+        self.location = db.location
+        self.path = db.location.path  # the SQLite file; None for PostgreSQL (print `location.shown`)
 
     @classmethod
-    def open(cls, path: str | Path, *, readonly: bool = False) -> HistoryStore:
-        """The history at `path` (a folder: its history.sqlite3). Writing, a missing or empty file gets
-        the tables and a schema 1 file is migrated; `readonly` (the report) changes nothing and refuses
-        a file without a history. Either way another application's database is refused, untouched."""
-        p = Path(path)
-        if p.is_dir():
-            p = p / FILE_NAME
+    def open(cls, where: str | Path | HistoryLocation, *, readonly: bool = False) -> HistoryStore:
+        """The history at `where`: a path (a folder: its history.sqlite3), `sqlite:///path` or
+        `postgresql://…`. Writing, a missing or empty database gets the tables and an older schema is
+        migrated; `readonly` (the report) changes nothing and refuses a database without a history.
+        Either way another application's database is refused, untouched."""
+        location = parse_location(where)
+        shown = location.shown
+        errors = database_errors()
         try:
-            conn = _connect(p, readonly)
+            db = connect(location, readonly)
         except OSError as exc:
-            raise ConfigError(f"cannot open the history ({exc.strerror or exc})", path=str(p)) from None
-        except sqlite3.DatabaseError as exc:
-            raise ConfigError(f"not a dvcwatch history file ({exc})", path=str(p)) from None
+            raise ConfigError(f"cannot open the history ({exc.strerror or exc})", path=shown) from None
+        except errors as exc:
+            raise ConfigError(f"not a dvcwatch history ({location.scrub(str(exc))})", path=shown) from None
         try:
-            _check_ours(conn, p, readonly)
+            _check_ours(db, readonly)
+        except errors as exc:
+            db.close()
+            raise ConfigError(f"not a dvcwatch history ({location.scrub(str(exc))})", path=shown) from None
         except BaseException:
-            conn.close()
+            db.close()
             raise
-        conn.row_factory = sqlite3.Row
-        return cls(conn, p)
+        return cls(db)
 
     def close(self) -> None:
-        self.conn.close()
+        self.db.close()
 
     def __enter__(self) -> HistoryStore:
         return self
@@ -223,34 +238,28 @@ class HistoryStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
-
     def add_journeys(self, rows: Iterable[JourneyRow]) -> int:
         """Insert a sweep's rows in one transaction; a row already there (same sweep, re-imported) is
         left as it was. Each filed dossier starts being followed. Returns how many rows were new."""
-        new = 0
-        with self._transaction() as c:
+        rows = list(rows)  # a retried transaction goes over them again
+
+        def insert(c: Backend) -> int:
+            new = 0
             for r in rows:
                 d = asdict(r)
                 d["steps"] = json.dumps(r.steps, sort_keys=True)
                 cur = c.execute(
-                    f"INSERT OR IGNORE INTO journeys ({', '.join(d)}) VALUES ({', '.join('?' * len(d))})",
+                    f"INSERT INTO journeys ({', '.join(d)}) VALUES ({', '.join('?' * len(d))}) "
+                    "ON CONFLICT DO NOTHING",
                     tuple(d.values()),
                 )
                 new += cur.rowcount
                 if r.dossier_code:
                     done = "done" if r.result_mode else None
                     c.execute(
-                        "INSERT OR IGNORE INTO dossiers (portal, code, service, vantage, filed_at, due_date, "
-                        "status, result_mode, result_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "INSERT INTO dossiers (portal, code, service, vantage, filed_at, due_date, "
+                        "status, result_mode, result_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                        "ON CONFLICT DO NOTHING",
                         (
                             r.portal,
                             r.dossier_code,
@@ -263,7 +272,9 @@ class HistoryStore:
                             r.at if done else None,
                         ),
                     )
-        return new
+            return new
+
+        return self.db.write(insert)
 
     def journeys(self, since: datetime | None = None, until: datetime | None = None) -> list[JourneyRow]:
         sql, args = "SELECT * FROM journeys WHERE 1=1", []
@@ -274,12 +285,18 @@ class HistoryStore:
             sql += " AND at < ?"
             args.append(iso(until))
         out = []
-        for row in self.conn.execute(sql + " ORDER BY at, id", args):
+        for row in self.db.execute(sql + " ORDER BY at, id", args):
             d = dict(row)
             d.pop("id")
             d["steps"] = json.loads(d["steps"])
             out.append(JourneyRow(**d))
         return out
+
+    def portals(self) -> list[str]:
+        """Every portal that has journeys in the history, by name."""
+        return [
+            dict(r)["portal"] for r in self.db.execute("SELECT DISTINCT portal FROM journeys ORDER BY portal")
+        ]
 
     def dossiers(self, portal: str | None = None, *, open_only: bool = False) -> list[DossierRow]:
         sql, args = "SELECT * FROM dossiers WHERE 1=1", []
@@ -289,7 +306,7 @@ class HistoryStore:
         if open_only:
             sql += f" AND (status IS NULL OR status NOT IN ({', '.join('?' * len(FINAL_STATES))}))"
             args.extend(FINAL_STATES)
-        return [DossierRow(**dict(r)) for r in self.conn.execute(sql + " ORDER BY filed_at, code", args)]
+        return [DossierRow(**dict(r)) for r in self.db.execute(sql + " ORDER BY filed_at, code", args)]
 
     def record_check(
         self,
@@ -305,90 +322,103 @@ class HistoryStore:
         """One look at a dossier. The first look that finds it final sets `result_at`: the portal's
         own date for the result when it printed one, else `at`; a look that could not read the status
         (`status=None`, `problem` says why) keeps the last known one."""
-        with self._transaction() as c:
-            c.execute(
+        self.db.write(
+            lambda c: c.execute(
                 "UPDATE dossiers SET checks = checks + 1, last_checked_at = ?, last_problem = ?, "
                 "status = COALESCE(?, status), result_mode = COALESCE(?, result_mode), "
                 "result_at = CASE WHEN result_at IS NULL AND ? IN ('done', 'refused', 'withdrawn') "
                 "THEN ? ELSE result_at END WHERE portal = ? AND code = ?",
                 (iso(at), problem, status, result_mode, status, iso(result_at or at), portal, code),
             )
+        )
 
 
-def _connect(p: Path, readonly: bool) -> sqlite3.Connection:
-    if readonly:
-        if not p.is_file():
-            raise ConfigError(
-                "no history here yet: run `dvcwatch shop` or `dvcwatch report import`", path=str(p)
-            )
-        return sqlite3.connect(f"{p.resolve().as_uri()}?mode=ro", uri=True, timeout=30, isolation_level=None)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    return sqlite3.connect(p, timeout=30, isolation_level=None)
+def _schema(db: Backend) -> str:
+    """The one schema in each database's words: PostgreSQL's REAL is single precision, and its row ids
+    come from an identity column."""
+    if db.kind != "postgresql":
+        return SCHEMA
+    return SCHEMA.replace(
+        "id INTEGER PRIMARY KEY", "id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"
+    ).replace(" REAL", " DOUBLE PRECISION")
 
 
-def _check_ours(conn: sqlite3.Connection, p: Path, readonly: bool) -> None:
+def _version(db: Backend) -> str | None:
+    row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return dict(row)["value"] if row else None
+
+
+def _check_ours(db: Backend, readonly: bool) -> None:
     """Refuse a database that holds other tables than ours; create, or migrate, only when writing."""
-    try:
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        foreign = sorted(t for t in tables - OUR_TABLES if not t.startswith("sqlite_"))
-        found = None
-        if "meta" in tables:
-            row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-            found = row[0] if row else None
-        if foreign or (tables and found is None):
-            shown = ", ".join(foreign[:5]) or ", ".join(sorted(tables))
-            raise ConfigError(
-                f"not a dvcwatch history: another application's database (tables {shown}); "
-                "give a new file or a history that `dvcwatch shop` wrote",
-                path=str(p),
-            )
-        if readonly:
-            if found is None:
-                raise ConfigError("an empty database, no dvcwatch history in it yet", path=str(p))
-        elif found is None:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.executescript(
-                f"BEGIN IMMEDIATE; {SCHEMA} "
-                f"INSERT INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}'); COMMIT;"
-            )
-            found = str(SCHEMA_VERSION)
-        elif found == "1":
-            conn.execute("PRAGMA journal_mode=WAL")
-            _migrate_1_to_2(conn)
-            found = str(SCHEMA_VERSION)
-    except sqlite3.DatabaseError as exc:
-        raise ConfigError(f"not a dvcwatch history file ({exc})", path=str(p)) from None
+    found = _refuse_foreign_tables(db)
+    if readonly:
+        if found is None:
+            raise ConfigError("an empty database, no dvcwatch history in it yet", path=db.location.shown)
+    elif found != str(SCHEMA_VERSION):
+        if isinstance(db, SqliteBackend):
+            db.wal()
+        found = db.write(_create_or_migrate)
     if found not in (str(SCHEMA_VERSION), "1"):
-        raise ConfigError(f"history schema {found}, this dvcwatch reads {SCHEMA_VERSION}", path=str(p))
+        raise ConfigError(
+            f"history schema {found}, this dvcwatch reads {SCHEMA_VERSION}", path=db.location.shown
+        )
 
 
-def refuse_foreign(path: Path) -> None:
-    """Before a sweep: a history file that is another application's database is refused (ConfigError)
-    while nothing has run yet; a missing or empty file, or ours, is fine."""
-    try:
-        if not path.is_file() or path.stat().st_size == 0:
+def _refuse_foreign_tables(db: Backend) -> str | None:
+    """The schema version found (None: no history yet); another application's tables are refused."""
+    tables = db.tables()
+    foreign = sorted(tables - OUR_TABLES)
+    found = _version(db) if "meta" in tables else None
+    if foreign or (tables and found is None):
+        shown = ", ".join(foreign[:5]) or ", ".join(sorted(tables))
+        raise ConfigError(
+            f"not a dvcwatch history: another application's database (tables {shown}); "
+            "give a new file or database, or a history that `dvcwatch shop` wrote",
+            path=db.location.shown,
+        )
+    return found
+
+
+def _create_or_migrate(db: Backend) -> str:
+    """Inside one write transaction, so that of several runners starting at once one creates the
+    tables and the others find them (PostgreSQL: an advisory lock; SQLite: BEGIN IMMEDIATE)."""
+    if isinstance(db, PostgresBackend):
+        db.schema_lock()
+    found = _refuse_foreign_tables(db)
+    if found is None:
+        for statement in _schema(db).split(";"):
+            if statement.strip():
+                db.execute(statement)
+        db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        return str(SCHEMA_VERSION)
+    if found == "1":
+        columns = ", ".join(f.name for f in fields(JourneyRow) if f.name != "journey_id")
+        for statement in MIGRATE_1_TO_2.format(schema=_schema(db), columns=columns).split(";"):
+            if statement.strip():
+                db.execute(statement)
+        return str(SCHEMA_VERSION)
+    return found
+
+
+def refuse_foreign(where: str | Path | HistoryLocation) -> None:
+    """Before a sweep: a history that is another application's database is refused (ConfigError)
+    while nothing has run yet; a missing or empty one, or ours, is fine, and so is one that cannot be
+    reached now (said after the sweep, when the history is written)."""
+    location = parse_location(where)
+    path = location.path
+    if path is not None:
+        try:
+            if not path.is_file() or path.stat().st_size == 0:
+                return
+        except OSError:
             return
-    except OSError:
-        return  # said after the sweep, when the history is written
     try:
-        HistoryStore.open(path, readonly=True).close()
+        HistoryStore.open(location, readonly=True).close()
     except ConfigError as exc:
-        if "empty database" not in exc.detail:
+        if "another application" in exc.detail or "history schema" in exc.detail:
             raise
-
-
-def _migrate_1_to_2(conn: sqlite3.Connection) -> None:
-    columns = [f.name for f in fields(JourneyRow) if f.name != "journey_id"]
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        if conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "1":
-            for statement in MIGRATE_1_TO_2.format(schema=SCHEMA, columns=", ".join(columns)).split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
+        if path is not None and "empty database" not in exc.detail:
+            raise
 
 
 PORTAL_TZ = "Asia/Ho_Chi_Minh"

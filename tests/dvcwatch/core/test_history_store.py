@@ -1,4 +1,8 @@
-"""The history store: a sweep's rows go in once, dossiers are followed, and a due date judges them."""
+"""The history store: a sweep's rows go in once, dossiers are followed, and a due date judges them.
+
+What a history does is tested on both databases (`where`: an SQLite file, or a database of its own on
+a real PostgreSQL started for the session); what only a file can be (garbage, schema 1, empty) on SQLite.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from postgres_server import Postgres, postgres  # noqa: F401  (the session's server)
 
 from dvcwatch.core.errors import ConfigError
 from dvcwatch.core.history_store import (
@@ -18,6 +23,15 @@ from dvcwatch.core.history_store import (
 )
 
 AT = "2026-11-20T03:00:00+00:00"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def where(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new, empty history: a file path, or the URL of a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "history.sqlite3")
+    server: Postgres = request.getfixturevalue("postgres")
+    return server.fresh_database(f"h_{abs(hash(request.node.nodeid)) % 10**9}")
 
 
 def row(service: str = "dang-ky-khai-sinh", **kw: object) -> JourneyRow:
@@ -43,8 +57,8 @@ def test_rows_go_in_once_and_come_back_as_written(tmp_path: Path) -> None:
         assert store.journeys(since=since + timedelta(seconds=1)) == []
 
 
-def test_a_filed_dossier_is_followed_until_its_first_final_look(tmp_path: Path) -> None:
-    with HistoryStore.open(tmp_path) as store:
+def test_a_filed_dossier_is_followed_until_its_first_final_look(where: str) -> None:
+    with HistoryStore.open(where) as store:
         store.add_journeys([row(), row("cap-ho-chieu", dossier_code="G22-2", result_mode="download")])
         assert [d.code for d in store.dossiers(open_only=True)] == ["G22-1"]  # G22-2's journey got it
         t1 = datetime(2026, 11, 20, 8, tzinfo=UTC)
@@ -63,10 +77,10 @@ def test_a_filed_dossier_is_followed_until_its_first_final_look(tmp_path: Path) 
     assert d.result_at == "2026-11-20T10:00:00+00:00"  # the first look that found it, not the last
 
 
-def test_the_portals_own_result_date_wins_over_the_looks_time(tmp_path: Path) -> None:
+def test_the_portals_own_result_date_wins_over_the_looks_time(where: str) -> None:
     """A follow-up that looks hourly would date a result up to an hour late; the portal's printed
     "Ngày trả kết quả" is when it came, and a later look does not move it."""
-    with HistoryStore.open(tmp_path / "h.sqlite3") as store:
+    with HistoryStore.open(where) as store:
         store.add_journeys([row()])
         looked = datetime(2026, 11, 20, 8, tzinfo=UTC)
         printed = datetime(2026, 11, 20, 13, 5, 9, tzinfo=timezone(timedelta(hours=7)))  # Vietnam time
@@ -110,12 +124,12 @@ def test_a_file_that_is_not_a_history_is_refused_with_its_path(tmp_path: Path) -
         HistoryStore.open(bad)
 
 
-def test_two_sweeps_started_in_the_same_second_keep_every_journey(tmp_path: Path) -> None:
+def test_two_sweeps_started_in_the_same_second_keep_every_journey(where: str) -> None:
     """Issue 31.3: the sweep's start, to the second, was part of a row's identity; each journey has
     its own id now, and a sweep imported twice still adds nothing."""
     services = ["dang-ky-khai-sinh", "cap-doi-gplx", "cap-ho-chieu", "dang-ky-ket-hon", "cap-dien-moi"]
     sweeps = [[row(s, journey_id=f"{n}-{s}", dossier_code=None) for s in services] for n in ("a", "b")]
-    with HistoryStore.open(tmp_path) as store:
+    with HistoryStore.open(where) as store:
         assert store.add_journeys(sweeps[0]) == 5
         assert store.add_journeys(sweeps[1]) == 5
         assert store.add_journeys(sweeps[1]) == 0
@@ -196,3 +210,88 @@ def test_the_report_reads_an_empty_file_without_writing_to_it(tmp_path: Path) ->
     assert path.read_bytes() == b""
     with HistoryStore.open(path) as store:  # a sweep may start its history in an empty file
         assert store.journeys() == []
+
+
+def test_rows_written_come_back_as_written_on_either_database(where: str) -> None:
+    """Types survive the trip (PostgreSQL's REAL would round 9.5 s's neighbours), the report's reading
+    is read-only, and the portals in the history are listed."""
+    rows = [row(submit_seconds=9.123456789), row("cap-doi-gplx", dossier_code=None, portal="tinh-b")]
+    with HistoryStore.open(where) as store:
+        assert store.add_journeys(rows) == 2
+        assert store.add_journeys(rows) == 0
+    with HistoryStore.open(where, readonly=True) as store:
+        assert store.journeys() == rows
+        assert store.portals() == ["sandbox", "tinh-b"]
+        assert [d.code for d in store.dossiers()] == ["G22-1"]
+
+
+def test_concurrent_writers_lose_nothing(where: str) -> None:
+    """Several runners recording at once, each through its own connection: every row is kept and none
+    of them fails on a lock (SQLite waits and retries; PostgreSQL commits each sweep in a transaction)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    HistoryStore.open(where).close()  # the tables exist; the race below is about rows
+
+    def runner(n: int) -> int:
+        total = 0
+        for sweep in range(5):
+            batch = [
+                row(f"s{k}", journey_id=f"r{n}-w{sweep}-{k}", dossier_code=f"D{n}-{sweep}-{k}")
+                for k in range(8)
+            ]
+            with HistoryStore.open(where) as store:
+                total += store.add_journeys(batch)
+        return total
+
+    with ThreadPoolExecutor(4) as pool:
+        added = list(pool.map(runner, range(4)))
+    assert added == [40] * 4
+    with HistoryStore.open(where, readonly=True) as store:
+        assert len(store.journeys()) == 160 and len(store.dossiers()) == 160
+
+
+def test_runners_creating_the_tables_at_once_all_succeed(where: str) -> None:
+    """Four runners started together against a new database: one creates the tables, the others find them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def first_sweep(n: int) -> int:
+        with HistoryStore.open(where) as store:
+            return store.add_journeys([row(journey_id=f"first-{n}", dossier_code=None)])
+
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(first_sweep, range(4))) == [1] * 4
+
+
+def test_a_postgresql_database_of_another_application_is_refused_untouched(postgres: Postgres) -> None:  # noqa: F811
+    import psycopg
+
+    url = postgres.fresh_database("ledger")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)")
+    for readonly in (True, False):
+        with pytest.raises(ConfigError, match="another application's database"):
+            HistoryStore.open(url, readonly=readonly)
+    with psycopg.connect(url) as conn:
+        tables = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+    assert tables == {"invoices"}
+
+
+def test_the_report_refuses_an_empty_postgresql_database_without_writing(postgres: Postgres) -> None:  # noqa: F811
+    url = postgres.fresh_database("empty_history")
+    with pytest.raises(ConfigError, match="empty database"):
+        HistoryStore.open(url, readonly=True)
+    with HistoryStore.open(url) as store:  # the first sweep creates the tables
+        assert store.journeys() == []
+
+
+def test_the_password_in_a_url_never_shows_in_errors(postgres: Postgres) -> None:  # noqa: F811
+    from postgres_server import PASSWORD
+
+    wrong = postgres.url_with_password.replace(PASSWORD, "Wr0ng-pass-XYZ")
+    with pytest.raises(ConfigError) as caught:
+        HistoryStore.open(wrong)
+    text = str(caught.value)
+    assert "cannot reach the history" in text and "Wr0ng-pass-XYZ" not in text
+    assert f"dvcwatch:***@127.0.0.1:{postgres.port}" in text
+    with HistoryStore.open(postgres.url_with_password) as store:
+        assert PASSWORD not in store.location.shown and "***" in store.location.shown

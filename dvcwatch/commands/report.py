@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from dvcwatch.commands.cli import HelpFormatter
@@ -11,6 +12,7 @@ from dvcwatch.commands.cli import HelpFormatter
 EXAMPLES = """examples:
   dvcwatch report                                   the last 7 days against the 7 before, into results/report/
   dvcwatch report --since 30d --out bao-cao/thang-11
+  dvcwatch report --by portal --out bao-cao/toan-quoc   every portal on one page, each linking its own report
   dvcwatch report import results/shop-*/results.json   add sweeps made before the history existed
 exit codes: 0 written, 2 usage or configuration error (no history, a bad results.json)"""
 
@@ -35,6 +37,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--since", default="7d", metavar="DURATION", help="the period: 7d (default), 30d, 24h")
     p.add_argument("--out", metavar="DIR", default="results/report", help="where report.html/.json go")
+    p.add_argument(
+        "--by",
+        choices=("portal",),
+        help="portal: every portal in the history on one page (portals.html/.json), each row linking "
+        "that portal's own weekly report (written under portals/)",
+    )
     p.add_argument(
         "--history",
         metavar="PATH",
@@ -123,6 +131,8 @@ def run(args: argparse.Namespace) -> int:
         ) from None
     history = _history(args, must_exist=True)
     _check_out(Path(args.out))
+    if args.by == "portal":
+        return _run_by_portal(history, since, Path(args.out), args.timezone)
     fig, html, data = build(history, since, Path(args.out), tz=args.timezone)
     console = Console(stderr=True, highlight=False)
     share = fig.overall_this.share
@@ -133,6 +143,27 @@ def run(args: argparse.Namespace) -> int:
         f"past due {fig.dossiers.open_past_due}"
     )
     console.print(f"report: {escape(str(html))}   data: {escape(str(data))}")
+    return 0
+
+
+def _run_by_portal(history: Path, since: timedelta, out: Path, timezone: str) -> int:
+    """The roll-up: a line per portal on the terminal, the page and the portals' reports on disk."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    from dvcwatch.core.terminal_text import safe_text
+    from dvcwatch.orchestration.weekly_report.build import build_by_portal
+
+    roll, html, data = build_by_portal(history, since, out, tz=timezone)
+    console = Console(stderr=True, highlight=False)
+    for p in roll.portals:
+        share = p.this.share
+        console.print(
+            f"{escape(safe_text(p.portal))}: {p.this.journeys} journeys · worked "
+            f"{'—' if share is None else f'{100 * share:.0f} %'} ({p.trend}) · dossiers on time "
+            f"{p.dossiers.on_time}/{p.dossiers.filed}"
+        )
+    console.print(f"roll-up: {escape(str(html))}   data: {escape(str(data))}")
     return 0
 
 

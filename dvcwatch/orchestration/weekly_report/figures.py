@@ -108,11 +108,16 @@ def period(rows: list[JourneyRow]) -> Period:
 
 
 def trend(this: Period, last: Period) -> str:
-    if this.share is None:
+    return direction(this.share, last.share)
+
+
+def direction(this: float | None, last: float | None) -> str:
+    """A share this period against the last: up, down or flat by `TREND_POINTS`; new, or none."""
+    if this is None:
         return "none"
-    if last.share is None:
+    if last is None:
         return "new"
-    moved = this.share - last.share
+    moved = this - last
     if moved >= TREND_POINTS:
         return "up"
     if moved <= -TREND_POINTS:

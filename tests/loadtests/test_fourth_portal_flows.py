@@ -29,6 +29,15 @@ DATA = Path(__file__).with_name("data")
 SERVICES = ("lien-thong-khai-sinh", "cap-phieu-ly-lich-tu-phap", "dang-ky-thuong-tru")
 
 
+def smoke(run_load: Any, out: Path, host: str, target: str, flows: Path) -> dict[str, Any]:
+    code, report = run_load(
+        "--profile", str(DATA / "flows-smoke.yaml"), "--host", host, "--target", target,
+        "--flows", str(flows), "--out", str(out),
+    )  # fmt: skip
+    assert report is not None, (code, (out / "locust-master.out").read_text()[-3000:])
+    return report
+
+
 def test_recorded_flows_replay_under_a_smoke_load_through_upload_and_submit(
     tmp_path: Path, run_load: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -70,13 +79,11 @@ def test_recorded_flows_replay_under_a_smoke_load_through_upload_and_submit(
                 assert sent.startswith("${"), f"{sid}: {TOKEN_HEADER} is {sent!r}, not a value read at replay"
 
         before = portal.counts()
-        out = tmp_path / "load"
-        code, report = run_load(
-            "--profile", str(DATA / "flows-smoke.yaml"), "--host", portal.url, "--target", target,
-            "--flows", str(flows), "--out", str(out),
-        )  # fmt: skip
-        assert report is not None, (code, (out / "locust-master.out").read_text()[-3000:])
+        report = smoke(run_load, tmp_path / "load", portal.url, target, flows)
         after = portal.counts()
+        # the error page answered as a success (status 200): told only by the profile's selector list
+        portal.set_faults([{"kind": "error", "step": "tracking", "status": 200}])
+        broken = smoke(run_load, tmp_path / "broken", portal.url, target, flows)
     assert report["totals"]["error_ratio"] < 0.01, report["errors"]
     rows = [r for r in report["requests"] if not r["harness"]]
     steps = {r["step"] for r in rows if r["requests"] > r["failures"]}
@@ -86,3 +93,5 @@ def test_recorded_flows_replay_under_a_smoke_load_through_upload_and_submit(
     assert after["uploads"] > before["uploads"] and after["dossiers"] > before["dossiers"], (before, after)
     assert after["payments"] > before["payments"]
     assert after["forgery_refused"] == before["forgery_refused"], (before, after)
+    told = [e for e in broken["errors"] if "error page" in e["error"]]
+    assert told and broken["totals"]["error_ratio"] > 0, broken["errors"]

@@ -11,7 +11,9 @@ from prometheus_client import CollectorRegistry, Gauge
 from dvcwatch.core.steps import STEPS
 from playwright_journeys.results import RunResults
 
-LABELS = ("service", "persona", "vantage")
+# portal: the target profile's name (one per portal watched, so few values), as the history records it;
+# one Prometheus can then hold many portals' sweeps and the leaders' overview a row per portal
+LABELS = ("service", "persona", "vantage", "portal")
 
 
 class JourneyMetrics:
@@ -71,7 +73,7 @@ class JourneyMetrics:
 
     def observe(self, run: RunResults, now: float) -> None:
         for res in run.results:
-            key = (res.service, res.persona, run.vantage)
+            key = (res.service, res.persona, run.vantage, run.target.name)
             if res.verdict == "not_filed":
                 # proved up to filing, not end to end: neither a success nor a failure to alert on
                 self.not_filed.labels(*key, res.checked_to or "").set(1)
@@ -96,11 +98,12 @@ def registry_for(run: RunResults, now: float) -> CollectorRegistry:
 
 
 def push(run: RunResults, gateway: str, now: float) -> None:
-    """Push under job=dvcwatch_shop, grouped by vantage (and shard) so that two vantage points or two
-    shards of one sweep do not replace each other's group."""
+    """Push under job=dvcwatch_shop, grouped by portal and vantage (and shard) so that two portals
+    swept from one vantage point, two vantage points or two shards of one sweep do not replace each
+    other's group."""
     from prometheus_client import push_to_gateway
 
-    key = {"vantage": run.vantage}
+    key = {"portal": run.target.name, "vantage": run.vantage}
     if run.shard != "1/1":
         key["instance"] = "shard-" + run.shard.replace("/", "-of-")
     push_to_gateway(

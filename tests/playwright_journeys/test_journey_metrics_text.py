@@ -15,7 +15,7 @@ def scrape(tmp_path: Path) -> str:
 
 
 def line(service: str, extra: str = "") -> str:
-    return f'persona="desktop",service="{service}"{extra},vantage="test"}}'
+    return f'persona="desktop",portal="sandbox",service="{service}"{extra},vantage="test"}}'
 
 
 def test_success_degraded_shortfall_and_harness_error_per_service(tmp_path: Path) -> None:
@@ -38,14 +38,14 @@ def test_the_failed_step_is_1_on_that_step_only_and_steps_are_timed(tmp_path: Pa
     ]
     assert sorted(failed) == sorted(
         [
-            'dvc_journey_failed_step{persona="desktop",service="cap-dien-moi",step="form",vantage="test"} 1.0',
-            'dvc_journey_failed_step{persona="desktop",service="cap-ho-chieu",step="payment",vantage="test"} 1.0',
-            'dvc_journey_failed_step{persona="desktop",service="dang-ky-khai-sinh",step="submit",vantage="test"} 1.0',
-            'dvc_journey_failed_step{persona="desktop",service="dang-ky-thuong-tru",step="upload",vantage="test"} 1.0',
+            'dvc_journey_failed_step{persona="desktop",portal="sandbox",service="cap-dien-moi",step="form",vantage="test"} 1.0',
+            'dvc_journey_failed_step{persona="desktop",portal="sandbox",service="cap-ho-chieu",step="payment",vantage="test"} 1.0',
+            'dvc_journey_failed_step{persona="desktop",portal="sandbox",service="dang-ky-khai-sinh",step="submit",vantage="test"} 1.0',
+            'dvc_journey_failed_step{persona="desktop",portal="sandbox",service="dang-ky-thuong-tru",step="upload",vantage="test"} 1.0',
         ]
     )
     assert (
-        'dvc_journey_step_duration_seconds{persona="desktop",service="dang-ky-khai-sinh",step="submit",vantage="test"} 5.0'
+        'dvc_journey_step_duration_seconds{persona="desktop",portal="sandbox",service="dang-ky-khai-sinh",step="submit",vantage="test"} 5.0'
         in text
     )
     assert 'step="tracking",vantage="test"' not in "".join(

@@ -48,12 +48,13 @@ def test_every_with_listen_serves_metrics_and_pushes_each_sweep(
         worker.join(timeout=180)
         pushed = fetch(binaries.url_of(gateway) + "/metrics")
     assert codes == [0]
-    key = 'persona="desktop",service="thong-bao-luu-tru",vantage="ward-7"'
+    key = 'persona="desktop",portal="sandbox",service="thong-bao-luu-tru",vantage="ward-7"'
     assert f"dvc_journey_success{{{key}}} 1.0" in served
-    step_key = 'persona="desktop",service="thong-bao-luu-tru",step="submit",vantage="ward-7"'
+    step_key = 'persona="desktop",portal="sandbox",service="thong-bao-luu-tru",step="submit",vantage="ward-7"'
     assert f"dvc_journey_step_duration_seconds{{{step_key}}}" in served
     pushed_key = (
-        'instance="",job="dvcwatch_shop",persona="desktop",service="thong-bao-luu-tru",vantage="ward-7"'
+        'instance="",job="dvcwatch_shop",persona="desktop",portal="sandbox",service="thong-bao-luu-tru",'
+        'vantage="ward-7"'
     )
     assert f"dvc_journey_success{{{pushed_key}}} 1" in pushed
     assert len(list((tmp_path / "runs").glob("run-*/results.json"))) >= 1

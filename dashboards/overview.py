@@ -2,6 +2,8 @@
 
 Written for a district chairman, in Vietnamese first: one traffic light per service (generated from
 the catalog, grouped by agency), the share working end to end, and the trend. No latency histograms.
+For an office that watches many portals (Project 06 watches 63), a row per portal repeats over the
+journeys' `portal` label: the same figures `dvcwatch report --by portal` puts on its page.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ def build(catalog: Catalog) -> db.Dashboard:
     d = _at_a_glance(d)
     d = _traffic_lights(d, catalog)
     d = _trend(d)
+    d = _per_portal(d)
     return d
 
 
@@ -97,6 +100,55 @@ def _trend(d: db.Dashboard) -> db.Dashboard:
             ("avg(min by (service) (dvc_journey_success))", "hành trình hoàn thành · journeys done"),
             unit="percentunit",
             width=24,
+            max_value=1,
+        )
+    )
+    return d
+
+
+PORTAL = 'portal=~"$portal"'
+
+
+def _per_portal(d: db.Dashboard) -> db.Dashboard:
+    """One row per portal (Grafana repeats it for each value of $portal), from the journeys' metrics."""
+    d = d.with_variable(p.label_variable("portal", "Cổng · Portal", "dvc_journey_success"))
+    d = d.with_row(p.row("Cổng · Portal: $portal").repeat("portal"))
+    d = d.with_panel(
+        p.big_number(
+            "Hành trình hoàn thành · Journeys done",
+            f"avg(dvc_journey_success{{{PORTAL}}})",
+            "Tỷ lệ hành trình gần nhất của cổng này hoàn thành, mọi điểm đo. "
+            "Share of this portal's latest journeys that got through, every vantage point.",
+            steps=((None, p.RED), (0.8, p.YELLOW), (1, p.GREEN)),
+        )
+    )
+    d = d.with_panel(
+        p.big_number(
+            "Dịch vụ hỏng · Services broken",
+            f"count(min by (service) (dvc_journey_success{{{PORTAL}}}) == 0) or vector(0)",
+            "Số dịch vụ có hành trình gần nhất không hoàn thành ở ít nhất một điểm đo. "
+            "Services whose latest journey failed from at least one vantage point.",
+            unit="none",
+            steps=((None, p.GREEN), (1, p.RED)),
+        )
+    )
+    d = d.with_panel(
+        p.big_number(
+            "Lượt đo gần nhất · Last sweep",
+            f"time() - max(dvc_journey_last_run_timestamp_seconds{{{PORTAL}}})",
+            "Bao lâu từ lượt hành trình gần nhất của cổng này. How long since this portal's last journey.",
+            unit="s",
+            steps=((None, p.GREEN), (7200, p.YELLOW), (86400, p.RED)),
+        )
+    )
+    d = d.with_panel(
+        p.graph(
+            "Theo điểm đo · By vantage point",
+            "Tỷ lệ hành trình hoàn thành theo điểm đo. Share of journeys done, per vantage point.",
+            (f"avg by (vantage) (dvc_journey_success{{{PORTAL}}})", "{{vantage}}"),
+            unit="percentunit",
+            width=6,
+            height=5,
             max_value=1,
         )
     )

@@ -56,3 +56,16 @@ def test_the_schema_check_catches_mistakes() -> None:
     assert any("unknown type" in m for m in _broken(lambda d: data_panel(d).update(type="graph2")))
     assert any("model" in m for m in _broken(lambda d: d.update(panelz=[])))
     assert any("missing 'uid'" in m for m in _broken(lambda d: d.pop("uid")))
+
+
+def test_the_overview_repeats_a_row_per_portal_whose_panels_read_that_portal() -> None:
+    overview = build_all()["overview.json"]
+    (portal_var,) = [v for v in overview["templating"]["list"] if v["name"] == "portal"]
+    assert portal_var["query"]["query"] == "label_values(dvc_journey_success, portal)"
+    panels = overview["panels"]
+    (at,) = [i for i, p in enumerate(panels) if p["type"] == "row" and p.get("repeat") == "portal"]
+    assert "$portal" in panels[at]["title"]
+    in_row = panels[at + 1 :]
+    assert len(in_row) >= 3 and all(p["type"] != "row" for p in in_row), "the portal row is the last"
+    for p in in_row:
+        assert all('portal=~"$portal"' in t["expr"] for t in p["targets"]), p["title"]

@@ -116,3 +116,17 @@ def test_every_panel_query_returns_series_on_a_real_run(run: tuple[Stack, float]
     (firing_panel,) = [e for t, e in queries(build_all()["sre.json"]) if t == "Firing alerts"]
     shown = {r["metric"]["alertname"] for r in _range(stack, _as_grafana_would(firing_panel), start)}
     assert "DvcSoftFailure" in shown and "DvcWatchdog" not in shown
+    # the leaders' row per portal, as Grafana repeats it: each query with $portal set to the one portal
+    # the sweep ran against (its profile's name) returns that portal's series
+    overview = build_all()["overview.json"]
+    at = next(i for i, p in enumerate(overview["panels"]) if p.get("repeat") == "portal")
+    portals = {r["metric"]["portal"] for r in stack.query("dvc_journey_success")}
+    assert portals == {"sandbox"}
+    for p in overview["panels"][at + 1 :]:
+        for t in p["targets"]:
+            expr = _as_grafana_would(t["expr"].replace("$portal", "sandbox"))
+            assert _range(stack, expr, start), (p["title"], expr)
+            assert (
+                not _range(stack, expr.replace('"sandbox"', '"other-portal"'), start)
+                or "or vector(0)" in expr
+            )

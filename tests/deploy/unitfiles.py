@@ -8,6 +8,8 @@ units (sysinit.target, Debian's postgresql.service...) that the dvcwatch units l
 
 from __future__ import annotations
 
+import re
+import shlex
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -111,3 +113,42 @@ def exposure(root: Path, name: str, threshold: int) -> subprocess.CompletedProce
         timeout=60,
         check=False,
     )
+
+
+EXAMPLES = ROOT / "deploy" / "examples"
+# where docs/deploy.md installs each example environment file
+ENV_EXAMPLES = {
+    "/etc/dvcwatch/province.env": EXAMPLES / "province.env",
+    "/etc/dvcwatch/ward/%i.env": EXAMPLES / "ward.env",
+    "/etc/dvcwatch/secrets/browsers.env": EXAMPLES / "browsers.env",
+}
+VARIABLE = re.compile(r"\$\{(\w+)\}")
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    pairs = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            key, _, value = line.partition("=")
+            pairs[key.strip()] = value.strip()
+    return pairs
+
+
+def unit_environment(path: Path) -> dict[str, str]:
+    """What a unit's EnvironmentFile= lines give it, read from the examples docs/deploy.md installs."""
+    env: dict[str, str] = {}
+    for name in values(read_unit(path), "EnvironmentFile"):
+        env |= read_env_file(ENV_EXAMPLES[name.lstrip("-")])
+    return env
+
+
+def command_lines(path: Path, instance: str, env: dict[str, str], credentials: Path) -> list[list[str]]:
+    """Each Exec*= line as the process gets it: %i, %d and ${VAR} replaced as systemd does.
+
+    A variable the environment lacks raises KeyError: systemd would pass an empty word without a warning."""
+    lines = []
+    for s in read_unit(path):
+        if s.key in EXEC_KEYS:
+            text = s.value.replace("%i", instance).replace("%d", str(credentials))
+            lines.append([VARIABLE.sub(lambda m: env[m.group(1)], word) for word in shlex.split(text)])
+    return lines

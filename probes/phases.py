@@ -16,10 +16,13 @@ import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from yarl import URL
+
+if TYPE_CHECKING:
+    from dvcwatch.core.politeness import Politeness
 
 PHASES = ("dns", "connect", "tls", "ttfb", "transfer")
 MAX_REDIRECTS = 10
@@ -145,14 +148,38 @@ async def _on_redirect(s: Any, ctx: SimpleNamespace, params: aiohttp.TraceReques
         raise RedirectRefused("redirect to another host refused: the request carries secrets")
 
 
-def trace_config() -> aiohttp.TraceConfig:
+def _politely(politeness: Politeness) -> tuple[Any, Any]:
+    """The politeness hooks (`Politeness.aiohttp_trace_config`'s) in the phases' own trace config:
+    one trace per request instead of two, keyed by the host yarl has already parsed rather than by a
+    URL turned back into text and split again, and nothing done for an answer other than 429 or 503,
+    the only ones `HostLimits.observe` reads."""
+
+    async def on_start(_s: Any, ctx: SimpleNamespace, params: aiohttp.TraceRequestStartParams) -> None:
+        if t := _timer(ctx):
+            t.mark("req_start")
+        await politeness.for_host(params.url.host or str(params.url)).request()
+
+    async def on_end(s: Any, ctx: SimpleNamespace, params: aiohttp.TraceRequestEndParams) -> None:
+        await _on_response(s, ctx, params)
+        if params.response.status in (429, 503):
+            limits = politeness.for_host(params.url.host or str(params.url))
+            limits.observe(params.response.status, params.response.headers)
+
+    return on_start, on_end
+
+
+def trace_config(politeness: Politeness | None = None) -> aiohttp.TraceConfig:
+    """Marks every phase; with `politeness`, also waits for the host's turn and honours `Retry-After`."""
     tc = aiohttp.TraceConfig()
-    tc.on_request_start.append(_marker("req_start"))
+    on_start, on_end = (
+        _politely(politeness) if politeness is not None else (_marker("req_start"), _on_response)
+    )
+    tc.on_request_start.append(on_start)
     tc.on_dns_resolvehost_start.append(_marker("dns_start"))
     tc.on_dns_resolvehost_end.append(_marker("dns_end"))
     tc.on_connection_create_start.append(_marker("conn_start"))
     tc.on_connection_create_end.append(_marker("conn_end"))
     tc.on_request_headers_sent.append(_marker("headers_sent"))
     tc.on_request_redirect.append(_on_redirect)
-    tc.on_request_end.append(_on_response)
+    tc.on_request_end.append(on_end)
     return tc

@@ -57,7 +57,7 @@ def new_session(
     )
     return aiohttp.ClientSession(
         connector=connector,
-        trace_configs=[trace_config(), polite.aiohttp_trace_config()],
+        trace_configs=[trace_config(polite)],
         timeout=aiohttp.ClientTimeout(total=None),
         headers={"User-Agent": polite.user_agent},
         auto_decompress=True,

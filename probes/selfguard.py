@@ -52,12 +52,16 @@ class OwnAddresses:
 
     def __init__(self) -> None:
         self._bound: list[tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, int]] = []
+        self._ports: frozenset[int] = frozenset()
 
     def listening_on(self, addresses: Iterable[Any]) -> None:
         """`addresses`: the sockets' names as aiohttp's `AppRunner.addresses` gives them."""
         self._bound = [(_ip(str(a[0])), int(a[1])) for a in addresses]
+        self._ports = frozenset(port for _, port in self._bound)
 
     def is_own(self, host: str, port: int) -> bool:
+        if port not in self._ports:
+            return False  # most connections: no address to parse
         try:
             ip = _ip(host)
         except ValueError:

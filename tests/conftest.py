@@ -125,7 +125,9 @@ SWEEPS = (
     "tests/dvcwatch/orchestration/test_demo.py",
     "tests/dvcwatch/orchestration/test_rehearse.py::test_rehearse_end_to_end",
     "tests/playwright_journeys/test_third_portal_sweeps.py",
+    "tests/playwright_journeys/test_fourth_portal_scaffold.py",
     "tests/dvcwatch/orchestration/test_demo_signals.py",
+    "tests/playwright_journeys/test_remote_browsers.py",
 )
 SWEEP_TIMEOUT = 1800  # its own run plus waiting for the other worker's sweep
 

@@ -5,12 +5,15 @@ Everything runs on loopback against one tiny local target (a raw asyncio HTTP se
 one core; the target and the load driver share the other core. CPU time comes from /proc/<pid>/stat.
 
   1. /probe, driven the way Prometheus drives blackbox_exporter (same driver, same concurrency), for
-     dvcwatch and for blackbox_exporter (module http_2xx): probes/s, CPU s per 1000 probes.
+     dvcwatch and for blackbox_exporter (module http_2xx): probes/s, CPU s per 1000 probes. A third
+     process, a bare aiohttp `/probe` (one GET with a fresh connection, a fixed answer: no phases, no
+     checks, no metrics), shows what aiohttp itself costs on the same loop: the floor under dvcwatch.
+     `--rounds N` alternates the three N times; the ratios are per round, side by side.
   2. dvcwatch's own scheduler at a high offered rate (many targets on a short interval).
   3. The field case: 2 000 targets on a 30 s interval held by one process on one core; counts late and
      dropped probes from the prober's own metrics.
 
-Run: .venv/bin/python benchmarks/probe_throughput.py [--quick]
+Run: .venv/bin/python benchmarks/probe_throughput.py [--quick] [--rounds N] [--endpoint-only]
 Prints a table, then as the LAST line one JSON object with the figures.
 """
 
@@ -27,6 +30,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -57,6 +61,63 @@ async def _serve_target(port: int, seconds: float) -> None:
     server = await loop.create_server(_Target, "127.0.0.1", port, backlog=4096)
     async with server:
         await asyncio.sleep(seconds)  # bounded: the benchmark never leaves it running
+
+
+async def _serve_bare(port: int, seconds: float) -> None:
+    """The floor: aiohttp's server and client doing one probe's requests and nothing else."""
+    import aiohttp
+    from aiohttp import web
+
+    answer = b"# HELP probe_success 1 if the probe succeeded\n# TYPE probe_success gauge\nprobe_success 1\n"
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True, limit=0)) as session:
+
+        async def probe(request: web.Request) -> web.Response:
+            async with session.get(request.query["target"]) as r:
+                await r.read()
+            return web.Response(body=answer)
+
+        app = web.Application()
+        app.router.add_get("/probe", probe)
+        app.router.add_get("/-/healthy", lambda _r: web.Response(text="OK\n"))  # type: ignore[arg-type,return-value]
+        runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        try:
+            await asyncio.sleep(seconds)  # bounded: the benchmark never leaves it running
+        finally:
+            await runner.cleanup()
+
+
+def _run_on_prober_loop(main: Any) -> None:
+    from probes import eventloop
+
+    eventloop.run(main)
+
+
+def _spawn(mode: str, seconds: float, core: int | None) -> tuple[subprocess.Popen[bytes], str]:
+    port = processes.free_port()
+    proc = subprocess.Popen(
+        [sys.executable, __file__, mode, str(port), "--serve-seconds", str(seconds)],
+        start_new_session=True,
+    )
+    if core is not None:
+        os.sched_setaffinity(proc.pid, {core})
+    try:
+        processes.wait_tcp("127.0.0.1", port, timeout=30, proc=proc)
+    except Exception:
+        proc.kill()
+        raise
+    return proc, f"http://127.0.0.1:{port}"
+
+
+@contextlib.contextmanager
+def bare_prober(seconds: float, core: int | None) -> Iterator[tuple[int, str]]:
+    proc, url = _spawn("--serve-bare", seconds, core)
+    try:
+        yield proc.pid, url
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 
 def start_target(seconds: float, core: int | None) -> tuple[subprocess.Popen[bytes], str]:
@@ -223,15 +284,20 @@ def measure_scheduled(
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="short runs (a smoke test, not a measurement)")
+    ap.add_argument("--rounds", type=int, default=1, help="alternate the /probe runs N times (default 1)")
+    ap.add_argument(
+        "--endpoint-only", action="store_true", help="only the /probe comparison, not the scheduler runs"
+    )
     ap.add_argument("--serve-target", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--serve-bare", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--serve-seconds", type=float, default=600, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.serve_target:
         asyncio.run(_serve_target(args.serve_target, args.serve_seconds))
         return 0
-
-    from rich.console import Console
-    from rich.table import Table
+    if args.serve_bare:
+        _run_on_prober_loop(_serve_bare(args.serve_bare, args.serve_seconds))
+        return 0
 
     quick = args.quick
     endpoint_seconds = 3.0 if quick else 15.0
@@ -242,34 +308,49 @@ def main() -> int:
     if other:
         os.sched_setaffinity(0, other)
     rows: list[dict] = []
+    loads: list[float] = []
     with tempfile.TemporaryDirectory(prefix="dvcwatch-bench-") as tmp:
         work = Path(tmp)
-        target_proc, base = start_target(field_seconds + 8 * endpoint_seconds + 120, cores[-1])
+        rounds = max(1, args.rounds)
+        target_proc, base = start_target(field_seconds + (8 + 4 * rounds) * endpoint_seconds + 180, cores[-1])
         try:
             empty = work / "empty.yaml"
             empty.write_text("vantage: benchmark\nprobe_only: true\n")
-            with dvcwatch_prober(empty, work, prober_core) as ours:
-                assert ours.pid
-                rows.append(
-                    measure_endpoint(
-                        "dvcwatch", ours.pid, binaries.url_of(ours), base + "/x", "http_2xx", endpoint_seconds
-                    )
-                )
             bb_cfg = work / "blackbox.yml"
             bb_cfg.write_text("modules:\n  http_2xx:\n    prober: http\n    timeout: 5s\n")
-            with binaries.blackbox_exporter(bb_cfg, work / "bb") as bb:
-                assert bb.pid
-                os.sched_setaffinity(bb.pid, {prober_core} if prober_core is not None else set(cores))
-                rows.append(
-                    measure_endpoint(
-                        "blackbox_exporter",
-                        bb.pid,
-                        binaries.url_of(bb),
-                        base + "/x",
-                        "http_2xx",
-                        endpoint_seconds,
+            for _ in range(rounds):
+                with dvcwatch_prober(empty, work, prober_core) as ours:
+                    assert ours.pid
+                    rows.append(
+                        measure_endpoint(
+                            "dvcwatch",
+                            ours.pid,
+                            binaries.url_of(ours),
+                            base + "/x",
+                            "http_2xx",
+                            endpoint_seconds,
+                        )
                     )
-                )
+                with binaries.blackbox_exporter(bb_cfg, work / "bb") as bb:
+                    assert bb.pid
+                    os.sched_setaffinity(bb.pid, {prober_core} if prober_core is not None else set(cores))
+                    rows.append(
+                        measure_endpoint(
+                            "blackbox_exporter",
+                            bb.pid,
+                            binaries.url_of(bb),
+                            base + "/x",
+                            "http_2xx",
+                            endpoint_seconds,
+                        )
+                    )
+                with bare_prober(4 * endpoint_seconds + 60, prober_core) as (pid, url):
+                    rows.append(
+                        measure_endpoint("bare aiohttp", pid, url, base + "/x", "http_2xx", endpoint_seconds)
+                    )
+                loads.append(os.getloadavg()[0])
+            if args.endpoint_only:
+                return _report(rows, None, quick, field_seconds, loads)
             rows.append(
                 measure_scheduled(
                     "burst", base, work, 500 if quick else 1000, 1.0, endpoint_seconds, prober_core
@@ -280,6 +361,21 @@ def main() -> int:
         finally:
             target_proc.terminate()
             target_proc.wait(10)
+    return _report(rows, field, quick, field_seconds, loads)
+
+
+def _ratios(rows: list[dict], name: str) -> list[float]:
+    """`name`'s probes per CPU-second over blackbox_exporter's, round by round (each pair side by side)."""
+    ours = [r["probes_per_cpu_second"] for r in rows if r["prober"] == name and r["mode"] == "/probe"]
+    bb = [r["probes_per_cpu_second"] for r in rows if r["prober"] == "blackbox_exporter"]
+    return [a / b for a, b in zip(ours, bb, strict=True) if a and b]
+
+
+def _report(
+    rows: list[dict], field: dict | None, quick: bool, field_seconds: float, loads: list[float]
+) -> int:
+    from rich.console import Console
+    from rich.table import Table
 
     table = Table(title="probes on loopback, one core per prober")
     for col in (
@@ -308,29 +404,46 @@ def main() -> int:
         )
     console = Console()
     console.print(table)
-    ours_ep, bb_ep, burst = rows[0], rows[1], rows[2]
+    ours_ep, bb_ep = rows[0], rows[1]
+    ratios, floor = _ratios(rows, "dvcwatch"), _ratios(rows, "bare aiohttp")
+
+    def span(xs: list[float]) -> str:
+        return f"{min(xs):.2f}×" if len(xs) == 1 else f"{min(xs):.2f}–{max(xs):.2f}×"
+
     console.print(
-        f"2000 targets / 30 s for {field_seconds:g} s: {field['probes']} probes (~{field['expected']} at a steady rate), "
-        f"{field['cpu_share_of_core']:.1%} of one core, late {field['late']}, dropped {field['dropped']}, "
-        f"targets without a run in the last 34 s: {field['stale_targets']}"
+        f"/probe probes per CPU-second against blackbox_exporter, side by side: dvcwatch {span(ratios)}, "
+        f"bare aiohttp {span(floor)} ({len(ratios)} round(s); 1-min load average "
+        f"{min(loads):.1f}–{max(loads):.1f} on {os.cpu_count()} cores)"
     )
-    summary = {
+    summary: dict[str, Any] = {
         "quick": quick,
         "dvcwatch_probe_endpoint_per_s": round(ours_ep["probes_per_second"], 1),
         "dvcwatch_probe_endpoint_cpu_s_per_1000": round(ours_ep["cpu_seconds_per_1000"], 3),
         "blackbox_probe_endpoint_per_s": round(bb_ep["probes_per_second"], 1),
         "blackbox_probe_endpoint_cpu_s_per_1000": round(bb_ep["cpu_seconds_per_1000"], 3),
-        "dvcwatch_scheduled_per_s": round(burst["probes_per_second"], 1),
-        "dvcwatch_scheduled_cpu_s_per_1000": round(burst["cpu_seconds_per_1000"], 3),
-        "dvcwatch_scheduled_late": burst["late"],
-        "dvcwatch_scheduled_dropped": burst["dropped"],
-        "field_2000x30s_probes": field["probes"],
-        "field_2000x30s_expected": field["expected"],
-        "field_2000x30s_stale_targets": field["stale_targets"],
-        "field_2000x30s_late": field["late"],
-        "field_2000x30s_dropped": field["dropped"],
-        "field_2000x30s_cpu_share": round(field["cpu_share_of_core"], 3),
+        "dvcwatch_over_blackbox": [round(x, 2) for x in ratios],
+        "bare_aiohttp_over_blackbox": [round(x, 2) for x in floor],
+        "load_average_1m": [round(x, 1) for x in loads],
     }
+    if field is not None:
+        burst = next(r for r in rows if r["mode"].startswith("scheduled") and r is not field)
+        console.print(
+            f"2000 targets / 30 s for {field_seconds:g} s: {field['probes']} probes (~{field['expected']} at a "
+            f"steady rate), {field['cpu_share_of_core']:.1%} of one core, late {field['late']}, dropped "
+            f"{field['dropped']}, targets without a run in the last 34 s: {field['stale_targets']}"
+        )
+        summary |= {
+            "dvcwatch_scheduled_per_s": round(burst["probes_per_second"], 1),
+            "dvcwatch_scheduled_cpu_s_per_1000": round(burst["cpu_seconds_per_1000"], 3),
+            "dvcwatch_scheduled_late": burst["late"],
+            "dvcwatch_scheduled_dropped": burst["dropped"],
+            "field_2000x30s_probes": field["probes"],
+            "field_2000x30s_expected": field["expected"],
+            "field_2000x30s_stale_targets": field["stale_targets"],
+            "field_2000x30s_late": field["late"],
+            "field_2000x30s_dropped": field["dropped"],
+            "field_2000x30s_cpu_share": round(field["cpu_share_of_core"], 3),
+        }
     print(json.dumps(summary))
     return 0
 

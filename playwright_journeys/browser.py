@@ -20,7 +20,9 @@ if TYPE_CHECKING:
     from playwright.async_api import Browser, BrowserContext, Page, Playwright
 
 FULL_CHROMIUM = "/usr/bin/chromium"
-HEADLESS_SHELL = "/usr/bin/chromium-headless-shell"
+# the binary itself: /usr/bin/chromium-headless-shell is a shell script that runs it without `exec`, so
+# a signal to the process Playwright started (a kill, a crash test) would reach the script, not the browser
+HEADLESS_SHELL = "/usr/lib/chromium/chromium-headless-shell"
 
 
 def default_executable() -> str:

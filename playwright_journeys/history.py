@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dvcwatch.core.history_store import HistoryStore, JourneyRow, parse_due_date
+from dvcwatch.core.history_store import HistoryLocation, HistoryStore, JourneyRow, parse_due_date
 from playwright_journeys.results import RunResults, ServiceResult, read_results
 
 
@@ -64,8 +64,9 @@ def rows_from_run(run: RunResults, out_dir: Path) -> list[JourneyRow]:
     return rows
 
 
-def record_run(store_path: Path, run: RunResults, out_dir: Path) -> int:
-    """Append a finished sweep to the history at `store_path`; returns the number of new rows."""
+def record_run(store_path: str | Path | HistoryLocation, run: RunResults, out_dir: Path) -> int:
+    """Append a finished sweep to the history at `store_path` (a path or URL); returns the number of
+    new rows."""
     with HistoryStore.open(store_path) as store:
         return store.add_journeys(rows_from_run(run, out_dir))
 

@@ -31,8 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--history",
-        metavar="PATH",
-        help="the history file (default $DVCWATCH_HISTORY or results/history.sqlite3)",
+        metavar="URL",
+        help="the history: a file, sqlite:///path or postgresql://… (default $DVCWATCH_HISTORY or "
+        "results/history.sqlite3)",
     )
     p.add_argument(
         "--every", metavar="DURATION", help="look again every 30s, 15m, 1h … until all are settled"

@@ -6,8 +6,12 @@ import argparse
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dvcwatch.commands.cli import HelpFormatter
+
+if TYPE_CHECKING:
+    from dvcwatch.core.history_store import HistoryLocation
 
 EXAMPLES = """examples:
   dvcwatch report                                   the last 7 days against the 7 before, into results/report/
@@ -17,10 +21,17 @@ EXAMPLES = """examples:
 exit codes: 0 written, 2 usage or configuration error (no history, a bad results.json)"""
 
 
-def default_history() -> Path:
+def default_history() -> str:
+    """$DVCWATCH_HISTORY (a path or a URL) or results/history.sqlite3."""
     from dvcwatch.orchestration.follow_up import DEFAULT_HISTORY
 
-    return Path(os.environ.get("DVCWATCH_HISTORY") or DEFAULT_HISTORY)
+    return os.environ.get("DVCWATCH_HISTORY") or str(DEFAULT_HISTORY)
+
+
+HISTORY_HELP = (
+    "the history: a file, sqlite:///path, or postgresql://user@host:port/db shared by several runners "
+    "(password from PGPASSFILE; default $DVCWATCH_HISTORY or results/history.sqlite3)"
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -45,8 +56,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--history",
-        metavar="PATH",
-        help="the history file (default $DVCWATCH_HISTORY or results/history.sqlite3)",
+        metavar="URL",
+        help=HISTORY_HELP,
     )
     p.add_argument("--timezone", default="Asia/Ho_Chi_Minh", help="the portal's time zone, for due dates")
     p.set_defaults(func=run)
@@ -55,23 +66,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     imp.add_argument("results", nargs="+", metavar="RESULTS", help="results.json files or their folders")
     # SUPPRESS: a --history given before `import` is kept, not reset to this one's default
     imp.add_argument(
-        "--history", metavar="PATH", default=argparse.SUPPRESS, help="the history file (default as above)"
+        "--history", metavar="URL", default=argparse.SUPPRESS, help="the history (default as above)"
     )
     imp.set_defaults(func=run_import)
 
 
-def _history(args: argparse.Namespace, *, must_exist: bool) -> Path:
+def _history(args: argparse.Namespace, *, must_exist: bool) -> HistoryLocation:
+    """--history, else $DVCWATCH_HISTORY, else results/history.sqlite3; a file that must exist is
+    checked here (a PostgreSQL history is checked by opening it)."""
     from dvcwatch.core.errors import ConfigError
-    from dvcwatch.core.history_store import FILE_NAME
+    from dvcwatch.core.history_store import parse_location
 
-    path = Path(args.history) if args.history else default_history()
-    if path.is_dir():
-        path = path / FILE_NAME
-    if must_exist and not path.is_file():
+    location = parse_location(args.history or default_history())
+    if must_exist and location.path is not None and not location.path.is_file():
         raise ConfigError(
-            "no history here yet: run `dvcwatch shop` or `dvcwatch report import`", path=str(path)
+            "no history here yet: run `dvcwatch shop` or `dvcwatch report import`", path=str(location.path)
         )
-    return path
+    return location
 
 
 SINCE_UNITS = {"d": 86400, "h": 3600, "m": 60}
@@ -178,5 +189,5 @@ def run_import(args: argparse.Namespace) -> int:
     with HistoryStore.open(_history(args, must_exist=False)) as store:
         for path, journeys, new in import_results(store, args.results):
             console.print(f"{escape(str(path))}: {journeys} journeys, {new} new")
-        console.print(f"history: {escape(str(store.path))}")
+        console.print(f"history: {escape(store.location.shown)}")
     return 0

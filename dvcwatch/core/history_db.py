@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from dvcwatch.core.errors import ConfigError
 
@@ -57,7 +57,11 @@ class HistoryLocation:
     def scrub(self, text: str) -> str:
         """`text` (a driver's error) without this location's password."""
         secret = password_of(self.url) if self.url else None
-        return text.replace(secret, "***") if secret else text
+        if not secret:
+            return text
+        for form in {secret, unquote(secret)}:  # as written in the URL, and as the server saw it
+            text = text.replace(form, "***")
+        return text
 
 
 def parse_location(where: str | Path | HistoryLocation) -> HistoryLocation:

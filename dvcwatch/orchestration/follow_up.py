@@ -23,7 +23,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from dvcwatch.core.history_store import FILE_NAME, PORTAL_TZ, HistoryStore, judge
+from dvcwatch.core.history_store import (
+    FILE_NAME,
+    PORTAL_TZ,
+    HistoryLocation,
+    HistoryStore,
+    judge,
+    parse_location,
+)
 
 if TYPE_CHECKING:
     from dvcwatch.core.profile import Profile
@@ -36,12 +43,13 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-def history_path_for(out: Path) -> Path:
-    """Where the sweeps written under `shop --out OUT` keep their history: beside OUT, in the folder that
-    collects sweeps (`results/shop-…` or `--every --out results/monitor` → `results/history.sqlite3`,
-    where `report` and `follow-up` look by default), unless $DVCWATCH_HISTORY names a file."""
-    named = os.environ.get("DVCWATCH_HISTORY")
-    return Path(named) if named else out.resolve().parent / FILE_NAME
+def history_path_for(out: Path, named: str | None = None) -> HistoryLocation:
+    """Where the sweeps written under `shop --out OUT` keep their history: `named` (`--history`), else
+    $DVCWATCH_HISTORY (a path or a URL: `postgresql://…` for a history shared by several runners), else
+    beside OUT, in the folder that collects sweeps (`results/shop-…` or `--every --out results/monitor`
+    → `results/history.sqlite3`, where `report` and `follow-up` look by default)."""
+    named = named or os.environ.get("DVCWATCH_HISTORY")
+    return parse_location(named) if named else parse_location(out.resolve().parent / FILE_NAME)
 
 
 @dataclass
@@ -56,9 +64,10 @@ class PassResult:
 
 @dataclass
 class FollowUp:
-    """Follow the open dossiers of one portal (the profile's name) in the history at `store_path`."""
+    """Follow the open dossiers of one portal (the profile's name) in the history at `store_path` (a
+    path or a URL)."""
 
-    store_path: Path
+    store_path: str | Path | HistoryLocation
     profile: Profile
     clock: Callable[[], datetime] = now_utc  # when a look happened; tests may run a faster calendar
     timeout_s: float = 20.0
@@ -149,30 +158,33 @@ class FollowUp:
         return out
 
 
-def sweep_hooks(target: str | None, every: float | None) -> list[Callable[[SweepRecord], None]]:
-    """What `shop` does after each finished sweep: add its journeys to the history beside it; with
-    `--every` on a profile, also one follow-up pass over that portal's open dossiers. Neither may cost
-    the sweep its result: a history that cannot be written is said on stderr and the run goes on."""
-    import sqlite3
-
+def sweep_hooks(
+    target: str | None, every: float | None, history: str | None = None
+) -> list[Callable[[SweepRecord], None]]:
+    """What `shop` does after each finished sweep: add its journeys to the history (`history`, a path or
+    URL, else as `history_path_for` says); with `--every` on a profile, also one follow-up pass over that
+    portal's open dossiers. Neither may cost the sweep its result: a history that cannot be written is
+    said on stderr (its password masked) and the run goes on."""
     from rich.console import Console
     from rich.markup import escape
 
     from dvcwatch.core.errors import DvcwatchError
+    from dvcwatch.core.history_db import database_errors
     from dvcwatch.core.terminal_text import safe_text
     from playwright_journeys.history import record_run
 
     console = Console(stderr=True, highlight=False)
 
-    def history(rec: SweepRecord) -> Path:
-        return history_path_for(rec.out_dir if every is None else rec.out_dir.parent)  # --every: run-* in OUT
+    def where(rec: SweepRecord) -> HistoryLocation:  # --every: run-* in OUT
+        return history_path_for(rec.out_dir if every is None else rec.out_dir.parent, history)
 
     def record(rec: SweepRecord) -> None:
-        path = history(rec)
+        location = where(rec)
         try:
-            record_run(path, rec.results, rec.out_dir)
-        except (DvcwatchError, OSError, sqlite3.Error) as exc:
-            console.print(f"[yellow]history not written ({escape(str(path))}):[/] {escape(str(exc))}")
+            record_run(location, rec.results, rec.out_dir)
+        except (DvcwatchError, OSError, *database_errors()) as exc:
+            said = location.scrub(safe_text(str(exc)))
+            console.print(f"[yellow]history not written ({escape(location.shown)}):[/] {escape(said)}")
 
     hooks = [record]
     if every is not None and target:
@@ -182,9 +194,9 @@ def sweep_hooks(target: str | None, every: float | None) -> list[Callable[[Sweep
 
         def follow(rec: SweepRecord) -> None:
             try:
-                done = asyncio.run(FollowUp(history(rec), profile).one_pass())
+                done = asyncio.run(FollowUp(where(rec), profile).one_pass())
             except Exception as exc:  # a monitoring loop outlives one failed follow-up, as one bad sweep
-                what = safe_text(f"{type(exc).__name__}: {exc}")  # it may quote the portal
+                what = where(rec).scrub(safe_text(f"{type(exc).__name__}: {exc}"))  # it may quote the portal
                 console.print(f"[yellow]follow-up failed:[/] {escape(what)}")
                 return
             if done.looked:

@@ -295,3 +295,25 @@ def test_the_password_in_a_url_never_shows_in_errors(postgres: Postgres) -> None
     assert f"dvcwatch:***@127.0.0.1:{postgres.port}" in text
     with HistoryStore.open(postgres.url_with_password) as store:
         assert PASSWORD not in store.location.shown and "***" in store.location.shown
+
+
+def test_a_history_is_named_by_a_path_or_a_url(tmp_path: Path) -> None:
+    from dvcwatch.core.history_store import parse_location
+
+    assert parse_location(str(tmp_path)).path == tmp_path / "history.sqlite3"  # a folder: its file
+    assert parse_location(f"sqlite://{tmp_path}/h.sqlite3").path == tmp_path / "h.sqlite3"
+    assert parse_location("results/h.sqlite3").path == Path("results/h.sqlite3")
+    pg = parse_location("postgresql://ward:pa%40ss@db.invalid:5432/dvc?sslmode=require")
+    assert (pg.kind, pg.path) == ("postgresql", None)
+    assert pg.shown == "postgresql://ward:***@db.invalid:5432/dvc?sslmode=require"
+    assert parse_location("postgres://db.invalid/dvc?password=pw1&user=u").shown.count("pw1") == 0
+    assert pg.scrub("FATAL: bad pa@ss") == "FATAL: bad ***"
+    for bad, said in [
+        ("mysql://u:hidden@db.invalid/x", "mysql:// history is not supported"),
+        ("sqlite://relative.db", "three slashes"),
+        ("postgresql:///dvc", "give a host"),
+        ("  ", "empty"),
+    ]:
+        with pytest.raises(ConfigError, match=said) as caught:
+            parse_location(bad)
+        assert "hidden" not in str(caught.value)

@@ -84,6 +84,13 @@ def _add_results_and_limits(p: argparse.ArgumentParser) -> None:
     """Where results go, what fails the run, how long a step may wait."""
     p.add_argument("--out", metavar="DIR", help="output folder (default results/shop-<timestamp>/)")
     p.add_argument(
+        "--history",
+        metavar="URL",
+        help="record the journeys here: a file, sqlite:///path, or postgresql://user@host:port/db shared "
+        "by several runners (password from PGPASSFILE; default $DVCWATCH_HISTORY, else history.sqlite3 "
+        "beside --out)",
+    )
+    p.add_argument(
         "--overwrite",
         action="store_true",
         help="replace the results in an --out folder that already holds some (default: refuse); the "
@@ -227,7 +234,7 @@ def run(args: argparse.Namespace) -> int:
         from dvcwatch.core.history_store import refuse_foreign
         from dvcwatch.orchestration.follow_up import history_path_for
 
-        refuse_foreign(history_path_for(out))  # before a sweep that could not be recorded there
+        refuse_foreign(history_path_for(out, args.history))  # before a sweep that could not be recorded there
     outcome = ShopRun(
         out=out,
         target=args.target,
@@ -249,7 +256,7 @@ def run(args: argparse.Namespace) -> int:
         catalog_file=args.catalog,
         personas_file=args.personas_file,
         merge=args.merge,
-        after_sweep=sweep_hooks(args.target, every),
+        after_sweep=sweep_hooks(args.target, every, args.history),
         record=args.record,
     ).execute()
     if outcome.stopped_by is not None:

@@ -106,6 +106,10 @@ class BrowserHost:
     def alive(self) -> bool:
         return self.browser is not None and self.browser.is_connected()
 
+    def lost(self, page: Page | None) -> bool:
+        """Whether what went wrong is this browser gone (the journey is then run again, relaunched)."""
+        return not self.alive()
+
     async def new_context(
         self,
         persona: Persona,
@@ -118,24 +122,8 @@ class BrowserHost:
         context that logged in) starts the context logged in: one login per account per sweep.
         `record`: Playwright's record_har_* options (`shop --record`)."""
         browser = await self.ensure()
-        options: dict[str, Any] = {"locale": "vi-VN", "timezone_id": "Asia/Ho_Chi_Minh"}
-        if persona.device:
-            options.update(self.playwright.devices[persona.device])
-            options.pop("default_browser_type", None)
-        if user_agent:
-            options["user_agent"] = user_agent
-        if persona.viewport:
-            options["viewport"] = persona.viewport.model_dump()
-        if storage_state is not None:
-            options["storage_state"] = storage_state
-        options.update(record or {})
-        context = await browser.new_context(**options)
-        page = await context.new_page()
-        if persona.network:
-            cdp = await context.new_cdp_session(page)
-            await cdp.send("Network.enable")
-            await cdp.send("Network.emulateNetworkConditions", persona.network.cdp())
-        return context, page
+        options = context_options(self.playwright, persona, user_agent, storage_state, record)
+        return await open_page(await browser.new_context(**options), persona)
 
     async def close(self) -> None:
         if self.browser is not None:
@@ -147,3 +135,35 @@ class BrowserHost:
         if self.traces_dir is not None:
             shutil.rmtree(self.traces_dir, ignore_errors=True)
             self.traces_dir = None
+
+
+def context_options(
+    playwright: Playwright,
+    persona: Persona,
+    user_agent: str | None,
+    storage_state: Any,
+    record: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """A journey's context, the same on the local browser and on a browser server elsewhere."""
+    options: dict[str, Any] = {"locale": "vi-VN", "timezone_id": "Asia/Ho_Chi_Minh"}
+    if persona.device:
+        options.update(playwright.devices[persona.device])
+        options.pop("default_browser_type", None)
+    if user_agent:
+        options["user_agent"] = user_agent
+    if persona.viewport:
+        options["viewport"] = persona.viewport.model_dump()
+    if storage_state is not None:
+        options["storage_state"] = storage_state
+    options.update(record or {})
+    return options
+
+
+async def open_page(context: BrowserContext, persona: Persona) -> tuple[BrowserContext, Page]:
+    """The context's page, with the persona's network (slow-3g) emulated through CDP."""
+    page = await context.new_page()
+    if persona.network:
+        cdp = await context.new_cdp_session(page)
+        await cdp.send("Network.enable")
+        await cdp.send("Network.emulateNetworkConditions", persona.network.cdp())
+    return context, page

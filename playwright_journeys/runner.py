@@ -31,6 +31,7 @@ from dvcwatch.core.identities.lease import CitizenBlock, claim_block
 from dvcwatch.core.politeness import Politeness, is_loopback
 from dvcwatch.core.profile import Profile
 from playwright_journeys.browser import CHROMIUM, BrowserHost, quiet_driver_teardown
+from playwright_journeys.browser_pool import BrowserPool, BrowserServer
 from playwright_journeys.journey import Errand, Journey, Login, Options, StepSkipped, Tab
 from playwright_journeys.journeys import journey_for
 from playwright_journeys.outcome import HarnessError, LookOnlyStop, StepFailure
@@ -89,6 +90,7 @@ class SweepConfig:
     record_dir: Path | None = (
         None  # --record: each journey's HTTP exchange as a HAR (playwright_journeys.record)
     )
+    browsers: list[BrowserServer] = field(default_factory=list)  # --browser: servers instead of chromium here
 
 
 def look_only(cfg: SweepConfig) -> bool:
@@ -116,7 +118,7 @@ class _Attempt:
 class Sweep:
     def __init__(self, cfg: SweepConfig) -> None:
         self.cfg = cfg
-        self.host: BrowserHost | None = None
+        self.host: BrowserHost | BrowserPool | None = None
         self.redactor = Redactor()
         self.politeness = Politeness(cfg.profile.politeness)
         self.account: Account | None = None  # the first of `accounts`
@@ -236,10 +238,16 @@ class Sweep:
             for p in cfg.personas:
                 if p.device and p.device not in pw.devices:
                     raise DvcwatchError(f"persona {p.name}: unknown Playwright device {p.device!r}")
-            self.host = BrowserHost(pw, cfg.executable, scratch=cfg.out_dir)  # trace files: not in /tmp
+            self.host = (
+                BrowserPool(pw, cfg.browsers, cfg.parallel)
+                if cfg.browsers
+                else BrowserHost(pw, cfg.executable, scratch=cfg.out_dir)  # trace files: not in /tmp
+            )
             try:
                 await self.host.ensure()
             except Exception as exc:
+                if self.stop_reason is None and isinstance(exc, DvcwatchError):
+                    raise  # no browser server answered: the pool says which, and why
                 if self.stop_reason is None:
                     raise DvcwatchError(f"could not start chromium ({cfg.executable}): {exc}") from None
             queue: asyncio.Queue[Job] = asyncio.Queue()
@@ -372,7 +380,7 @@ class Sweep:
             )
         except Exception as exc:
             walk.harness = f"could not open a browser: {exc}"
-            return _Attempt(self._finish(job, who.index, walk, None), crashed=not self.host.alive())
+            return _Attempt(self._finish(job, who.index, walk, None), crashed=self.host.lost(None))
         j = await self._journey(job, who, acc, Tab(page, context), walk)
         evidence = _Evidence(self, job, number, j.tab)
         try:
@@ -478,7 +486,7 @@ class Sweep:
 
     def _is_crash(self, exc: BaseException, page) -> bool:  # type: ignore[no-untyped-def]
         assert self.host is not None
-        if not self.host.alive():
+        if self.host.lost(page):
             return True
         text = str(exc).lower()
         return page.is_closed() or "target crashed" in text or "has been closed" in text

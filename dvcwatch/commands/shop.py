@@ -25,6 +25,8 @@ EXAMPLES = """examples:
   dvcwatch shop --merge results/a --merge results/b --out results/all
   dvcwatch shop --every 15m --listen 127.0.0.1:9465 --pushgateway http://127.0.0.1:9091
   dvcwatch shop --target tinh-x.yaml              production profile: stops at the last reversible point
+  dvcwatch shop --browser ws://10.0.0.5:3000/SECRET#capacity=6 --browser ws://10.0.0.6:3000/SECRET
+                                                  chromium on two browser servers (docs/journeys.md)
 exit codes: 0 every journey passed, 1 one failed or was degraded (--fail-on fail: only failures),
             2 usage or configuration error, 130 stopped by Ctrl-C, 143 stopped by SIGTERM,
             129 stopped by SIGHUP (a stopped sweep keeps the journeys that finished, marked partial: true)
@@ -70,6 +72,14 @@ def _add_what_to_try(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--parallel", type=int, default=4, metavar="N", help="browser contexts at once (default 4)"
+    )
+    p.add_argument(
+        "--browser",
+        metavar="WS_URL",
+        action="append",
+        help="run the journeys on this Playwright browser server (playwright launch-server, run-server, "
+        "browserless ...) instead of a chromium here; repeatable; ws://HOST:PORT/PATH#capacity=N caps its "
+        "contexts at once (default: --parallel shared evenly)",
     )
     p.add_argument(
         "--retries",
@@ -213,6 +223,12 @@ def _check_args(args: argparse.Namespace) -> tuple[tuple[int, int], float | None
         raise ConfigError(f"--listen {args.listen!r}: give host:port, e.g. 127.0.0.1:9465")
     if args.max_runs is not None and args.max_runs < 1:
         raise ConfigError("--max-runs must be at least 1")
+    if args.browser:
+        from playwright_journeys.browser_pool import parse_browsers
+
+        if args.merge:
+            raise ConfigError("--merge only joins finished shards; it runs no browser (--browser)")
+        parse_browsers(args.browser)
     if args.merge and (args.every or args.shard):
         raise ConfigError("--merge only joins finished shards; it does not run sweeps")
     if args.record and (args.every or args.merge):
@@ -258,6 +274,7 @@ def run(args: argparse.Namespace) -> int:
         merge=args.merge,
         after_sweep=sweep_hooks(args.target, every, args.history),
         record=args.record,
+        browsers=args.browser,
     ).execute()
     if outcome.stopped_by is not None:
         return STOP_CODES.get(outcome.stopped_by, 130)

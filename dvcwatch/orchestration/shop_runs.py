@@ -85,6 +85,7 @@ class ShopRun:
     personas_file: str | None = None
     merge: list[str] | None = None  # shard folders to join into `out` instead of running
     record: str | None = None  # --record DIR: each journey's HTTP exchange as a HAR (never production)
+    browsers: list[str] | None = None  # --browser: Playwright browser servers instead of a local chromium
     console: Console = field(default_factory=lambda: Console(stderr=True, highlight=False))
     after_sweep: list[Callable[[SweepRecord], None]] = field(default_factory=list)
     after_journey: list[Callable[[ServiceResult], None]] = field(default_factory=list)
@@ -223,6 +224,7 @@ class ShopRun:
 
     def _sweep_config(self, profile: Profile, out: Path) -> Any:
         from dvcwatch.core.target import resolve_target
+        from playwright_journeys.browser_pool import parse_browsers
         from playwright_journeys.runner import SweepConfig
 
         return SweepConfig(
@@ -240,6 +242,7 @@ class ShopRun:
             authorised=self.authorised,
             profile_dir=resolve_target(self.target).profile_dir if self.target else Path("."),
             record_dir=Path(self.record) if self.record else None,
+            browsers=parse_browsers(self.browsers or []),
         )
 
     def _one_sweep(self, profile: Profile, out: Path) -> RunResults:

@@ -26,6 +26,8 @@ from dvcwatch.orchestration.stack import Stack, fast_settings
 
 pytestmark = [pytest.mark.prometheus, pytest.mark.browser, pytest.mark.slow]
 
+SANDBOX_PROFILE = Path(__file__).resolve().parents[2] / "dvcwatch/core/profiles/sandbox.yaml"
+OTHER_PORTAL = "tinh-b"
 SOFT_FAILURE_FIRING = 'ALERTS{alertstate="firing", alertname="DvcSoftFailure"}'
 GRAFANA_VARIABLES = {"$__rate_interval": "15s", "$__interval": "2s", "$__range": "5m"}
 
@@ -60,6 +62,20 @@ def run(tmp_path: Path) -> Iterator[tuple[Stack, float]]:
             capture_output=True, text=True, timeout=240, check=False,
         )  # fmt: skip
         assert shop.returncode in (0, 1), shop.stderr[-2000:]
+        # a second portal: the same sandbox under another profile name, from another vantage point
+        other = tmp_path / "tinh-b.yaml"
+        other.write_text(
+            SANDBOX_PROFILE.read_text(encoding="utf-8")
+            .replace("name: sandbox", f"name: {OTHER_PORTAL}", 1)
+            .replace("base_url: http://127.0.0.1:8480", f"base_url: {stack.urls['sandbox']}", 1),
+            encoding="utf-8",
+        )
+        shop = subprocess.run(
+            [*cli, "shop", "--target", str(other), "--service", "dang-ky-khai-sinh", "--vantage", "phuong-2",
+             "--pushgateway", stack.urls["pushgateway"], "--out", str(tmp_path / "shop-b")],
+            capture_output=True, text=True, timeout=240, check=False,
+        )  # fmt: skip
+        assert shop.returncode == 0, shop.stderr[-2000:]
         load = subprocess.run(
             [*cli, "load", "--profile", "smoke", "--host", stack.urls["sandbox"], "--max-duration", "20",
              "--max-users", "10", "--metrics-port", str(stack.load_metrics_port), "--out", str(tmp_path / "load")],
@@ -116,17 +132,18 @@ def test_every_panel_query_returns_series_on_a_real_run(run: tuple[Stack, float]
     (firing_panel,) = [e for t, e in queries(build_all()["sre.json"]) if t == "Firing alerts"]
     shown = {r["metric"]["alertname"] for r in _range(stack, _as_grafana_would(firing_panel), start)}
     assert "DvcSoftFailure" in shown and "DvcWatchdog" not in shown
-    # the leaders' row per portal, as Grafana repeats it: each query with $portal set to the one portal
-    # the sweep ran against (its profile's name) returns that portal's series
+    # the leaders' row per portal, as Grafana repeats it: each query with $portal set to one of the two
+    # portals swept (their profiles' names) returns that portal's series, and none for a portal never swept
     overview = build_all()["overview.json"]
     at = next(i for i, p in enumerate(overview["panels"]) if p.get("repeat") == "portal")
     portals = {r["metric"]["portal"] for r in stack.query("dvc_journey_success")}
-    assert portals == {"sandbox"}
+    assert portals == {"sandbox", OTHER_PORTAL}
     for p in overview["panels"][at + 1 :]:
         for t in p["targets"]:
-            expr = _as_grafana_would(t["expr"].replace("$portal", "sandbox"))
-            assert _range(stack, expr, start), (p["title"], expr)
-            assert (
-                not _range(stack, expr.replace('"sandbox"', '"other-portal"'), start)
-                or "or vector(0)" in expr
-            )
+            for portal in (*portals, "never-swept"):
+                expr = _as_grafana_would(t["expr"].replace("$portal", portal))
+                series = _range(stack, expr, start)
+                assert bool(series) == (portal in portals or "or vector(0)" in expr), (p["title"], expr)
+    done = {r["metric"].get("vantage"): r["value"][1] for r in stack.query(
+        f'avg by (vantage) (dvc_journey_success{{portal="{OTHER_PORTAL}"}})')}  # fmt: skip
+    assert done == {"phuong-2": "1"}, "the second portal's one journey worked, from its own vantage point"

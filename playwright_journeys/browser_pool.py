@@ -70,7 +70,25 @@ def parse_browser(text: str) -> BrowserServer:
 
 
 def parse_browsers(texts: list[str]) -> list[BrowserServer]:
-    servers = [parse_browser(t) for t in texts]
+    """`--browser` values; `@FILE` reads one endpoint a line from a file (blank lines and lines
+    starting with # skipped), so a secret path or token stays out of the process list (`ps`)."""
+    servers: list[BrowserServer] = []
+    for text in texts:
+        if not text.startswith("@"):
+            servers.append(parse_browser(text))
+            continue
+        from dvcwatch.core.inputfile import read_input_text
+
+        path = text[1:]
+        lines = read_input_text(path, limit=1 << 20, what="a file of browser server endpoints").splitlines()
+        found = [(n, line.strip()) for n, line in enumerate(lines, 1) if line.strip()[:1] not in ("", "#")]
+        if not found:
+            raise ConfigError("no endpoint in it; give one ws://HOST:PORT/PATH a line", path=path)
+        for n, line in found:
+            try:
+                servers.append(parse_browser(line))
+            except ConfigError as exc:
+                raise ConfigError(str(exc), path=path, line=n) from None
     urls = [s.url for s in servers]
     for s in servers:
         if urls.count(s.url) > 1:

@@ -75,11 +75,12 @@ def _add_what_to_try(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--browser",
-        metavar="WS_URL",
+        metavar="WS_URL|@FILE",
         action="append",
         help="run the journeys on this Playwright browser server (playwright launch-server, run-server, "
         "browserless ...) instead of a chromium here; repeatable; ws://HOST:PORT/PATH#capacity=N caps its "
-        "contexts at once (default: --parallel shared evenly)",
+        "contexts at once (default: --parallel shared evenly); @FILE reads one endpoint a line, keeping a "
+        "secret path out of `ps`",
     )
     p.add_argument(
         "--retries",

@@ -228,15 +228,26 @@ def test_with_every_server_gone_the_journeys_left_are_harness_errors(servers, tm
 
 
 def test_no_server_answering_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    """The endpoint read from a file (@FILE), as a deployment keeps its secret path out of `ps`."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # nothing listens here once the socket is closed
-    proc = shop(["--out", str(tmp_path / "out"), "--service", "dang-ky-khai-sinh",
-                 "--browser", f"ws://127.0.0.1:{port}/the-secret-path"])  # fmt: skip
+    endpoints = tmp_path / "browsers"
+    endpoints.write_text(f"# the ward's browser server\n\nws://127.0.0.1:{port}/the-secret-path\n")
+    proc = shop(
+        ["--out", str(tmp_path / "out"), "--service", "dang-ky-khai-sinh", "--browser", f"@{endpoints}"]
+    )
     code, console = finish(proc)
     assert code == 2, console
     assert "no browser server answered: ws://127.0.0.1:" in console
     assert "the-secret-path" not in console and "Traceback" not in console
+
+
+def test_a_mistake_in_an_endpoints_file_names_its_line(tmp_path: Path) -> None:
+    endpoints = tmp_path / "browsers"
+    endpoints.write_text("ws://127.0.0.1:3000/a\n# next one is wrong\nhttp://127.0.0.1:3001/b\n")
+    code, console = finish(shop(["--out", str(tmp_path / "out"), "--browser", f"@{endpoints}"]))
+    assert code == 2 and f"{endpoints}:3: --browser http://127.0.0.1:3001/…" in console, console
 
 
 @pytest.mark.parametrize(

@@ -157,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_by_portal(history: Path, since: timedelta, out: Path, timezone: str) -> int:
+def _run_by_portal(history: HistoryLocation, since: timedelta, out: Path, timezone: str) -> int:
     """The roll-up: a line per portal on the terminal, the page and the portals' reports on disk."""
     from rich.console import Console
     from rich.markup import escape

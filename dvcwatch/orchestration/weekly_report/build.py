@@ -8,20 +8,22 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from dvcwatch.core.history_store import PORTAL_TZ, DossierRow, HistoryStore, JourneyRow
+from dvcwatch.core.history_store import PORTAL_TZ, DossierRow, HistoryLocation, HistoryStore, JourneyRow
 from dvcwatch.orchestration.weekly_report import portals_render, render
 from dvcwatch.orchestration.weekly_report.figures import Figures, compute
 from dvcwatch.orchestration.weekly_report.portals import Rollup, portal_dir, rollup
 
 
-def _read(history: Path, start: datetime, until: datetime) -> tuple[list[JourneyRow], list[DossierRow]]:
+def _read(
+    history: Path | HistoryLocation, start: datetime, until: datetime
+) -> tuple[list[JourneyRow], list[DossierRow]]:
     """Both periods' journeys, and the dossiers; reads only, never changes the history."""
     with HistoryStore.open(history, readonly=True) as store:
         return store.journeys(since=start, until=until), store.dossiers()
 
 
 def build(
-    history: Path,
+    history: Path | HistoryLocation,
     since: timedelta,
     out_dir: Path,
     *,
@@ -38,7 +40,7 @@ def build(
 
 
 def build_by_portal(
-    history: Path,
+    history: Path | HistoryLocation,
     since: timedelta,
     out_dir: Path,
     *,

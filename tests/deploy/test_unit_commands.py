@@ -7,20 +7,14 @@ launch-server` with the example launch options, which serves the right path and 
 from __future__ import annotations
 
 import json
-import os
-import secrets
-import signal
-import socket
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
 from unitfiles import (
     DEPLOYED_VENV,
     EXAMPLES,
-    ROOT,
     UNIT_DIR,
+    BrowserUnit,
     command_lines,
     read_unit,
     unit_environment,
@@ -78,12 +72,6 @@ def test_a_misspelt_flag_is_caught(tmp_path: Path, capsys: pytest.CaptureFixture
     assert "--vantge" in parser_refusal(spoilt, capsys)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.browser
 def test_the_browser_unit_serves_its_path_only(tmp_path: Path) -> None:
     from playwright.sync_api import Error, sync_playwright
@@ -93,33 +81,17 @@ def test_the_browser_unit_serves_its_path_only(tmp_path: Path) -> None:
     options = json.loads((EXAMPLES / "launch.json").read_text(encoding="utf-8"))
     # the servers run chromium as a local sweep does
     assert (options["executablePath"], options["args"]) == (HEADLESS_SHELL, CHROMIUM_ARGS)
-    port, path = free_port(), "/" + secrets.token_hex(16)
-    credentials = tmp_path / "credentials"
-    credentials.mkdir()
-    (credentials / "launch.json").write_text(
-        json.dumps(options | {"host": "127.0.0.1", "port": port, "wsPath": path})
-    )
-    (argv,) = command_lines(UNIT_DIR / "dvcwatch-browser@.service", "1", {}, credentials)
-    argv[0] = str(ROOT / ".venv/bin" / argv[0].removeprefix(DEPLOYED_VENV))
-    log = tmp_path / "server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"ws://127.0.0.1:{port}{path}"
+    server = BrowserUnit(tmp_path)
     try:
-        deadline = time.monotonic() + START_SECONDS
-        while url not in log.read_text(errors="replace"):
-            assert proc.poll() is None and time.monotonic() < deadline, log.read_text(errors="replace")
-            time.sleep(0.2)
+        server.wait_listening()
         with sync_playwright() as pw:
-            browser = pw.chromium.connect(url, timeout=60_000)
+            browser = pw.chromium.connect(server.url, timeout=60_000)
             page = browser.new_page()
             page.set_content("<p id=x>xin chào</p>")
             assert page.text_content("#x") == "xin chào"
             browser.close()
             with pytest.raises(Error) as refused:
-                pw.chromium.connect(f"ws://127.0.0.1:{port}/not-the-path", timeout=20_000)
+                pw.chromium.connect(server.url.replace(server.path, "/not-the-path"), timeout=20_000)
             assert "400 Bad Request" in str(refused.value)  # refused at once, not timed out
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
+        server.stop()

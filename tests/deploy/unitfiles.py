@@ -152,3 +152,57 @@ def command_lines(path: Path, instance: str, env: dict[str, str], credentials: P
             text = s.value.replace("%i", instance).replace("%d", str(credentials))
             lines.append([VARIABLE.sub(lambda m: env[m.group(1)], word) for word in shlex.split(text)])
     return lines
+
+
+class BrowserUnit:
+    """`dvcwatch-browser@`'s command as systemd would start it, its credential folder holding the example
+    launch options bound to loopback, a free port and a fresh wsPath; its log in a file."""
+
+    START_SECONDS = 90.0
+
+    def __init__(self, folder: Path, extra_env: dict[str, str] | None = None) -> None:
+        import json
+        import os
+        import secrets
+        import socket
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        self.path = "/" + secrets.token_hex(16)
+        self.url = f"ws://127.0.0.1:{port}{self.path}"
+        credentials = folder / "credentials"
+        credentials.mkdir(parents=True)
+        options = json.loads((EXAMPLES / "launch.json").read_text(encoding="utf-8"))
+        options |= {"host": "127.0.0.1", "port": port, "wsPath": self.path}
+        (credentials / "launch.json").write_text(json.dumps(options), encoding="utf-8")
+        (argv,) = command_lines(UNIT_DIR / "dvcwatch-browser@.service", "1", {}, credentials)
+        argv[0] = str(ROOT / ".venv/bin" / argv[0].removeprefix(DEPLOYED_VENV))
+        self.log = folder / "server.log"
+        with self.log.open("wb") as out:
+            self.proc = subprocess.Popen(
+                argv,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **(extra_env or {})},
+                start_new_session=True,  # node and chromium: one group to kill
+            )
+
+    def wait_listening(self) -> None:
+        import time
+
+        deadline = time.monotonic() + self.START_SECONDS
+        while self.url not in self.text():
+            assert self.proc.poll() is None and time.monotonic() < deadline, self.text()[-2000:]
+            time.sleep(0.2)
+
+    def text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def stop(self) -> None:
+        import os
+        import signal
+
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=30)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import aiohttp
 
 from dvcwatch.core.politeness import Politeness
-from probes.checks import CheckContext, Observation, TargetBase
+from probes.checks import CheckContext, Observation, TargetBase, lean_http
 from probes.kinds import KINDS
 from probes.metrics import ProbeMetrics, Values
 from probes.phases import CURRENT, PHASES, PhaseTimer, trace_config
@@ -55,13 +55,15 @@ def new_session(
         limit=limit,
         socket_factory=own.socket_factory if own is not None else None,
     )
-    return aiohttp.ClientSession(
+    session = aiohttp.ClientSession(
         connector=connector,
         trace_configs=[trace_config(polite)],
         timeout=aiohttp.ClientTimeout(total=None),
         headers={"User-Agent": polite.user_agent},
         auto_decompress=True,
     )
+    lean_http.register(session, lean_http.LeanClient(polite, own, {"User-Agent": polite.user_agent}))
+    return session
 
 
 async def run_probe(

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import codecs
 import re
 import ssl
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any, Literal
 
 import aiohttp
 from pydantic import Field, field_validator
+from yarl import URL
 
 from dvcwatch.core.page_markers import check_selector, page_trouble
-from probes.checks import HARMLESS_HEADERS, CheckContext, Kind, Observation, TargetBase
+from probes.checks import HARMLESS_HEADERS, CheckContext, Kind, Observation, TargetBase, lean_http
 from probes.phases import RedirectRefused, ssl_context
 from probes.selfguard import REFUSED
 from probes.x509 import not_after
@@ -122,12 +125,51 @@ def describe_error(exc: BaseException) -> str:
     return f"{exc.__class__.__name__}: {exc}"[:120]
 
 
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+@lru_cache(maxsize=4096)
+def _plain_url(url: str) -> URL | None:
+    """The parsed URL of a target the lighter client can take (plain http), else None."""
+    return URL(url) if url.startswith("http://") else None
+
+
 async def check(target: HttpTarget, ctx: CheckContext) -> Observation:
+    lean = lean_http.client_for(ctx.session)
+    url = _plain_url(target.url) if target.body is None and target.method in ("GET", "HEAD") else None
+    if lean is None or url is None:
+        return await _check_aiohttp(target, ctx, target.url)
+    obs = ctx.observation
+    try:
+        resp = await lean.fetch(url, target.method, target.headers, ctx.timer, MAX_BODY_BYTES)
+    except lean_http.LeanFailure as exc:
+        return obs.fail(str(exc))
+    location = resp.headers.get("Location") or resp.headers.get("URI")
+    if target.follow_redirects and resp.status in REDIRECTS and location:
+        # the next hops through aiohttp, within the same per-probe bound and origin rule
+        try:
+            nxt = url.join(URL(location))
+        except ValueError:
+            return obs.fail("redirect to an unreadable Location")
+        ctx.timer.redirects += 1
+        if ctx.timer.same_origin_only and nxt.origin() != url.origin():
+            return obs.fail("redirect to another host refused: the request carries secrets")
+        return await _check_aiohttp(target, ctx, str(nxt))
+    obs.status_code = resp.status
+    charset = resp.charset
+    try:
+        text = resp.body.decode(codecs.lookup(charset).name if charset else "utf-8", errors="replace")
+    except LookupError:
+        text = resp.body.decode("utf-8", errors="replace")
+    return _judge(target, obs, resp.status, text)
+
+
+async def _check_aiohttp(target: HttpTarget, ctx: CheckContext, url: str) -> Observation:
     obs = ctx.observation
     try:
         async with ctx.session.request(
             target.method,
-            target.url,
+            url,
             headers=target.headers,
             data=target.body.encode() if target.body is not None else None,
             allow_redirects=target.follow_redirects,
@@ -141,11 +183,15 @@ async def check(target: HttpTarget, ctx: CheckContext) -> Observation:
     except (aiohttp.ClientError, OSError, ssl.SSLError, asyncio.IncompleteReadError) as exc:
         return _with_cert(obs, ctx).fail(describe_error(exc))
     _with_cert(obs, ctx)
+    return _judge(target, obs, resp.status, text)
+
+
+def _judge(target: HttpTarget, obs: Observation, status: int, text: str) -> Observation:
     obs.content_match, reason = content_verdict(
         text, target.must_contain, target.must_not_contain, target.must_not_match
     )
-    if not target.status_ok(resp.status):
-        return obs.fail(f"HTTP {resp.status}")
+    if not target.status_ok(status):
+        return obs.fail(f"HTTP {status}")
     if obs.content_match is False:
         return obs.fail(reason)
     obs.success = True

@@ -44,6 +44,14 @@ class Threshold(Strict):
     for_: Duration = Field(alias="for")
 
 
+class PortalDown(Threshold):
+    # More than one vantage must agree before the whole portal pages: one prober's own stall, or its
+    # host's network, is not the portal. Capped at the number of probers Prometheus scrapes, so a
+    # single-vantage deployment still pages; a prober that cannot be scraped still counts, so a lone
+    # remaining vantage cannot page for the portal by itself.
+    agree: int = Field(default=2, ge=1)
+
+
 class ForOnly(Strict):
     for_: Duration = Field(alias="for")
 
@@ -104,7 +112,7 @@ class AlertsConfig(Strict):
     version: Literal[1]
     runbook_base_url: str = Field(pattern=r"^https?://")
     selectors: Selectors
-    portal_down: Threshold
+    portal_down: PortalDown
     vantage_down: Threshold
     service_probe_failing: ForOnly
     soft_failure: ForOnly

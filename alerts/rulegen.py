@@ -5,6 +5,11 @@ one parameter file and a generator whose output is committed and reviewed. Each 
 one rule group; `generate` returns file name → rule file, `write` puts them on disk.
 
 Two design choices matter to the on-call person:
+- paging waits for agreement, not for a long `for:`: the portal-down and vantage-down `for:` is one
+  evaluation interval, so the condition must hold on two consecutive evaluations (two consecutive probe
+  rounds at the default 5 s probes, scrapes and evaluations), and the portal pages only when more than
+  one vantage sees it down. A single slow probe moves a vantage's share by one target in ~27, and a
+  whole-vantage stall lasts one round: neither pages;
 - the portal-down and one-vantage-down alerts are computed from the same per-vantage success share and
   their conditions exclude each other (best vantage below the threshold vs at or above it), so a ward's
   cut link can never page as "portal down" and the other way round;
@@ -71,14 +76,6 @@ def probe_sli_group() -> dict[str, Any]:
     return {
         "name": "dvc-probe-sli",
         "rules": [
-            {
-                "record": "vantage:dvc_probe_success:avg",
-                "expr": "avg by (vantage) (dvc_probe_success)",
-            },
-            {
-                "record": "portal:dvc_probe_success_best_vantage:max",
-                "expr": "max(vantage:dvc_probe_success:avg)",
-            },
             {
                 "record": "target_service:dvc_probe_success:max_vantage",
                 "expr": 'max by (target, service) (dvc_probe_success{service!=""})',
@@ -182,10 +179,23 @@ def slo_window_group(cfg: AlertsConfig, services: list[str]) -> dict[str, Any]:
 # ---------------------------------------------------------------- availability alerts
 
 
+def vantage_share_rules() -> list[dict[str, Any]]:
+    """Each vantage's share of probes that succeed, and the best vantage's.
+
+    Recorded in the paging alerts' own group: rules of one group run in order on the same evaluation,
+    while separate groups run independently, so an alert in another group would see the share of the
+    previous evaluation, one interval late (5 s of a 30 s budget)."""
+    return [
+        {"record": "vantage:dvc_probe_success:avg", "expr": "avg by (vantage) (dvc_probe_success)"},
+        {"record": "portal:dvc_probe_success_best_vantage:max", "expr": "max(vantage:dvc_probe_success:avg)"},
+    ]
+
+
 def availability_group(cfg: AlertsConfig) -> dict[str, Any]:
     return {
         "name": "dvc-availability",
         "rules": [
+            *vantage_share_rules(),
             _dvc_portal_down(cfg),
             _dvc_vantage_link_down(cfg),
             _dvc_service_probe_failing(cfg),
@@ -199,7 +209,9 @@ def _dvc_portal_down(cfg: AlertsConfig) -> dict[str, Any]:
     return _alert(
         cfg,
         "DvcPortalDown",
-        f"portal:dvc_probe_success_best_vantage:max < {pd.below}",
+        f"portal:dvc_probe_success_best_vantage:max < {pd.below}\n"
+        f"and on () count(vantage:dvc_probe_success:avg < {pd.below})\n"
+        f'  >= on () clamp_max(count(up{{job="{cfg.selectors.prober_job}"}}), {pd.agree})',
         for_=pd.for_,
         severity="page",
         owner="sre",
@@ -207,8 +219,9 @@ def _dvc_portal_down(cfg: AlertsConfig) -> dict[str, Any]:
         summary_vi="Cổng dịch vụ công không truy cập được từ mọi điểm đo",
         summary_en="The portal is down from every vantage point",
         description=(
-            f"Every vantage sees fewer than {pd.below:.0%} of its probes succeed "
-            "from the portal's own probes. Per-service alerts are inhibited while this fires."
+            f"Every vantage sees fewer than {pd.below:.0%} of its probes succeed, and at least "
+            f"{pd.agree} vantages (every prober, if fewer) agree. "
+            "Per-service alerts are inhibited while this fires."
         ),
     )
 

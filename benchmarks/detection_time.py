@@ -2,7 +2,7 @@
 
 Starts the real stack (`dvcwatch stack`: sandbox, a central prober and a ward prober behind a
 cuttable link, Prometheus with the committed rules, Alertmanager, webhook listener) with the
-production settings (10 s scrapes and evaluations, 10 s probes with a 5 s timeout, the `for:`
+production settings (5 s scrapes and evaluations, 5 s probes with a 4 s timeout, the `for:`
 durations and Alertmanager waits of alerts/slo.yaml and alerts/alertmanager.yml), then:
 
   1. a healthy run of --healthy-seconds (default 600): every notification in it is a false alert;
@@ -10,7 +10,9 @@ durations and Alertmanager waits of alerts/slo.yaml and alerts/alertmanager.yml)
   3. the whole portal hangs (sandbox fault `hang`): time until DvcPortalDown reaches the listener,
      checking the per-service alerts are held back (inhibited); then cleared: time to resolution.
 
-Target: each detection under 90 s, no false alert. Every wait is bounded (--timeout).
+Target (issue #28): each detection under 30 s, no false alert of any kind. The peers' figure, side
+by side: Uptime Kuma and Grafana Synthetic Monitoring check every 20-60 s and retry before they
+alert, so they notify 40-120 s after a fault; the ratio printed is that peer's best (40 s) over ours. Every wait is bounded (--timeout).
 Run: .venv/bin/python benchmarks/detection_time.py [--healthy-seconds 600] [--repeat 1]
 Prints a table, then as the LAST line one JSON object with the figures.
 """
@@ -31,7 +33,9 @@ sys.path.insert(0, str(ROOT))
 from dvcwatch.orchestration.stack import Stack, StackSettings  # noqa: E402
 
 WARD = "phuong-a"
-TARGET_SECONDS = 90.0
+TARGET_SECONDS = 30.0
+# a 20 s check plus one retry before the alert: the fastest of the peers' usual settings
+PEER_BEST_SECONDS = 40.0
 SERVICES = 25
 
 
@@ -164,6 +168,11 @@ def main() -> int:
         print(f"{'portal hangs #' + str(i):<34}{fmt(o['detect_seconds']):>12}{fmt(o['resolve_seconds']):>12}  "
               f"{', '.join(o['alerts'])} ({o['inhibited_alerts']} inhibited)")  # fmt: skip
     print(f"healthy {args.healthy_seconds:.0f} s: false alerts: {figures['false_alerts'] or 'none'}")
+    if figures["max_detect_seconds"]:
+        figures["peer_best_seconds"] = PEER_BEST_SECONDS
+        figures["ratio_vs_peer"] = round(PEER_BEST_SECONDS / figures["max_detect_seconds"], 2)
+        print(f"slowest detection {figures['max_detect_seconds']:.1f} s against a peer's best "
+              f"{PEER_BEST_SECONDS:.0f} s: {figures['ratio_vs_peer']}x")  # fmt: skip
     print(f"target < {TARGET_SECONDS:.0f} s: {'met' if figures['within_target'] else 'NOT met'}")
     print(json.dumps(figures, ensure_ascii=False))
     return 0 if figures["within_target"] and not figures["false_alerts"] else 1

@@ -81,13 +81,18 @@ class StackStopped(BaseException):
 
 @dataclass
 class StackSettings:
-    """Intervals default to what a real deployment would use; tests shorten them."""
+    """Intervals default to what a real deployment would use; tests shorten them.
+
+    Probes, scrapes and evaluations every 5 s, so that the alerts' one-interval `for:` means two
+    consecutive probe rounds and a hang pages in under 30 s (docs/performance.md "Paging"). The probe
+    timeout stays a second short of the interval: a hung probe ends before its next slot (plus up
+    to 10 % jitter) would start, so a hang yields a failure every round instead of dropped slots."""
 
     run_dir: Path = DEFAULT_RUN_DIR
-    scrape_interval: str = "10s"
-    evaluation_interval: str = "10s"
-    probe_interval: float = 10.0
-    probe_timeout: float = 5.0
+    scrape_interval: str = "5s"
+    evaluation_interval: str = "5s"
+    probe_interval: float = 5.0
+    probe_timeout: float = 4.0
     slo: Path | None = None
     alertmanager_timings: dict[str, str] = field(default_factory=dict)
     wards: list[str] = field(default_factory=list)
@@ -103,9 +108,10 @@ class StackSettings:
             )
 
 
-# Demo/test timing: alerts within seconds instead of a minute. Never for a real portal: a 4-second
-# `for:` pages on every hiccup. Each `for:` is divided by the same factor, so their order holds: the
-# portal-down alert (30 s) still fires before the per-service ones it inhibits (1 m), as in production.
+# Demo/test timing: alerts within seconds instead of a minute. Never for a real portal: a 1-second
+# `for:` with 2 s probes no longer waits for a second probe round. Each `for:` is divided by the same
+# factor, so their order holds: the portal-down alert (5 s) still fires before the per-service ones it
+# inhibits (1 m), as in production.
 # (All at 4 s, a per-service alert could reach Alertmanager first on a busy machine and page.)
 FAST_FOR_DIVISOR = 7.5
 FAST_ALERTMANAGER = {"group_wait": "1s", "group_interval": "2s", "repeat_interval": "1h"}

@@ -103,7 +103,8 @@ def _slo_with(tmp_path: Path, old: str, new: str) -> Path:
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ("  for: 30s\n", "  for: 30 seconds\n", "portal_down.for"),
+        ("  for: 5s\n", "  for: 5 seconds\n", "portal_down.for"),
+        ("  agree: 2\n", "  agree: 0\n", "portal_down.agree"),
         (
             "thong-bao-luu-tru: {availability: 0.999}",
             "thong-bao-luu-tr: {availability: 0.999}",

@@ -97,11 +97,10 @@ def test_the_ward_units_command_sweeps_on_both_browser_servers(tmp_path: Path) -
         env = unit_environment(UNIT_DIR / "dvcwatch-ward@.service") | {
             "DVCWATCH_HISTORY_URL": f"sqlite:///{history}",
             "DVCWATCH_PUSHGATEWAY": pushgateway.url,
-            "DVCWATCH_BROWSER_1": servers[0].url,
-            "DVCWATCH_BROWSER_2": servers[1].url,
         }
         credentials = tmp_path / "credentials"
         credentials.mkdir()
+        (credentials / "browsers").write_text("".join(s.url + "\n" for s in servers), encoding="utf-8")
         out = tmp_path / "results"
         with EmbeddedSandbox() as sandbox:
             assert sandbox.url

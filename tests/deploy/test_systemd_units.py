@@ -191,8 +191,9 @@ def test_secrets_come_from_private_files(unit: Path) -> None:
     for cred in values(settings, "LoadCredential"):
         name, _, source = cred.partition(":")
         assert name and source.startswith("/etc/dvcwatch/credentials/"), cred
-    for env_file in values(settings, "EnvironmentFile"):
+    for env_file in values(settings, "EnvironmentFile"):  # settings only: secrets are credentials
         assert env_file.lstrip("-").startswith("/etc/dvcwatch/"), env_file
+        assert "secret" not in env_file, env_file
     for s in settings:
         if s.key == "Environment" and "PGPASSFILE" in s.value:
             assert s.value == "PGPASSFILE=%d/pgpass"

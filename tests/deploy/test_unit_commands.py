@@ -62,7 +62,7 @@ def test_the_ward_runner_sweeps_as_the_issue_asks(tmp_path: Path) -> None:
     assert args.vantage == "phuong-vinh-hung"
     assert args.every == "1h"
     assert args.history.startswith("postgresql://dvcwatch@db.tinh-x.internal/dvcwatch?sslmode=verify-full&")
-    assert len(args.browser) == 2
+    assert args.browser == [f"@{tmp_path / 'browsers'}"]  # one endpoint a line, out of `ps`
     assert args.target == str(tmp_path / "profile.yaml")
 
 

@@ -120,7 +120,6 @@ EXAMPLES = ROOT / "deploy" / "examples"
 ENV_EXAMPLES = {
     "/etc/dvcwatch/province.env": EXAMPLES / "province.env",
     "/etc/dvcwatch/ward/%i.env": EXAMPLES / "ward.env",
-    "/etc/dvcwatch/secrets/browsers.env": EXAMPLES / "browsers.env",
 }
 VARIABLE = re.compile(r"\$\{(\w+)\}")
 

@@ -109,7 +109,6 @@ class _Server:
     browser: Browser | None = None
     busy: int = 0
     gone: str | None = None  # why it is out of this sweep (it would not take a connection)
-    contexts: int = 0  # contexts opened on it this sweep
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -132,9 +131,6 @@ class BrowserPool:
                 "no browser server answered: " + "; ".join(f"{s.spec.name} ({s.gone})" for s in self.servers)
             )
 
-    def alive(self) -> bool:
-        return any(s.gone is None for s in self.servers)
-
     def lost(self, page: Page | None) -> bool:
         """Whether the journey's own server went away under it (it then runs again elsewhere). Not
         when no context could be opened: `new_context` already tried every server still there."""
@@ -146,10 +142,6 @@ class BrowserPool:
         except Exception:
             return True
 
-    def used(self) -> dict[str, int]:
-        """Contexts opened per server this sweep (by its shown name)."""
-        return {s.spec.name: s.contexts for s in self.servers}
-
     async def new_context(
         self,
         persona: Persona,
@@ -159,15 +151,15 @@ class BrowserPool:
     ) -> tuple[BrowserContext, Page]:
         options = context_options(self.playwright, persona, user_agent, storage_state, record)
         for _ in range(2 * len(self.servers) + 1):  # each server connected again at most about once
-            server = await self._take()
+            server, browser = await self._take(), None
             try:
-                context = await (await self._connected(server)).new_context(**options)
+                browser = await self._connected(server)
+                context = await browser.new_context(**options)
             except Exception as exc:
                 await self._give_back(server)
-                if await self._still_there(server, exc):
+                if await self._still_there(server, browser, exc):
                     raise  # the server is there and refused this context: not a lost server
                 continue
-            server.contexts += 1
             self._leases[context] = server
             context.once("close", lambda _, c=context: self._release(c))
             try:
@@ -175,18 +167,18 @@ class BrowserPool:
             except Exception as exc:
                 await _close_quietly(context)
                 self._release(context)
-                if await self._still_there(server, exc):
+                if await self._still_there(server, browser, exc):
                     raise
         raise HarnessError(f"{NO_SERVER_LEFT} that keeps its connection: " + self._names())
 
-    async def _still_there(self, server: _Server, exc: BaseException) -> bool:
-        """False (and the server is connected again when next chosen) if its connection dropped. The
-        error can come before Playwright has seen the socket close, so its words count too."""
-        browser = server.browser
+    async def _still_there(self, server: _Server, browser: Browser | None, exc: BaseException) -> bool:
+        """False (and the server is connected again when next chosen) if the connection `browser`
+        came through dropped. The error can come before Playwright has seen the socket close, so its
+        words count too. Another journey may already have connected again: that connection stays."""
         if browser is not None and browser.is_connected() and not _says_closed(exc):
             return True
-        server.browser = None
-        if browser is not None:
+        if browser is not None and server.browser is browser:
+            server.browser = None
             await _close_quietly(browser)
         return False
 

@@ -8,8 +8,8 @@ Two design choices matter to the on-call person:
 - paging waits for agreement, not for a long `for:`: the portal-down and vantage-down `for:` is one
   evaluation interval, so the condition must hold on two consecutive evaluations (two consecutive probe
   rounds at the default 5 s probes, scrapes and evaluations), and the portal pages only when more than
-  one vantage sees it down. A single slow probe moves a vantage's share by one target in ~27, and a
-  whole-vantage stall lasts one round: neither pages;
+  one vantage sees it down. A single slow probe moves a vantage's share by one of its dozens of
+  targets, and a whole-vantage stall lasts one round: neither pages;
 - the portal-down and one-vantage-down alerts are computed from the same per-vantage success share and
   their conditions exclude each other (best vantage below the threshold vs at or above it), so a ward's
   cut link can never page as "portal down" and the other way round;

@@ -116,8 +116,8 @@ def test_central_prometheus_sees_both_vantages(
             assert job["scheme"] == "https" and job["basic_auth"]["username"] == "prometheus"
             job["tls_config"]["ca_file"] = str(self_signed[0])
             job["basic_auth"]["password_file"] = str(password_file)
-        jobs["dvc-probers"]["scrape_interval"] = "1s"
-        jobs["dvc-probers"]["static_configs"] = [
+        jobs["dvc-probe"]["scrape_interval"] = "1s"
+        jobs["dvc-probe"]["static_configs"] = [
             {"targets": [a], "labels": {"district": "hoang-mai"}} for a in addrs
         ]
         jobs["dvc-probe-endpoint"]["scrape_interval"] = "1s"
@@ -140,7 +140,7 @@ def test_central_prometheus_sees_both_vantages(
             series: list[dict] = []
             got: dict[tuple[str, str], str] = {}
             while time.monotonic() < deadline:
-                series = query(base, 'dvc_probe_success{job="dvc-probers"}')
+                series = query(base, 'dvc_probe_success{job="dvc-probe"}')
                 endpoint = query(base, 'probe_success{job="dvc-probe-endpoint"}')
                 got = {(s["metric"]["vantage"], s["metric"]["target"]): s["value"][1] for s in series}
                 if got == expected and endpoint and endpoint[0]["value"][1] == "1":

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dvcwatch.core.errors import DvcwatchError
+from dvcwatch.core.interrupts import STOP_SIGNALS
 from sandbox_portal.options import SandboxOptions
 
 EXAMPLES = """examples:
@@ -113,16 +114,24 @@ def _check(args: argparse.Namespace) -> None:
             raise DvcwatchError(f"--db {args.db}: cannot create a file in {folder}")
 
 
-async def serve(opts: SandboxOptions, ready_file: str | None, token_printed: bool) -> None:
+async def serve(opts: SandboxOptions, ready_file: str | None, token_printed: bool) -> int:
+    """Serve until SIGTERM, Ctrl-C or SIGHUP; the exit code: 0 for the first two, the way it is meant
+    to stop, 129 for SIGHUP (its terminal or SSH session closed), which stops it just as cleanly."""
     from sandbox_portal.server import start_site
     from sandbox_portal.state import PortalState
 
     state = PortalState(opts)
     runner, url = await start_site(opts, state)
     stop = asyncio.Event()
+    seen: list[int] = []
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+
+    def stopped_by(signum: int) -> None:
+        seen.append(signum)
+        stop.set()
+
+    for sig in STOP_SIGNALS:
+        loop.add_signal_handler(sig, stopped_by, sig)
     print(f"Cổng dịch vụ công (sandbox) đang chạy: {url}", flush=True)
     print(
         f"admin token: {opts.admin_token if token_printed else '(from DVCWATCH_SANDBOX_TOKEN)'}", flush=True
@@ -135,18 +144,21 @@ async def serve(opts: SandboxOptions, ready_file: str | None, token_printed: boo
         await stop.wait()
     finally:
         await runner.cleanup()
+    return 128 + signal.SIGHUP if seen[0] == signal.SIGHUP else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    # until the event loop takes SIGTERM over, it still unwinds through `finally` (the owned folder)
+    # until the event loop takes SIGTERM and SIGHUP over, they still unwind through `finally` (the
+    # owned folder)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGHUP, lambda *_: sys.exit(129))
     env_token = os.environ.get("DVCWATCH_SANDBOX_TOKEN")
     token = env_token or secrets.token_urlsafe(18)
     try:
         _check(args)
         opts = options_from(args, token)
-        asyncio.run(serve(opts, args.ready_file, token_printed=not env_token))
+        code = asyncio.run(serve(opts, args.ready_file, token_printed=not env_token))
     except DvcwatchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -156,15 +168,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if args.owned_dir:
             remove_owned_dir(args.owned_dir)
-    return 0
+    return code
 
 
 def remove_owned_dir(path: str) -> None:
     """The last thing the portal does. Once the event loop is closed SIGTERM is back to its default
-    and SIGINT raises again, so a second signal (a double Ctrl-C, a supervisor's follow-up SIGTERM)
-    would cut the removal short and leave half a folder: both are ignored now, the process is
+    and SIGINT raises again, so a second signal (a double Ctrl-C, a supervisor's follow-up SIGTERM, a
+    hang-up) would cut the removal short and leave half a folder: all are ignored now, the process is
     ending anyway. A pass that meets a file written meanwhile (ENOTEMPTY) is tried again."""
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    for sig in STOP_SIGNALS:
         signal.signal(sig, signal.SIG_IGN)
     for _ in range(3):
         shutil.rmtree(path, ignore_errors=True)

@@ -17,9 +17,10 @@ EXAMPLES = """examples:
   dvcwatch demo --out results/demo  where the scorecard, the capacity report and the alerts go
 exit codes: 0 the instruments found exactly what was staged (healthy: all green, no alert),
             1 they disagreed (the summary says where), 2 usage or configuration error,
-            130 stopped by Ctrl-C, 143 stopped by SIGTERM (either way the stack and every
-            `dvcwatch shop`/`load` it started are stopped; after --keep-running's summary, Ctrl-C
-            is the normal end and the exit code is the demo's)"""
+            130 stopped by Ctrl-C, 143 stopped by SIGTERM, 129 stopped by SIGHUP (a closed terminal
+            or SSH session); each way the stack and every `dvcwatch shop`/`load` it started are
+            stopped; after --keep-running's summary, Ctrl-C or SIGTERM is the normal end and the
+            exit code is the demo's, SIGHUP still 129)"""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -50,21 +51,22 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """SIGTERM is turned into an exception while the demo runs, so the stack and the `dvcwatch`
-    children it started are stopped on the way out (a SIGKILL leaves nothing either: they die with
-    this process)."""
+    """SIGTERM and SIGHUP (a closed terminal) are turned into an exception while the demo runs, so
+    the stack and the `dvcwatch` children it started are stopped on the way out (a SIGKILL leaves
+    nothing either: they die with this process)."""
     from dvcwatch.orchestration.stack import StackStopped
 
     def stopped_by_signal(signum: int, frame: object) -> None:
         raise StackStopped(signum)
 
-    previous = signal.signal(signal.SIGTERM, stopped_by_signal)
+    previous = {s: signal.signal(s, stopped_by_signal) for s in (signal.SIGTERM, signal.SIGHUP)}
     try:
         return _run(args)
     except StackStopped as stop:
         return 128 + int(stop.args[0]) if stop.args else 143
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
 
 
 def _run(args: argparse.Namespace) -> int:

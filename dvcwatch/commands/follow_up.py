@@ -10,7 +10,8 @@ EXAMPLES = """examples:
   dvcwatch follow-up --target tinh-x.yaml                       one look at each open dossier
   dvcwatch follow-up --target tinh-x.yaml --every 1h --max-passes 24
 exit codes: 0 looked (the standing is printed; lateness is a finding, not a failure),
-            2 usage or configuration error, 130 Ctrl-C, 143 SIGTERM (each look is saved as it is made)"""
+            2 usage or configuration error, 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP (a closed terminal) (each
+            look is saved as it is made)"""
 
 
 def register(sub: argparse._SubParsersAction) -> None:

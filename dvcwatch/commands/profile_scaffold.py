@@ -28,7 +28,8 @@ pages (only form_next is pressed); in production it reads the first page only.
 exit codes: 0 every control, option and document matched: the output passes profile check unedited,
             1 written, but entries under forms.<service>.decide are left for a person (listed; profile
             check names them until they are resolved), or the login or a service's e-form failed,
-            2 the profile or the arguments are wrong"""
+            2 the profile or the arguments are wrong, 130 Ctrl-C, 129 SIGHUP (a closed terminal): nothing
+            written, no browser left (SIGTERM ends it at once, nothing written either)"""
 
 _BASE_URL = re.compile(r"^base_url\s*:.*$", re.M)
 

@@ -43,7 +43,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "sandbox",
         help="run the sandbox portal (25 services, controllable faults)",
-        description="Run the sandbox Cổng dịch vụ công in the foreground; SIGTERM or Ctrl-C stops it.",
+        description=(
+            "Run the sandbox Cổng dịch vụ công in the foreground; SIGTERM or Ctrl-C stops it (exit 0), "
+            "SIGHUP too (its terminal closed: exit 129)."
+        ),
         epilog=EXAMPLES,
         formatter_class=HelpFormatter,
     )

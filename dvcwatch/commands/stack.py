@@ -1,10 +1,12 @@
 """`dvcwatch stack`: the sandbox, probers, Prometheus, Alertmanager, Pushgateway and the webhook
 listener on loopback, started and stopped as one.
 
-`up` stays in the foreground as the stack's supervisor: Ctrl-C or SIGTERM stops everything, SIGKILL
-takes every component with it (parent-death signal), a component that exits is restarted and the
-on-call notified. `up --detach` runs the same supervisor in its own session, logging to
-<run-dir>/supervisor.log, and returns once the stack is up; `down` stops it."""
+`up` stays in the foreground as the stack's supervisor: Ctrl-C or SIGTERM stops everything (exit 0),
+so does SIGHUP, a closed terminal or SSH session (exit 129: not a deliberate end), SIGKILL takes every
+component with it (parent-death signal), a component that exits is restarted and the on-call
+notified. `up --detach` runs the same supervisor in its own session, logging to
+<run-dir>/supervisor.log, and returns once the stack is up; `down` stops it. Being in its own
+session, it has no controlling terminal, so closing the one it was started from does not reach it."""
 
 from __future__ import annotations
 
@@ -31,6 +33,8 @@ EXAMPLES = """examples:
   dvcwatch stack down                          stops the supervisor and everything it runs
 a component that exits is restarted (at once, then 2, 4, 8, 16 s apart; at most 5 times in 10 min)
 and DvcStackComponentRestarted is posted to Alertmanager; SIGKILL to `up` takes every component with it.
+exit codes of `up`: 0 stopped by Ctrl-C, SIGTERM or `down`, 129 stopped by SIGHUP (its terminal closed;
+every component is stopped all the same), 2 usage or configuration error
 state: <run-dir>/state.json; what the listener received: <run-dir>/listener/alerts.jsonl"""
 
 
@@ -167,7 +171,9 @@ def run_up(args: argparse.Namespace) -> int:
 
 
 def _supervise(args: argparse.Namespace, stack: Stack, console: Console) -> int:
-    """Start, tell the user where things are, then watch until Ctrl-C or SIGTERM."""
+    """Start, tell the user where things are, then watch until Ctrl-C, SIGTERM or SIGHUP. A person
+    ends a supervisor with Ctrl-C or SIGTERM (exit 0); a hang-up is a closed terminal (exit 129)."""
+    import signal
 
     def start() -> None:
         with console.status("starting") as status:
@@ -183,7 +189,7 @@ def _supervise(args: argparse.Namespace, stack: Stack, console: Console) -> int:
 
     stopped = stack.run_supervised(say=lambda line: console.print(line, markup=False), start=start)
     console.print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}", markup=False)
-    return 0
+    return 128 + signal.SIGHUP if stack.stopped_by == signal.SIGHUP else 0
 
 
 def _up_arguments(args: argparse.Namespace) -> list[str]:

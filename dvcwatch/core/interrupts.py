@@ -1,4 +1,7 @@
-"""Stopping an asyncio run on Ctrl-C or SIGTERM, told apart, whatever the process inherited.
+"""Stopping an asyncio run on Ctrl-C, SIGTERM or SIGHUP, told apart, whatever the process inherited.
+
+SIGHUP (a closed terminal or SSH session) is a stop like the others: left to Python's default it
+would end the process at once, with no cleanup and no looks saved.
 
 Two traps make a plain `signal.signal` handler unreliable here. Python keeps an inherited SIG_IGN
 for SIGINT, so a command started as a script's background job (or under some test runners) never
@@ -18,7 +21,7 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 class Signalled(Exception):

@@ -11,6 +11,7 @@ what was injected; the injected faults are only used to say whether the two agre
 from __future__ import annotations
 
 import json
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -295,8 +296,9 @@ class Demo:
     def stay_up(
         self, say: Callable[[str], None] = print, ready: Callable[[], None] | None = None
     ) -> list[str]:
-        """With --keep-running: supervise the stack in the foreground until Ctrl-C or SIGTERM, then
-        take it down. Must run in the thread that started it (the parent-death signal is per thread),
+        """With --keep-running: supervise the stack in the foreground until Ctrl-C, SIGTERM or SIGHUP,
+        then take it down; a SIGHUP (a closed terminal, not the normal end) is raised again as
+        StackStopped once the stack is down, so the demo exits 129. Must run in the thread that started it (the parent-death signal is per thread),
         which is why the demo stays in the foreground instead of exiting and leaving it behind.
         `ready()` runs once a Ctrl-C would be handled (tell the person then). Returns the components
         stopped."""
@@ -304,9 +306,14 @@ class Demo:
             return []
         stack, self.stack = self.stack, None
         try:
-            return stack.run_supervised(say, start=ready)
+            stopped = stack.run_supervised(say, start=ready)
         finally:
             self.findings.kept_running = False
+        if stack.stopped_by == signal.SIGHUP:
+            from dvcwatch.orchestration.stack import StackStopped
+
+            raise StackStopped(signal.SIGHUP)
+        return stopped
 
     def _settle_alerts(self, stack: Any) -> None:
         """Bad day: wait (bounded) until the journey alerts named by the sweep have been notified.

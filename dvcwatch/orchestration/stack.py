@@ -37,6 +37,7 @@ import yaml
 from dvcwatch.core import processes
 from dvcwatch.core.atomic import write_text
 from dvcwatch.core.errors import DvcwatchError
+from dvcwatch.core.interrupts import STOP_SIGNALS
 from dvcwatch.core.waiting import poll_until
 from dvcwatch.core.yamlconfig import parse_duration
 from dvcwatch.orchestration import binaries
@@ -75,8 +76,8 @@ class StackError(DvcwatchError):
 
 
 class StackStopped(BaseException):
-    """Raised from the supervisor's SIGINT and SIGTERM handler so that `up` and `supervise` unwind
-    through `down`."""
+    """Raised from the supervisor's SIGINT, SIGTERM and SIGHUP handler so that `up` and `supervise`
+    unwind through `down`; `args[0]` is the signal."""
 
 
 @dataclass
@@ -179,6 +180,7 @@ class Stack:
         self.urls: dict[str, str] = {}
         self.sandbox_token: str | None = None
         self.supervisor: dict[str, Any] | None = None  # {"pid", "since"} while a supervisor runs
+        self.stopped_by: int | None = None  # the signal that ended `run_supervised`, if one did
         self._managed: dict[str, Any] = {}  # name -> Managed or EmbeddedSandbox, in-process only
 
     # ------------------------------------------------------------------ state
@@ -405,9 +407,11 @@ class Stack:
     def run_supervised(
         self, say: Callable[[str], None] = print, start: Callable[[], None] | None = None
     ) -> list[str]:
-        """`start()` (e.g. `up` and telling the user where things are), then `supervise` until Ctrl-C
-        or SIGTERM; every way out, a signal during the start included, goes through `down`. Returns
-        the names stopped.
+        """`start()` (e.g. `up` and telling the user where things are), then `supervise` until Ctrl-C,
+        SIGTERM or SIGHUP; every way out, a signal during the start included, goes through `down`.
+        Returns the names stopped; `stopped_by` says which signal it was. SIGHUP is a closed terminal
+        or SSH session: Python's default would end the supervisor at once, and its components only
+        by their parent-death signal, in no order and with no `down`.
 
         For `dvcwatch stack up`, and for anything that wants to leave a stack running for a person
         (`demo --keep-running`): the components die with the process that started them, so keeping
@@ -416,16 +420,19 @@ class Stack:
         def stopped_by_signal(signum: int, frame: object) -> None:
             raise StackStopped(signum)
 
-        # Both handled here, not left to Python's default: a process started with SIGINT ignored (a
+        # All handled here, not left to Python's default: a process started with SIGINT ignored (a
         # background job of a script, a test runner's worker) inherits that, and Python keeps it, so
         # "Ctrl-C stops it" would silently not hold.
-        previous = {s: signal.signal(s, stopped_by_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+        previous = {s: signal.signal(s, stopped_by_signal) for s in STOP_SIGNALS}
+        self.stopped_by = None
         try:
             if start is not None:
                 start()
             self.supervise(say)
-        except (KeyboardInterrupt, StackStopped):
-            pass
+        except KeyboardInterrupt:
+            self.stopped_by = signal.SIGINT
+        except StackStopped as stop:
+            self.stopped_by = int(stop.args[0])
         finally:
             # a second Ctrl-C must not cut the cleanup short; a SIGKILL still takes the children along
             for s in previous:
@@ -441,7 +448,7 @@ class Stack:
     def supervise(
         self, say: Callable[[str], None] = print, tick: float = 0.5, stop: threading.Event | None = None
     ) -> None:
-        """Watch every component until a signal ends this process (Ctrl-C, SIGTERM raising
+        """Watch every component until a signal ends this process (Ctrl-C, SIGTERM, SIGHUP raising
         StackStopped) or `stop` is set: one that exits is restarted with backoff, and each restart,
         or giving up, is posted to Alertmanager so the on-call hears of it even if nobody watches
         this terminal.

@@ -78,10 +78,11 @@ def prepare(cfg: VisitConfig) -> tuple[Account | None, Politeness]:
 
 async def visit(cfg: VisitConfig, progress: Callable[[str, Reading | None], None]) -> list[Reading]:
     """One reading per service, in order; `progress(service id, reading or None when starting)`."""
-    # Ctrl-C only: SIGTERM keeps its default action (the process ends, the atomic write leaves no file)
+    # Ctrl-C and SIGHUP (a closed terminal): SIGTERM keeps its default action (the process ends, the
+    # atomic write leaves no file)
     from playwright_journeys.browser import quiet_driver_teardown
 
-    with Interrupts((signal.SIGINT,), on_signal=quiet_driver_teardown) as interrupts:
+    with Interrupts((signal.SIGINT, signal.SIGHUP), on_signal=quiet_driver_teardown) as interrupts:
         return await _read_all(cfg, progress, interrupts)
 
 

@@ -84,7 +84,7 @@ def test_shop_records_beside_out_and_a_history_it_cannot_write_does_not_cost_the
     assert "history not written" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+@pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130), (signal.SIGHUP, 129)])
 def test_follow_up_stopped_by_a_signal_keeps_its_looks_and_leaves_no_process(
     sandbox: object, tmp_path: Path, sig: signal.Signals, code: int
 ) -> None:

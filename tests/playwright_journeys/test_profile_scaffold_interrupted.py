@@ -1,5 +1,5 @@
 """An interrupted `dvcwatch profile scaffold` leaves nothing running and no file: a real process
-reading the third portal's e-forms is stopped once it has read one, by SIGTERM, by Ctrl-C (SIGINT to
+reading the third portal's e-forms is stopped once it has read one, by SIGTERM, by SIGHUP, by Ctrl-C (SIGINT to
 its whole process group, as a terminal sends it) and by SIGKILL. The output is written only at the
 end, atomically, so an interrupted run leaves neither the output nor a temporary file."""
 
@@ -27,7 +27,7 @@ def portal() -> Iterator[ThirdPortal]:
         yield p
 
 
-@pytest.mark.parametrize("how", ["SIGTERM", "SIGINT-group", "SIGKILL"])
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGHUP", "SIGINT-group", "SIGKILL"])
 def test_an_interrupted_scaffold_leaves_no_process_and_no_file(
     portal: ThirdPortal, tmp_path: Path, how: str
 ) -> None:
@@ -60,13 +60,16 @@ def test_an_interrupted_scaffold_leaves_no_process_and_no_file(
     assert any("chromium" in p.command for p in procs), procs
     if how == "SIGTERM":
         proc.send_signal(signal.SIGTERM)
+    elif how == "SIGHUP":  # a closed terminal or SSH session
+        proc.send_signal(signal.SIGHUP)
     elif how == "SIGINT-group":
         os.killpg(proc.pid, signal.SIGINT)
     else:
         proc.kill()
     code = proc.wait(timeout=60)
-    assert code == {"SIGTERM": -signal.SIGTERM, "SIGINT-group": 130, "SIGKILL": -signal.SIGKILL}[how], (
-        stdout.read_text(errors="replace")
-    )
+    assert (
+        code
+        == {"SIGTERM": -signal.SIGTERM, "SIGHUP": 129, "SIGINT-group": 130, "SIGKILL": -signal.SIGKILL}[how]
+    ), stdout.read_text(errors="replace")
     assert wait_gone(procs) == []
     assert list(out_dir.iterdir()) == []

@@ -161,7 +161,12 @@ def test_a_signal_to_dvcwatch_sandbox_leaves_nothing_listening(tmp_path: Path, s
             proc.wait()
 
 
-def test_the_portal_removes_the_folder_it_owns_on_sigterm(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig, code", [(signal.SIGTERM, 0), (signal.SIGHUP, 129)], ids=["SIGTERM", "SIGHUP"])
+def test_the_portal_removes_the_folder_it_owns_on_a_stop_signal(
+    tmp_path: Path, sig: signal.Signals, code: int
+) -> None:
+    """SIGHUP (the terminal or SSH session of `dvcwatch sandbox` closed) stops it as SIGTERM does,
+    folder removed, but says by its exit code that it was a hang-up, not a deliberate stop."""
     ready, owned = tmp_path / "owned" / "ready.json", tmp_path / "owned"
     owned.mkdir()
     args = ["--port", "0", "--ready-file", str(ready), "--owned-dir", str(owned), "--db", str(owned / "d.db")]
@@ -176,8 +181,8 @@ def test_the_portal_removes_the_folder_it_owns_on_sigterm(tmp_path: Path) -> Non
         while not ready.exists() and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.05)
         assert ready.exists() and (owned / "d.db").exists()
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 0
+        proc.send_signal(sig)
+        assert proc.wait(timeout=30) == code
         assert not owned.exists()
     finally:
         if proc.poll() is None:

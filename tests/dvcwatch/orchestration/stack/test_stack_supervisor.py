@@ -1,4 +1,4 @@
-"""`dvcwatch stack up` as the stack's supervisor, on real processes: a signal to it (SIGTERM or SIGKILL)
+"""`dvcwatch stack up` as the stack's supervisor, on real processes: a signal to it (SIGTERM, SIGHUP or SIGKILL)
 leaves no component running and nothing listening; a component killed under it comes back with a new
 pid and the on-call hears of it through Alertmanager; `--detach` runs the same supervisor in its own
 session and `stack down` stops it. The Pushgateway's state is the run folder's, never the machine's.
@@ -105,7 +105,9 @@ def foreground(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path]]
             proc.wait()
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+@pytest.mark.parametrize(
+    "sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGKILL], ids=["SIGTERM", "SIGHUP", "SIGKILL"]
+)
 def test_a_signal_to_stack_up_leaves_nothing_running(
     foreground: tuple[subprocess.Popen[bytes], Path], sig: signal.Signals
 ) -> None:
@@ -126,8 +128,9 @@ def test_a_signal_to_stack_up_leaves_nothing_running(
     for name, url in state["urls"].items():
         assert _refuses(url.replace("tcp://", "http://")), f"{name} still listens at {url}"
     assert not owned.exists(), "the embedded sandbox's temporary folder was left behind"
-    if sig == signal.SIGTERM:
-        assert proc.returncode == 0
+    if sig != signal.SIGKILL:
+        # Ctrl-C or SIGTERM is how a person ends a supervisor; a closed terminal is not: 128 + 1
+        assert proc.returncode == (129 if sig == signal.SIGHUP else 0), _log(run_dir)
         assert "stopped: prometheus" in _log(run_dir)
         assert _state(run_dir)["supervisor"] is None
 

@@ -1,6 +1,7 @@
 """`dvcwatch demo` and its processes, with real signals: a SIGKILL to the demo mid-sweep leaves
-nothing (the stack and the `dvcwatch shop` child die with it), a SIGTERM stops them all and exits 143,
-and `--keep-running` really keeps the stack up, in the foreground, until Ctrl-C.
+nothing (the stack and the `dvcwatch shop` child die with it), a SIGTERM or SIGHUP stops them all and
+exits 143 or 129, and `--keep-running` really keeps the stack up, in the foreground, until Ctrl-C (or a
+SIGHUP, exit 129).
 
 Children die with the thread that started them (PR_SET_PDEATHSIG), so "keep running" can only mean
 the demo stays and supervises; before that, it printed "still running" and exited, taking them along.
@@ -75,11 +76,15 @@ def test_sigkill_to_the_demo_mid_sweep_leaves_no_process(tmp_path: Path) -> None
     assert wait_gone(procs, timeout=60) == []
 
 
-def test_sigterm_to_the_demo_mid_sweep_stops_its_children_and_exits_143(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_a_stop_signal_to_the_demo_mid_sweep_stops_its_children_and_exits_128_plus_it(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
+    """SIGHUP is a closed terminal or SSH session: without a handler the demo would die at once."""
     proc, log = start_demo(tmp_path)
     procs = wait_for("a sweep with its browser", lambda: sweeping(proc), proc, log)
-    os.kill(proc.pid, signal.SIGTERM)
-    assert proc.wait(timeout=300) == 143, log.read_text()[-2000:]
+    os.kill(proc.pid, sig)
+    assert proc.wait(timeout=300) == 128 + sig, log.read_text()[-2000:]
     assert wait_gone(procs, timeout=60) == []
 
 
@@ -102,7 +107,15 @@ SHORT_DEMO = textwrap.dedent(
 )
 
 
-def test_keep_running_keeps_the_stack_up_until_ctrl_c(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "sig, code, said",
+    [(signal.SIGINT, 0, "stack stopped"), (signal.SIGHUP, 129, "")],
+    ids=["SIGINT", "SIGHUP"],
+)
+def test_keep_running_keeps_the_stack_up_until_ctrl_c(
+    tmp_path: Path, sig: signal.Signals, code: int, said: str
+) -> None:
+    """Ctrl-C is the normal end: the demo's own code. A hang-up (a closed terminal) is not: 129."""
     script = tmp_path / "short_demo.py"
     script.write_text(SHORT_DEMO)
     proc, log = start_demo(tmp_path, sys.executable, str(script), str(tmp_path / "demo"), sigint_ignored=True)
@@ -115,14 +128,14 @@ def test_keep_running_keeps_the_stack_up_until_ctrl_c(tmp_path: Path) -> None:
     with urllib.request.urlopen(f"{prometheus}/-/ready", timeout=10) as r:
         assert r.status == 200
     assert proc.poll() is None and any("prometheus" in p.command for p in procs)
-    os.kill(proc.pid, signal.SIGINT)
+    os.kill(proc.pid, sig)
     try:
-        code = proc.wait(timeout=300)
+        got = proc.wait(timeout=300)
     except subprocess.TimeoutExpired:
         os.kill(proc.pid, signal.SIGUSR2)  # every thread's stack into the log, then give up on it
         wait_for("a stack dump", lambda: "most recent call first" in log.read_text(), proc, log)
         proc.kill()
-        pytest.fail(f"the demo did not stop within 300 s of Ctrl-C:\n{log.read_text()[-6000:]}")
-    assert code == 0, log.read_text()[-2000:]
+        pytest.fail(f"the demo did not stop within 300 s of {sig.name}:\n{log.read_text()[-6000:]}")
+    assert got == code, log.read_text()[-2000:]
     assert wait_gone(procs, timeout=60) == []
-    assert "stack stopped" in log.read_text()
+    assert said in log.read_text()

@@ -115,14 +115,15 @@ class ShopRun:
 
         earlier = set_aside(self.out) if self.overwrite and self.every is None else None
         if earlier is not None:
-            self.console.print(
-                f"earlier results moved to {escape(str(earlier.folder))} until this sweep finishes as many journeys"
+            self.console.print(  # soft_wrap: a folder's path is never cut in two, so it can be copied
+                f"earlier results moved to {escape(str(earlier.folder))} until this sweep finishes as many journeys",
+                soft_wrap=True,
             )
         try:
             yield
         finally:
             if earlier is not None:
-                self.console.print(escape(earlier.settle(self.out)))
+                self.console.print(escape(earlier.settle(self.out)), soft_wrap=True)
 
     def _with_target(self) -> ShopOutcome:
         from dvcwatch.core.profile import load_profile
@@ -179,10 +180,19 @@ class ShopRun:
                     return ShopOutcome(last, self._stopper.why)
                 if result is not None:
                     now = time.time()
-                    latest.update(result, now)
-                    self._push(result, now)
-                    self._record_sweep(SweepRecord(result, run_out, n, now))
+                    # a stop signal now is noted, not raised: an exception raised from the handler in the
+                    # middle of the history's transaction could be lost on the way out of the database
+                    # driver, and the loop would then sleep on with the signal spent (seen under load)
+                    self._stopper.may_raise = False
+                    try:
+                        latest.update(result, now)
+                        self._push(result, now)
+                        self._record_sweep(SweepRecord(result, run_out, n, now))
+                    finally:
+                        self._stopper.may_raise = True
                     last = result
+                    if self._stopper.why is not None:
+                        return ShopOutcome(last, self._stopper.why)
                 if self.every is None or (self.max_runs is not None and n >= self.max_runs):
                     return ShopOutcome(last)
                 time.sleep(max(0.0, self.every - (time.monotonic() - started)))  # a signal raises Interrupted

@@ -16,7 +16,7 @@ from yarl import URL
 
 from dvcwatch.core.page_markers import check_selector, page_trouble
 from probes.checks import HARMLESS_HEADERS, CheckContext, Kind, Observation, TargetBase, lean_http
-from probes.phases import RedirectRefused, ssl_context
+from probes.phases import MAX_REDIRECTS, RedirectRefused, ssl_context
 from probes.selfguard import REFUSED
 from probes.x509 import not_after
 
@@ -173,6 +173,9 @@ async def _check_aiohttp(target: HttpTarget, ctx: CheckContext, url: str) -> Obs
             headers=target.headers,
             data=target.body.encode() if target.body is not None else None,
             allow_redirects=target.follow_redirects,
+            # the probe's own bound (phases.MAX_REDIRECTS, over all its requests) is the one that
+            # applies; aiohttp's per-request cap sits one above it, only as a backstop
+            max_redirects=MAX_REDIRECTS + 1,
             ssl=ssl_context(target.insecure_skip_verify, target.ca_file),
             trace_request_ctx=ctx.timer,
         ) as resp:

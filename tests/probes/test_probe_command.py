@@ -139,7 +139,8 @@ def _keeps_old_config(proc, base: str, portal, names: tuple[str, ...], failures:
     m = metrics(base)
     assert m[RELOAD_OK] == 0
     assert m[("dvc_prober_targets", (("vantage", "phuong-vinh-hung"),))] == len(names)
-    wait_for(lambda: all(metrics(base)[("dvc_probe_success", lbl(n))] == 1 for n in names))
+    # a series appears only once its target's first probe ends: absent counts as not yet
+    wait_for(lambda: all(metrics(base).get(("dvc_probe_success", lbl(n))) == 1 for n in names))
     before = {n: len(portal.hits[f"/{n}"]) for n in names}
     wait_for(lambda: all(len(portal.hits[f"/{n}"]) > before[n] + 1 for n in names))
     assert proc.poll() is None

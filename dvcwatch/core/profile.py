@@ -14,21 +14,17 @@ politeness. Version 1 files still load; a v2-only key in a v1 file is refused wi
 from __future__ import annotations
 
 import difflib
-import functools
 import re
 import shlex
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from urllib.parse import quote
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
-    ValidationError,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -38,115 +34,33 @@ from dvcwatch.core.errors import ConfigError, LocatedValueError
 from dvcwatch.core.flows.rules import FlowRules
 from dvcwatch.core.otp_sources import CONFIGS
 from dvcwatch.core.politeness import PolitenessConfig
-from dvcwatch.core.selector_syntax import check_profile_selector
+from dvcwatch.core.profile_forms import (  # noqa: F401  (re-exported: the profile's public face)
+    DEFAULT_FORM,
+    IDENTITY_ATTRS,
+    SLUG,
+    ExtraDocument,
+    ExtraField,
+    FieldForm,
+    FromIdentity,
+    Generated,
+    ServiceForm,
+    ValueSpec,
+)
+from dvcwatch.core.selector_spec import (  # noqa: F401  (re-exported)
+    PLACEHOLDER,
+    PROFILES_DIR,
+    REQUIRED_SELECTORS,
+    ROLES,
+    SANDBOX_PROFILE,
+    By,
+    Sel,
+    Selectors,
+    describe_selector,
+    fill_in,
+    sandbox_selectors,
+)
 from dvcwatch.core.target import resolve_target
 from dvcwatch.core.yamlconfig import check_regex, load_model, read_yaml, validate
-
-PLACEHOLDER = re.compile(r"\{(\w+)\}")
-ROLES = frozenset(
-    [
-        "alert",
-        "button",
-        "checkbox",
-        "combobox",
-        "dialog",
-        "group",
-        "heading",
-        "link",
-        "list",
-        "listitem",
-        "option",
-        "radio",
-        "radiogroup",
-        "region",
-        "row",
-        "searchbox",
-        "spinbutton",
-        "status",
-        "tab",
-        "table",
-        "textbox",
-    ]
-)
-
-
-def fill_in(template: str, params: dict[str, str], *, regex: bool = False) -> str:
-    """Replace the `{name}`s a profile may use and leave every other brace alone (`\\d{3}` in a
-    regex stays a quantifier); in a regex, the values are escaped so a dot in a code stays a dot."""
-
-    def sub(m: re.Match[str]) -> str:
-        if m.group(1) not in params:
-            return m.group(0)
-        value = str(params[m.group(1)])
-        return re.escape(value) if regex else value
-
-    return PLACEHOLDER.sub(sub, template)
-
-
-class By(BaseModel):
-    """Something found the way a citizen finds it: by its visible label, its role and name, its text
-    or placeholder, or (when nothing visible names it) a CSS selector. Text matches exactly unless
-    `exact: false` (then: contains, case-insensitive); `regex: true` makes it a regular expression.
-    Playwright's own waits apply: a click waits for a button to be enabled, a look for the element
-    to be rendered, so script-rendered lists and buttons armed by a check need no extra settings."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    label: str | None = None
-    role: str | None = None
-    name: str | None = Field(None, description="with role: the accessible name")
-    text: str | None = None
-    placeholder: str | None = None
-    css: str | None = None
-    exact: bool = True
-    regex: bool = False
-
-    @model_validator(mode="after")
-    def _one_way(self) -> By:
-        if self.name is not None and self.role is None:
-            raise ValueError("name goes with role (e.g. {role: button, name: Nộp hồ sơ})")
-        ways = [k for k in ("label", "role", "text", "placeholder", "css") if getattr(self, k) is not None]
-        if len(ways) != 1:
-            raise ValueError(
-                "give exactly one of label, role (with name), text, placeholder or css"
-                + (f"; got {', '.join(ways)}" if ways else "")
-            )
-        if self.role is not None and self.role not in ROLES:
-            raise ValueError(f"unknown role {self.role!r}; one of {', '.join(sorted(ROLES))}")
-        if self.regex:
-            source = self.label or self.name or self.text or self.placeholder or ""
-            check_regex(fill_in(source, {}, regex=True))
-        return self
-
-    def describe(self) -> str:
-        """How a person would say it: `label "Ngày sinh"`, `button "Nộp hồ sơ"`."""
-        if self.role:
-            return f'{self.role} "{self.name}"' if self.name else f"any {self.role}"
-        for k in ("label", "text", "placeholder", "css"):
-            if getattr(self, k) is not None:
-                return f'{k} "{getattr(self, k)}"'
-        return "?"
-
-
-def _by_if_mapping(v: Any) -> Any:
-    """A mapping is a `By`; validating it here gives its own error ("give exactly one of …") rather
-    than the union's "input should be a valid string"."""
-    if isinstance(v, dict):
-        return _validated(By, v)
-    return v
-
-
-# A selector in a profile: a Playwright selector string, a `By`, or null (this portal has none).
-Sel = Annotated[str | By | None, BeforeValidator(_by_if_mapping)]
-
-
-def describe_selector(spec: Sel) -> str:
-    if spec is None:
-        return "(none on this portal)"
-    return spec.describe() if isinstance(spec, By) else spec
-
-
-PROFILES_DIR = Path(__file__).with_name("profiles")
-SANDBOX_PROFILE = PROFILES_DIR / "sandbox.yaml"
 
 
 class Paths(BaseModel):
@@ -200,144 +114,6 @@ class Identities(BaseModel):
     model_config = ConfigDict(extra="forbid")
     seed: int = 42
     count: int = Field(200, ge=1, le=100_000)
-
-
-class Selectors(BaseModel):
-    """Where each thing a citizen looks at or touches is on the page.
-
-    Placeholders: {service} (catalog id), {code} (the portal's procedure code), {name_vi}, {field},
-    {label} (the field's label), {document}, {document_name}, {filename}, {agency}, {bank}. The model
-    names no portal's page: a selector a profile does not give is the built-in sandbox profile's
-    (`profiles/sandbox.yaml`, the sandbox's data-testids, docs/contracts.md §3), so a real portal's
-    profile overrides only what differs, and sets `null` what the portal does not have (no "next" button
-    on a one-page form, no upload button when documents go up as soon as they are chosen). Selectors
-    that default to null are never lent: a portal has them only when its profile says so.
-    """
-
-    model_config = ConfigDict(extra="forbid")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _lent_by_the_sandbox_profile(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        lent = sandbox_selectors()
-        missing = [n for n, f in cls.model_fields.items() if f.is_required() and n not in data and n in lent]
-        return {**data, **{n: lent[n] for n in missing}} if missing else data
-
-    # pages that can appear at any step; `content` is what a citizen reads (not the portal's header).
-    # These stay plain selector strings: load tests read them too ('text=…' and 'css=…' work).
-    content: str
-    error_page: str
-    error_banner: str
-    # login, otp
-    login_start: Sel = Field(
-        None,
-        description="journey.login_via: service_button: the button that leads to the login "
-        "(null: start_submission)",
-    )
-    login_cccd: Sel
-    login_password: Sel
-    login_submit: Sel
-    login_error: Sel
-    otp_input: Sel
-    otp_submit: Sel
-    otp_error: Sel
-    # find_service
-    search_input: Sel
-    search_submit: Sel
-    search_results: Sel
-    service_link: Sel
-    service_name: Sel
-    service_level: Sel
-    service_level_attr: str | None
-    start_submission: Sel
-    # form
-    field: Sel
-    field_error: Sel
-    form_errors: Sel
-    validation_message: Sel  # the portal's words next to a field or document row it refused
-    validation_summary: Sel  # its list of what it refused
-    form_next: Sel
-    # upload
-    upload: Sel
-    upload_submit: Sel
-    upload_error: Sel
-    upload_done: Sel = Field(None, description="the file list entry showing {filename} arrived")
-    # payment
-    review_amount: Sel = Field(None, description="the fee shown before paying (the last look in production)")
-    pay_button: Sel
-    payment_offline: Sel
-    payment_amount: Sel
-    bank: Sel
-    payment_confirm: Sel
-    payment_status: Sel
-    # submit
-    declaration: Sel
-    submit_button: Sel
-    confirm_button: Sel = Field(None, description='the modal\'s "Đồng ý", when the portal asks again')
-    dossier_code: Sel
-    expected_date: Sel
-    # tracking
-    tracking_input: Sel
-    tracking_submit: Sel
-    dossier_status: Sel
-    dossier_status_attr: str | None
-    sub_result: Sel
-    # result
-    result_download: Sel
-    result_in_person: Sel
-    result_pending: Sel
-
-    @field_validator("*")
-    @classmethod
-    def _valid(cls, v: Any, info: ValidationInfo) -> Any:
-        return check_profile_selector(v, info.field_name or "")
-
-    def spec(self, name: str) -> Sel:
-        return getattr(self, name)
-
-    def get(self, name: str, **params: str) -> Sel:
-        """The selector with its placeholders filled in (strings and each text of a `By`)."""
-        spec = getattr(self, name)
-        if not params or spec is None:
-            return spec
-        if isinstance(spec, str):
-            return fill_in(spec, params)
-        update = {
-            k: fill_in(v, params, regex=spec.regex)
-            for k in ("label", "name", "text", "placeholder", "css")
-            if isinstance(v := getattr(spec, k), str)
-        }
-        return spec.model_copy(update=update)
-
-    def has(self, name: str) -> bool:
-        return getattr(self, name) is not None
-
-
-@functools.cache
-def sandbox_selectors() -> dict[str, Any]:
-    """The built-in sandbox profile's `selectors:` block, as written: what a profile that omits one gets."""
-    data, _ = read_yaml(SANDBOX_PROFILE)
-    return dict(data.get("selectors") or {})
-
-
-REQUIRED_SELECTORS = (
-    "login_cccd",
-    "login_password",
-    "login_submit",
-    "otp_input",
-    "otp_submit",
-    "service_name",
-    "start_submission",
-    "field",
-    "upload",
-    "submit_button",
-    "dossier_code",
-    "tracking_input",
-    "tracking_submit",
-    "dossier_status",
-)
 
 
 class Place(BaseModel):
@@ -449,206 +225,6 @@ class JourneySettings(BaseModel):
 
 
 # What a portal-only field is filled with (docs/real-portals.md §4a).
-IDENTITY_ATTRS = (
-    "cccd",
-    "full_name",
-    "birth_date",
-    "sex",
-    "sex_vi",
-    "birth_province",
-    "phone",
-    "email",
-    "address",
-    "ward",
-    "district",
-)
-
-
-class FromIdentity(BaseModel):
-    """The logged-in citizen's own attribute (its e-mail, its phone): what a citizen would type."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    attr: str
-
-    @field_validator("attr")
-    @classmethod
-    def _known(cls, v: str) -> str:
-        v = v.removeprefix("citizen.")
-        if v not in IDENTITY_ATTRS:
-            raise ValueError(f"unknown identity attribute {v!r}; one of {', '.join(IDENTITY_ATTRS)}")
-        return v
-
-
-class Generated(BaseModel):
-    """A value made up for the test, of the type the portal checks. Deterministic per citizen, so a
-    failure is reproducible; `option` picks an option the page itself offers (the first real one, or
-    the `index`-th)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    generate: Literal["date", "phone", "number", "text", "option"]
-    offset_days: int = Field(0, ge=-36_500, le=3_650, description="date: days from today")
-    min: int = Field(1, description="number: the smallest")
-    max: int | None = Field(None, description="number: the largest (default: min)")
-    index: int = Field(0, ge=0, le=50, description="option: which of the real options, from 0")
-
-    @model_validator(mode="after")
-    def _range(self) -> Generated:
-        if self.max is not None and self.max < self.min:
-            raise ValueError(f"max {self.max} is below min {self.min}")
-        return self
-
-
-def _value_spec(v: Any) -> Any:
-    """A fixed value (a string; numbers and booleans are written as the portal reads them), or
-    `{attr: …}`, or `{generate: …}`; a mapping gets its own model's error, not the union's."""
-    if isinstance(v, bool):
-        return "on" if v else "off"
-    if isinstance(v, int | float):
-        return str(v)
-    if isinstance(v, dict):
-        if "attr" in v:
-            return _validated(FromIdentity, v)
-        if "generate" in v:
-            return _validated(Generated, v)
-        raise ValueError("a value is a fixed string, {attr: <identity attribute>} or {generate: <type>}")
-    return v
-
-
-def _validated(model: type[BaseModel], v: dict[str, Any]) -> Any:
-    """Validate a nested mapping so its own first error is the one shown (pydantic would report the
-    enclosing union's "input should be a valid string" instead)."""
-    try:
-        return model.model_validate(v)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(x) for x in first["loc"])
-        raise ValueError(
-            (f"{where}: " if where else "") + first["msg"].removeprefix("Value error, ")
-        ) from None
-
-
-ValueSpec = Annotated[str | FromIdentity | Generated, BeforeValidator(_value_spec)]
-
-
-class FieldForm(BaseModel):
-    """One catalog field on this portal: found by another label or locator, its options in the
-    portal's words, or `absent` (this portal does not ask it). In YAML a string is the label and
-    `null` means absent."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    label: str | None = None
-    selector: Sel = None
-    absent: bool = False
-    options: dict[str, str] = Field(default={}, description="catalog value → the portal's wording")
-    value: ValueSpec | None = Field(None, description="what to fill instead of the catalog's value")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _shorthand(cls, v: Any) -> Any:
-        if v is None:
-            return {"absent": True}
-        if isinstance(v, str):
-            return {"label": v}
-        return v
-
-    @model_validator(mode="after")
-    def _coherent(self) -> FieldForm:
-        if self.label is not None and self.selector is not None:
-            raise ValueError("give label or selector, not both")
-        if self.absent and (self.label or self.selector or self.options or self.value is not None):
-            raise ValueError("an absent field takes nothing else")
-        return self
-
-
-class ExtraField(BaseModel):
-    """A field only this portal asks for (the catalog does not know it), and what to fill it with."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    label: str | None = None
-    selector: Sel = None
-    value: ValueSpec
-    required: bool = Field(True, description="false: fill it when the page shows it, else go on")
-
-    @model_validator(mode="after")
-    def _found_somehow(self) -> ExtraField:
-        if (self.label is None) == (self.selector is None):
-            raise ValueError("give exactly one of label or selector")
-        return self
-
-
-SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-
-
-class ExtraDocument(BaseModel):
-    """A document only this portal asks for (the catalog does not know it): a small synthetic file of
-    its type is attached, as for the catalog's documents. Found by the portal's name for it (as
-    `{document_name}` in `selectors.upload`) or by its own selector."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    name: str | None = Field(None, description="the portal's name ({document_name} in selectors.upload)")
-    selector: Sel = Field(None, description="any selector form, instead of name")
-    file_type: Literal["pdf", "jpg", "png"] = "pdf"
-    size_kb: int | None = Field(None, ge=1, le=20_000, description="the file's size; default: the smallest")
-    required: bool = Field(True, description="false: attached only where the page shows its slot")
-
-    @model_validator(mode="after")
-    def _found_somehow(self) -> ExtraDocument:
-        if (self.name is None) == (self.selector is None):
-            raise ValueError("give exactly one of name or selector")
-        return self
-
-
-def _slugs(v: Any) -> Any:
-    """An extra document's id is a slug: it names the generated file and the `{document}` placeholder."""
-    if isinstance(v, dict):
-        for key in v:
-            if not isinstance(key, str) or not SLUG.match(key):
-                raise LocatedValueError(
-                    "an extra document's id is a slug: lower-case letters, digits and '-' (to-khai-bhyt)",
-                    (key,),
-                )
-    return v
-
-
-class ServiceForm(BaseModel):
-    """The e-form of one service on this portal (or, under `forms.default`, of every service)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    fields: dict[str, FieldForm] = Field(default={}, description="catalog field → how the portal has it")
-    extra: dict[str, ExtraField] = Field(default={}, description="portal-only fields, by a name of yours")
-    documents: dict[str, str | None] = Field(
-        default={}, description="catalog document → the portal's name for it; null: not asked here"
-    )
-    extra_documents: Annotated[dict[str, ExtraDocument], BeforeValidator(_slugs)] = Field(
-        default={}, description="documents only this portal asks for, by an id of yours (a slug)"
-    )
-    agencies: dict[str, str] = Field(default={}, description="catalog agency id → the portal's words")
-    decide: dict[str, str] = Field(
-        default={},
-        description="what `profile scaffold` could not match, each with what a person must decide; "
-        "a profile with any entry left fails `profile check` and sweeps, naming them",
-    )
-
-    @field_validator("fields", mode="before")
-    @classmethod
-    def _nulls_are_absent(cls, v: Any) -> Any:
-        if isinstance(v, dict):
-            return {k: ({"absent": True} if x is None else x) for k, x in v.items()}
-        return v
-
-    def over(self, base: ServiceForm) -> ServiceForm:
-        """This section on top of `base` (the default section): its entries win, key by key."""
-        return ServiceForm(
-            fields={**base.fields, **self.fields},
-            extra={**base.extra, **self.extra},
-            documents={**base.documents, **self.documents},
-            extra_documents={**base.extra_documents, **self.extra_documents},
-            agencies={**base.agencies, **self.agencies},
-            decide={**base.decide, **self.decide},
-        )
-
-
-DEFAULT_FORM = "default"
 
 
 class ServiceMapping(BaseModel):

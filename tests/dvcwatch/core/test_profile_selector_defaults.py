@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import dvcwatch.core.profile as profile_module
+import dvcwatch.core.selector_spec as selector_module  # where Selectors looks the defaults up
 from dvcwatch.core.errors import ConfigError
 from dvcwatch.core.profile import Selectors, load_profile, sandbox_selectors
 
@@ -41,7 +41,7 @@ def test_a_selector_neither_the_profile_nor_the_sandbox_gives_is_named(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     lent = {k: v for k, v in sandbox_selectors().items() if k != "otp_submit"}
-    monkeypatch.setattr(profile_module, "sandbox_selectors", lambda: lent)
+    monkeypatch.setattr(selector_module, "sandbox_selectors", lambda: lent)
     f = tmp_path / "portal.yaml"
     f.write_text("name: tinh-x\nbase_url: https://dvc.example.invalid\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="otp_submit"):

@@ -28,7 +28,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -39,11 +39,18 @@ from dvcwatch.core.atomic import write_text
 from dvcwatch.core.errors import DvcwatchError
 from dvcwatch.core.interrupts import STOP_SIGNALS
 from dvcwatch.core.waiting import poll_until
-from dvcwatch.core.yamlconfig import parse_duration
 from dvcwatch.orchestration import binaries
+from dvcwatch.orchestration.stack_settings import (  # noqa: F401  (re-exported)
+    CENTRAL_VANTAGE,
+    DEFAULT_RUN_DIR,
+    FAST_ALERTMANAGER,
+    FAST_FOR_DIVISOR,
+    StackError,
+    StackSettings,
+    fast_settings,
+    unusable_run_dir,
+)
 
-DEFAULT_RUN_DIR = Path("runs/stack")
-CENTRAL_VANTAGE = "trung-tam"
 PROBER_JOB = "dvc-probe"
 PUSHGATEWAY_JOB = "dvc-pushgateway"
 LOAD_JOB = "dvc-load"
@@ -71,88 +78,9 @@ FAILED_ALERT = "DvcStackComponentFailed"
 ALERT_RETRIES = 20  # undelivered supervisor alerts kept for the next ticks (Alertmanager may be the one down)
 
 
-class StackError(DvcwatchError):
-    pass
-
-
 class StackStopped(BaseException):
     """Raised from the supervisor's SIGINT, SIGTERM and SIGHUP handler so that `up` and `supervise`
     unwind through `down`; `args[0]` is the signal."""
-
-
-@dataclass
-class StackSettings:
-    """Intervals default to what a real deployment would use; tests shorten them.
-
-    Probes, scrapes and evaluations every 5 s, so that the alerts' one-interval `for:` means two
-    consecutive probe rounds and a hang pages in under 30 s (docs/performance.md "Paging"). The probe
-    timeout stays a second short of the interval: a hung probe ends before its next slot (plus up
-    to 10 % jitter) would start, so a hang yields a failure every round instead of dropped slots."""
-
-    run_dir: Path = DEFAULT_RUN_DIR
-    scrape_interval: str = "5s"
-    evaluation_interval: str = "5s"
-    probe_interval: float = 5.0
-    probe_timeout: float = 4.0
-    slo: Path | None = None
-    alertmanager_timings: dict[str, str] = field(default_factory=dict)
-    wards: list[str] = field(default_factory=list)
-    vantage: str = CENTRAL_VANTAGE
-    sandbox_args: list[str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.run_dir = Path(self.run_dir)
-        self.sandbox_args = list(self.sandbox_args)
-        if self.probe_timeout > self.probe_interval:
-            raise StackError(
-                f"probe timeout ({self.probe_timeout:g} s) is longer than the interval ({self.probe_interval:g} s)"
-            )
-
-
-# Demo/test timing: alerts within seconds instead of a minute. Never for a real portal: a 1-second
-# `for:` with 2 s probes no longer waits for a second probe round. Each `for:` is divided by the same
-# factor, so their order holds: the portal-down alert (5 s) still fires before the per-service ones it
-# inhibits (1 m), as in production.
-# (All at 4 s, a per-service alert could reach Alertmanager first on a busy machine and page.)
-FAST_FOR_DIVISOR = 7.5
-FAST_ALERTMANAGER = {"group_wait": "1s", "group_interval": "2s", "repeat_interval": "1h"}
-
-
-def fast_settings(run_dir: Path, **overrides: Any) -> StackSettings:
-    """Settings for demos and tests: 1 s scrapes and evaluations, 2 s probes, `for:` 7.5 times shorter.
-
-    The rules come from a copy of the SLO file with only the `for:` durations shortened, so what is
-    tested is the committed logic, not a look-alike."""
-    from alerts import SLO_PATH
-
-    run_dir = Path(run_dir)
-    data = yaml.safe_load(Path(overrides.get("slo") or SLO_PATH).read_text(encoding="utf-8"))
-    for key in ("portal_down", "vantage_down", "service_probe_failing", "soft_failure", "prober"):
-        data[key]["for"] = _fast_for(data[key]["for"])
-    data["prober"]["stale_after"] = "30s"
-    slo = run_dir / "fast-slo.yaml"
-    try:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        slo.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    except OSError as exc:
-        raise _unusable(run_dir, exc) from None
-    base: dict[str, Any] = {
-        "run_dir": run_dir,
-        "scrape_interval": "1s",
-        "evaluation_interval": "1s",
-        "probe_interval": 2.0,
-        "probe_timeout": 1.0,
-        "alertmanager_timings": dict(FAST_ALERTMANAGER),
-    }
-    return StackSettings(**{**base, **overrides, "slo": slo})
-
-
-def _fast_for(value: str) -> str:
-    return f"{max(1, round(float(parse_duration(value)) / FAST_FOR_DIVISOR))}s"
-
-
-def _unusable(run_dir: Path, exc: OSError) -> StackError:
-    return StackError(f"cannot use the run folder {run_dir}: {exc.strerror or exc}")
 
 
 def _http_json(method: str, url: str, body: Any = None, token: str | None = None, timeout: float = 10) -> Any:
@@ -249,7 +177,7 @@ class Stack:
                 shutil.rmtree(self.run_dir / sub, ignore_errors=True)
             self.state_path.unlink(missing_ok=True)
         except OSError as exc:
-            raise _unusable(self.run_dir, exc) from None
+            raise unusable_run_dir(self.run_dir, exc) from None
         steps = [
             ("rules", self._rules),
             ("sandbox", self._sandbox),
